@@ -1,0 +1,24 @@
+"""Shared test configuration: where the real backing services are, and what to do without them.
+
+The scaled shape is tested against real PostgreSQL and Redis, named by
+``BEEROLYMPICS_TEST_POSTGRES`` and ``BEEROLYMPICS_TEST_REDIS``. On a laptop without them those
+tests are skipped; with ``CI=true`` a missing service is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def service_url(name: str) -> str:
+    """The URL of a test service, or skip (fail under CI) when it is not configured."""
+    variable = f"BEEROLYMPICS_TEST_{name.upper()}"
+    url = os.environ.get(variable, "")
+    if not url:
+        message = f"{variable} is not set"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}, and CI=true requires {name}", pytrace=False)
+        pytest.skip(message)
+    return url
