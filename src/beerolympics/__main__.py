@@ -1,0 +1,3 @@
+from beerolympics.cli import main
+
+main()

@@ -1,0 +1,115 @@
+"""The web app: routes, OpenAPI, the one exception handler, wired to a :class:`Runtime`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, Router, get
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from beerolympics import __version__
+from beerolympics.demo import load_demo
+from beerolympics.runtime import Runtime
+from beerolympics.settings import Settings
+from beerolympics.web.api import credentials, health, teams, tournaments
+from beerolympics.web.http import Representations
+from beerolympics.web.problems import handle_exception
+
+API = "/api/v1"
+_SWAGGER_ASSETS = "/static/swagger"
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Beer Olympics API",
+        version=__version__,
+        description=(
+            "Run a multi-game party tournament from phones. Every failure is an RFC 9457"
+            " problem document with a stable `code`. Reads carry ETags; writes accept"
+            ' `Idempotency-Key`; `If-Match` takes a `"v<n>"` ETag.'
+        ),
+        # Litestar's docs router answers unknown paths below it with an HTML page, so it gets
+        # a folder of its own; /api/v1/openapi.json is served by openapi_json below.
+        path=f"{API}/docs",
+        render_plugins=[
+            JsonRenderPlugin(path="/openapi.json"),
+            SwaggerRenderPlugin(
+                path="/",
+                favicon="",
+                js_url=f"{_SWAGGER_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{_SWAGGER_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{_SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+            ),
+        ],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer"),
+                "cookie": SecurityScheme(
+                    type="apiKey", name="bo_<tournament_id>", security_scheme_in="cookie"
+                ),
+            }
+        ),
+    )
+
+
+@get(f"{API}/openapi.json", include_in_schema=False, media_type="application/vnd.oai.openapi+json")
+async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The OpenAPI document of this API."""
+    cached: bytes | None = getattr(request.app.state, "openapi_json", None)
+    if cached is None:
+        cached = msgspec.json.encode(request.app.openapi_schema.to_schema())
+        request.app.state.openapi_json = cached
+    return Response(content=cached, media_type="application/vnd.oai.openapi+json")
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Litestar:
+    """Build the app. Without ``runtime`` it opens one from ``settings`` at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        rt = runtime or await Runtime.open(settings)
+        app.state.runtime = rt
+        app.state.representations = Representations()
+        try:
+            await rt.start()
+            if settings.demo:
+                await load_demo(rt)
+            yield
+        finally:
+            if runtime is None:
+                await rt.close()
+
+    api = Router(
+        path=API,
+        route_handlers=[
+            tournaments.router,
+            tournaments.join_router,
+            teams.teams_router,
+            teams.members_router,
+            credentials.router,
+        ],
+    )
+    swagger_assets = create_static_files_router(
+        path=_SWAGGER_ASSETS,
+        directories=[Path(str(files("swagger_ui") / "static"))],
+        include_in_schema=False,
+        cache_control=None,
+    )
+    return Litestar(
+        route_handlers=[api, openapi_json, health.healthz, health.readyz, swagger_assets],
+        lifespan=[lifespan],
+        openapi_config=_openapi(),
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,
+        debug=False,
+    )

@@ -1,0 +1,221 @@
+"""The ``beerolympics`` command: serve, rebuild, export, import, settings.
+
+Flags come from the settings table (``settings.py``): each command takes the settings that
+concern it, with the environment variable and default shown in ``--help``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import IO, Any
+
+import click
+import msgspec
+
+from beerolympics import __version__
+from beerolympics.logs import configure_logging
+from beerolympics.ports.eventstore import RecordedEvent, StoreNotEmpty, StoreUnavailable
+from beerolympics.runtime import Runtime
+from beerolympics.settings import SETTINGS, Setting, Settings, SettingsError, markdown_table
+
+
+def _option(setting: Setting) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    kwargs: dict[str, Any] = {
+        "default": None,
+        "help": f"{setting.help} [env {setting.env}; default {setting.default!r}]",
+    }
+    if setting.kind == "bool":
+        on, off = setting.flag, "--no-" + setting.flag[2:]
+        return click.option(f"{on}/{off}", setting.name, **kwargs)
+    return click.option(setting.flag, setting.name, type=str, **kwargs)
+
+
+def settings_options(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add a flag for every setting of ``scope`` ("serve" takes all of them)."""
+    chosen = [s for s in SETTINGS if scope == "serve" or s.commands == "all"]
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for setting in reversed(chosen):
+            fn = _option(setting)(fn)
+        return fn
+
+    return decorate
+
+
+def load_settings(values: dict[str, Any]) -> Settings:
+    try:
+        settings = Settings.load(
+            {k: v for k, v in values.items() if k in {s.name for s in SETTINGS}}
+        )
+    except SettingsError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="beerolympics")
+def main() -> None:
+    """Beer Olympics: run a multi-game party tournament from phones."""
+
+
+@main.command()
+@settings_options("serve")
+@click.option(
+    "--get",
+    "get_path",
+    default=None,
+    help="Request PATH in-process, print it, exit (non-zero on failure).",
+)
+def serve(get_path: str | None, **values: Any) -> None:
+    """Run the app (SQLite in the data folder unless --database-url says otherwise)."""
+    settings = load_settings(values)
+    from beerolympics.app import create_app
+
+    app = create_app(settings)
+    if get_path is not None:
+        from litestar.testing import TestClient
+
+        with TestClient(app) as client:
+            response = client.get(get_path)
+        click.echo(response.text)
+        sys.exit(0 if response.status_code < 400 else 1)
+
+    import uvicorn
+
+    click.echo(f"Beer Olympics on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http="httptools",
+        ws="websockets",
+        ws_per_message_deflate=False,
+        log_config=None,
+        access_log=settings.access_log,
+        lifespan="on",
+    )
+
+
+async def _with_runtime(settings: Settings, work: Callable[[Runtime], Any]) -> Any:
+    try:
+        runtime = await Runtime.open(settings)
+    except (StoreUnavailable, SettingsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        return await work(runtime)
+    finally:
+        await runtime.close()
+
+
+@main.command()
+@settings_options("all")
+def rebuild(**values: Any) -> None:
+    """Replay every event into fresh projections; print how many and how long."""
+    settings = load_settings(values)
+
+    async def work(rt: Runtime) -> None:
+        total = await rt.store.last_position()
+        with click.progressbar(length=total, label="Replaying", file=sys.stderr) as bar:
+            count, seconds = await rt.projector.replay(progress=bar.update)
+        rate = count / seconds if seconds else 0.0
+        click.echo(f"replayed {count} events in {seconds:.2f}s ({rate:,.0f} events/s)")
+        click.echo(f"tournaments: {len(rt.catalog.tournaments)}  digest: {rt.catalog.digest()}")
+
+    asyncio.run(_with_runtime(settings, work))
+
+
+class _ExportedEvent(msgspec.Struct, frozen=True):
+    position: int
+    stream_id: str
+    version: int
+    scope: str
+    type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: datetime
+
+
+@main.command(name="export")
+@settings_options("all")
+@click.option(
+    "--output", "-o", type=click.File("wb"), default="-", help="File to write (default: stdout)."
+)
+def export_events(output: IO[bytes], **values: Any) -> None:
+    """Write the event log as JSON lines."""
+    settings = load_settings(values)
+
+    async def work(rt: Runtime) -> int:
+        encoder = msgspec.json.Encoder()
+        count = 0
+        position = 0
+        while page := await rt.store.read_all(position, 5000):
+            for event in page:
+                output.write(encoder.encode(_ExportedEvent(**_fields(event))) + b"\n")
+            count += len(page)
+            position = page[-1].position
+        return count
+
+    count = asyncio.run(_with_runtime(settings, work))
+    click.echo(f"exported {count} events", err=True)
+
+
+def _fields(event: RecordedEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in _ExportedEvent.__struct_fields__}
+
+
+def _read_lines(source: IO[bytes]) -> Iterator[RecordedEvent]:
+    decoder = msgspec.json.Decoder(_ExportedEvent)
+    for number, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = decoder.decode(line)
+        except msgspec.DecodeError as exc:
+            raise click.ClickException(f"line {number}: {exc}") from exc
+        yield RecordedEvent(
+            **{name: getattr(item, name) for name in _ExportedEvent.__struct_fields__}
+        )
+
+
+@main.command(name="import")
+@settings_options("all")
+@click.argument("source", type=click.File("rb"))
+def import_events(source: IO[bytes], **values: Any) -> None:
+    """Load a JSON-lines export into an EMPTY store, then rebuild and print the digest."""
+    settings = load_settings(values)
+    events = list(_read_lines(source))
+
+    async def work(rt: Runtime) -> None:
+        try:
+            await rt.store.restore(events)
+        except (StoreNotEmpty, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        count, seconds = await rt.projector.replay()
+        click.echo(f"imported {count} events in {seconds:.2f}s")
+        click.echo(f"tournaments: {len(rt.catalog.tournaments)}  digest: {rt.catalog.digest()}")
+
+    asyncio.run(_with_runtime(settings, work))
+
+
+@main.command(name="settings")
+@click.option("--markdown", is_flag=True, help="Print the table the README embeds.")
+def show_settings(markdown: bool) -> None:
+    """List every setting with its environment variable, flag and default."""
+    if markdown:
+        click.echo(markdown_table())
+        return
+    try:
+        current = Settings.load()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for setting in SETTINGS:
+        click.echo(f"{setting.env}={getattr(current, setting.name)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

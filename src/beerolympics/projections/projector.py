@@ -1,0 +1,89 @@
+"""Keeps in-memory projections up to date with the event log.
+
+Each app instance folds the whole log into its projections at start-up and then tails it:
+after its own appends (so a client reads its own writes) and whenever it hears of, or polls
+for, newer positions. Every projection is a pure fold; the projector owns the position they
+all reflect, so state and position always move together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from beerolympics.domain.events import Event, EventCodec
+from beerolympics.ports.eventstore import EventStore, RecordedEvent
+
+PAGE = 2000
+
+
+class Projection(Protocol):
+    """A fold of events into a read model."""
+
+    def apply(self, event: Event, recorded: RecordedEvent) -> None:
+        """Fold one event in. Must not do I/O and must not raise for events it ignores."""
+        ...
+
+
+class Projector:
+    """Feeds stored events, in position order and exactly once, into a set of projections."""
+
+    def __init__(
+        self, store: EventStore, codec: EventCodec, projections: Sequence[Projection]
+    ) -> None:
+        self.store = store
+        self.codec = codec
+        self.projections = list(projections)
+        self.position = 0
+        self._lock = asyncio.Lock()
+        self._listeners: list[Callable[[Sequence[RecordedEvent]], None]] = []
+
+    def on_applied(self, listener: Callable[[Sequence[RecordedEvent]], None]) -> None:
+        """Call ``listener`` with every page of events right after it was applied."""
+        self._listeners.append(listener)
+
+    async def catch_up(self, until: int | None = None) -> int:
+        """Apply everything stored after the current position; return the new position.
+
+        With ``until``, return as soon as that position has been applied (maybe by another
+        caller that was already catching up).
+        """
+        if until is not None and self.position >= until:
+            return self.position
+        async with self._lock:
+            while until is None or self.position < until:
+                page = await self.store.read_all(self.position, PAGE)
+                if not page:
+                    break
+                self.apply_page(page)
+        return self.position
+
+    def apply_page(self, page: Sequence[RecordedEvent]) -> None:
+        for recorded in page:
+            if recorded.position != self.position + 1:
+                raise RuntimeError(
+                    f"event log out of order: at {self.position}, got {recorded.position}"
+                )
+            event = self.codec.decode(recorded)
+            for projection in self.projections:
+                projection.apply(event, recorded)
+            self.position = recorded.position
+        for listener in self._listeners:
+            listener(page)
+
+    async def replay(self, progress: Callable[[int], None] | None = None) -> tuple[int, float]:
+        """Fold the whole log from the current position; return (events applied, seconds)."""
+        started = time.perf_counter()
+        applied = 0
+        async with self._lock:
+            while True:
+                page = await self.store.read_all(self.position, PAGE)
+                if not page:
+                    break
+                self.apply_page(page)
+                applied += len(page)
+                if progress is not None:
+                    progress(len(page))
+        return applied, time.perf_counter() - started

@@ -1,0 +1,109 @@
+"""Wiring: adapters chosen by URL, projections and services, built from settings.
+
+:class:`Runtime` is everything but the web: the CLI's maintenance commands use it alone and the
+web app (``app.py``) wraps it. Nothing here is global; every instance is built and passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from beerolympics.adapters.memory.eventstore import MemoryEventStore
+from beerolympics.adapters.sqlite.eventstore import SQLiteEventStore
+from beerolympics.domain.events import EventCodec
+from beerolympics.ports.eventstore import EventStore
+from beerolympics.projections.catalog import Catalog
+from beerolympics.projections.projector import Projector
+from beerolympics.services.credentials import Authenticator, CredentialSigner, PasswordHashing
+from beerolympics.services.runner import CommandRunner
+from beerolympics.services.tournaments import TournamentService
+from beerolympics.settings import Settings, SettingsError
+
+log = logging.getLogger("beerolympics")
+
+
+async def open_event_store(url: str, *, pool_min: int = 2, pool_max: int = 10) -> EventStore:
+    """The event store a URL names: ``sqlite:///path``, ``postgresql://…`` or ``memory://``."""
+    if url.startswith("sqlite:///"):
+        return SQLiteEventStore(url.removeprefix("sqlite:///"))
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from beerolympics.adapters.postgres.eventstore import PostgresEventStore
+        except ImportError as exc:  # the optional extra is not installed
+            raise SettingsError(
+                "database_url: PostgreSQL needs the 'postgres' extra (pip install"
+                " 'beerolympics[postgres]')"
+            ) from exc
+        return await PostgresEventStore.open(url, min_size=pool_min, max_size=pool_max)
+    if url.startswith("memory://"):
+        return MemoryEventStore()
+    raise SettingsError(f"database_url: unsupported URL {url!r}")
+
+
+@dataclass
+class Runtime:
+    """The core of one instance: store, projections and the services over them."""
+
+    settings: Settings
+    store: EventStore
+    codec: EventCodec
+    catalog: Catalog
+    projector: Projector
+    runner: CommandRunner
+    tournaments: TournamentService
+    authenticator: Authenticator
+    signer: CredentialSigner
+    _poller: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Runtime:
+        store = await open_event_store(
+            settings.store_url, pool_min=settings.pg_pool_min, pool_max=settings.pg_pool_max
+        )
+        codec = EventCodec()
+        catalog = Catalog()
+        projector = Projector(store, codec, [catalog])
+        runner = CommandRunner(store, codec, projector)
+        signer = CredentialSigner(settings.resolved_secret())
+        return cls(
+            settings=settings,
+            store=store,
+            codec=codec,
+            catalog=catalog,
+            projector=projector,
+            runner=runner,
+            tournaments=TournamentService(runner, catalog, PasswordHashing()),
+            authenticator=Authenticator(signer, catalog),
+            signer=signer,
+        )
+
+    async def start(self) -> None:
+        """Fold the log into the projections, then keep following it."""
+        count, seconds = await self.projector.replay()
+        log.info(
+            "projections at position %d (%d events in %.2fs)",
+            self.projector.position,
+            count,
+            seconds,
+        )
+        self._poller = asyncio.create_task(self._poll(), name="projection-poller")
+
+    async def _poll(self) -> None:
+        # Picks up events other instances append; this instance's own appends are applied at
+        # once by the command runner.
+        while True:
+            await asyncio.sleep(self.settings.poll_interval)
+            try:
+                await self.projector.catch_up()
+            except Exception:
+                log.exception("catching up with the event log failed; will retry")
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        await self.store.close()

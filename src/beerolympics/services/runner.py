@@ -1,0 +1,167 @@
+"""Runs commands: decide against current state, append atomically, retry, replay repeats.
+
+Every use case goes through :meth:`CommandRunner.run`, which gives all of them the same
+guarantees: a repeated idempotency key returns the first outcome and appends nothing; a decision
+taken on stale state is retried on fresh state (unless the client pinned a version); a refused
+command appends nothing; and when ``run`` returns, this instance's projections include the
+command's events, so the caller reads its own writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Generic, TypeVar
+
+import msgspec
+
+from beerolympics.domain.errors import Conflict, Invalid, Unavailable
+from beerolympics.domain.events import Event, EventCodec
+from beerolympics.ports.eventstore import (
+    EventStore,
+    Idempotency,
+    IdempotencyKeyReused,
+    StoreUnavailable,
+    StreamWrite,
+    WrongExpectedVersion,
+)
+from beerolympics.projections.projector import Projector
+
+R = TypeVar("R", bound=msgspec.Struct)
+
+MAX_ATTEMPTS: Final = 8
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """A client's ``Idempotency-Key`` and the fingerprint of the request it came with."""
+
+    key: str
+    fingerprint: str
+
+
+@dataclass(slots=True)
+class Decision(Generic[R]):
+    """What a command decided: its outcome, events per stream with the version each stream
+    must still be at, and the scope (tournament) the events belong to."""
+
+    outcome: R
+    writes: list[tuple[str, Sequence[Event], int]] = field(default_factory=list)
+    scope: str = ""
+
+
+class StaleState(Exception):
+    """Raised by a decision that needs state newer than this instance has seen yet."""
+
+
+class CommandRunner:
+    """Executes decisions against the event store on behalf of the services."""
+
+    def __init__(self, store: EventStore, codec: EventCodec, projector: Projector) -> None:
+        self.store = store
+        self.codec = codec
+        self.projector = projector
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, stream: str) -> asyncio.Lock:
+        lock = self._locks.get(stream)
+        if lock is None:
+            lock = self._locks[stream] = asyncio.Lock()
+        return lock
+
+    async def run(
+        self,
+        *,
+        decide: Callable[[], Decision[R]],
+        outcome_type: type[R],
+        lock: str,
+        idempotency: IdempotencyKey | None = None,
+        idempotency_scope: str = "",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> R:
+        """Decide and append, retrying on concurrent changes; return the command's outcome.
+
+        ``lock`` names the stream the decision reads: commands on one stream take turns in
+        this instance, so they do not fail each other's expected versions (between instances
+        the retry resolves it). ``idempotency_scope`` is where the key is unique.
+        """
+        async with self._lock(lock):
+            return await self._run(decide, outcome_type, idempotency, idempotency_scope, metadata)
+
+    async def _run(
+        self,
+        decide: Callable[[], Decision[R]],
+        outcome_type: type[R],
+        idempotency: IdempotencyKey | None,
+        key_scope: str,
+        metadata: Mapping[str, Any] | None,
+    ) -> R:
+        try:
+            if idempotency is not None:
+                stored = await self.store.get_outcome(key_scope, idempotency.key)
+                if stored is not None:
+                    await self.projector.catch_up(until=stored.position)
+                    return self._replay(
+                        stored.fingerprint, stored.outcome, idempotency, outcome_type
+                    )
+            for attempt in range(MAX_ATTEMPTS):
+                try:
+                    decision = decide()
+                except StaleState:
+                    await self.projector.catch_up()
+                    continue
+                writes = [
+                    StreamWrite(stream, [self.codec.encode(e, metadata) for e in events], expected)
+                    for stream, events, expected in decision.writes
+                ]
+                record = None
+                if idempotency is not None:
+                    record = Idempotency(
+                        key_scope,
+                        idempotency.key,
+                        idempotency.fingerprint,
+                        msgspec.json.encode(decision.outcome),
+                    )
+                try:
+                    result = await self.store.append(
+                        writes, scope=decision.scope, idempotency=record
+                    )
+                except WrongExpectedVersion:
+                    # Another instance won the race: catch up and decide again.
+                    await self.projector.catch_up()
+                    await asyncio.sleep(random.uniform(0, 0.005 * attempt))
+                    continue
+                if result.replayed is not None and idempotency is not None:
+                    await self.projector.catch_up(until=result.replayed.position)
+                    return self._replay(
+                        result.replayed.fingerprint,
+                        result.replayed.outcome,
+                        idempotency,
+                        outcome_type,
+                    )
+                await self.projector.catch_up(until=result.last_position)
+                return decision.outcome
+        except IdempotencyKeyReused as exc:
+            raise self._key_reused() from exc
+        except StoreUnavailable as exc:
+            raise Unavailable(
+                "the event store is unavailable; try again", code="store_unavailable"
+            ) from exc
+        raise Conflict("too many concurrent changes; try again", code="too_much_contention")
+
+    def _replay(
+        self, fingerprint: str, outcome: bytes, idempotency: IdempotencyKey, outcome_type: type[R]
+    ) -> R:
+        if fingerprint != idempotency.fingerprint:
+            raise self._key_reused()
+        return msgspec.json.decode(outcome, type=outcome_type)
+
+    @staticmethod
+    def _key_reused() -> Invalid:
+        return Invalid(
+            "this Idempotency-Key was already used for a different request",
+            code="idempotency_key_reused",
+        )

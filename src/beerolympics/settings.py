@@ -1,0 +1,244 @@
+"""Settings: one table drives environment variables, CLI flags, ``--help`` and the README.
+
+Each :class:`Setting` is read from ``--flag-name`` (on commands that take it), else from
+``BEEROLYMPICS_NAME``, else its default. A bad value raises :class:`SettingsError` naming the
+setting and where the value came from.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Final, Literal
+
+ENV_PREFIX: Final = "BEEROLYMPICS_"
+
+Kind = Literal["str", "int", "float", "bool", "path", "url"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+    #: Which commands take it as a flag: "serve" (the server) or "all" (every command).
+    commands: Literal["serve", "all"] = "serve"
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: Final[tuple[Setting, ...]] = (
+    Setting("host", "str", "127.0.0.1", "Address to listen on (0.0.0.0 for the whole network)."),
+    Setting("port", "int", 8000, "Port to listen on.", minimum=0, maximum=65535),
+    Setting(
+        "data_dir",
+        "path",
+        "./data",
+        "Folder for the embedded database and the generated secret; created on first run.",
+        commands="all",
+    ),
+    Setting(
+        "database_url",
+        "url",
+        "",
+        "Event store: sqlite:///path, postgresql://user@host:port/db or memory://."
+        " Empty means sqlite:///<data_dir>/beerolympics.db.",
+        commands="all",
+    ),
+    Setting("pg_pool_min", "int", 2, "PostgreSQL pool: connections kept open.", "all", 1, 100),
+    Setting("pg_pool_max", "int", 10, "PostgreSQL pool: most connections.", "all", 1, 500),
+    Setting(
+        "secret_key",
+        "str",
+        "",
+        "Signs credentials. Empty: generated once into <data_dir>/secret.key. Every instance"
+        " of one deployment needs the same value.",
+        commands="all",
+    ),
+    Setting("demo", "bool", False, "Load the demo tournament into an empty store at start-up."),
+    Setting(
+        "cookie_secure",
+        "bool",
+        False,
+        "Mark credential cookies Secure (set when served over HTTPS).",
+    ),
+    Setting(
+        "public_s_maxage",
+        "int",
+        2,
+        "Seconds a shared cache (CDN, reverse proxy) may serve a public read without asking.",
+        minimum=0,
+        maximum=3600,
+    ),
+    Setting(
+        "stale_while_revalidate",
+        "int",
+        30,
+        "Seconds a shared cache may serve a stale public read while it refreshes it.",
+        minimum=0,
+        maximum=86400,
+    ),
+    Setting(
+        "poll_interval",
+        "float",
+        1.0,
+        "Seconds between looks for events written by other instances.",
+        minimum=0.05,
+        maximum=60,
+    ),
+    Setting(
+        "max_body_bytes",
+        "int",
+        65536,
+        "Largest accepted request body.",
+        minimum=1024,
+        maximum=2**26,
+    ),
+    Setting(
+        "log_level",
+        "str",
+        "info",
+        "Logging level.",
+        commands="all",
+        choices=("debug", "info", "warning", "error"),
+    ),
+    Setting("log_format", "str", "text", "Log lines as text or json.", choices=("text", "json")),
+    Setting("access_log", "bool", False, "Log every HTTP request."),
+)
+BY_NAME: Final = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str
+    port: int
+    data_dir: Path
+    database_url: str
+    pg_pool_min: int
+    pg_pool_max: int
+    secret_key: str
+    demo: bool
+    cookie_secure: bool
+    public_s_maxage: int
+    stale_while_revalidate: int
+    poll_interval: float
+    max_body_bytes: int
+    log_level: str
+    log_format: str
+    access_log: bool
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Settings from ``overrides`` (e.g. CLI flags; ``None`` values ignored), then env."""
+        env = os.environ if environ is None else environ
+        given = {k: v for k, v in (overrides or {}).items() if v is not None}
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            if setting.name in given:
+                values[setting.name] = parse(setting, given[setting.name], setting.flag)
+            elif setting.env in env:
+                values[setting.name] = parse(setting, env[setting.env], setting.env)
+            else:
+                values[setting.name] = parse(setting, setting.default, "default")
+        unknown = set(given) - set(BY_NAME)
+        if unknown:
+            raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+        settings = cls(**values)
+        if settings.pg_pool_min > settings.pg_pool_max:
+            raise SettingsError("pg_pool_min cannot be larger than pg_pool_max")
+        return settings
+
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'beerolympics.db'}"
+
+    def resolved_secret(self) -> str:
+        """The signing secret: the setting, else the one kept in the data folder (made once)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def parse(setting: Setting, raw: Any, source: str) -> Any:
+    """Turn ``raw`` into the setting's type, or raise :class:`SettingsError` naming it."""
+
+    def bad(expected: str) -> SettingsError:
+        return SettingsError(f"{setting.name} ({source}): expected {expected}, got {raw!r}")
+
+    value: Any
+    if setting.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise bad("true or false")
+    if setting.kind in ("int", "float"):
+        try:
+            value = int(raw) if setting.kind == "int" else float(raw)
+        except (TypeError, ValueError):
+            raise bad("an integer" if setting.kind == "int" else "a number") from None
+        if setting.minimum is not None and value < setting.minimum:
+            raise bad(f"at least {setting.minimum:g}")
+        if setting.maximum is not None and value > setting.maximum:
+            raise bad(f"at most {setting.maximum:g}")
+        return value
+    if setting.kind == "path":
+        return Path(str(raw)).expanduser()
+    value = str(raw).strip()
+    if setting.choices and value.lower() not in setting.choices:
+        raise bad("one of " + ", ".join(setting.choices))
+    if (
+        setting.kind == "url"
+        and value
+        and not value.startswith(("sqlite:///", "postgresql://", "postgres://", "memory://"))
+    ):
+        raise bad("a sqlite:///, postgresql:// or memory:// URL")
+    return value.lower() if setting.choices else value
+
+
+def markdown_table() -> str:
+    """The settings as the Markdown table the README embeds."""
+    lines = [
+        "| Setting | Environment variable | Flag | Default | Description |",
+        "|---|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default not in ("", None) else "(empty)"
+        flag = f"`{s.flag}`" + ("" if s.commands == "all" else " (serve)")
+        lines.append(f"| {s.name} | `{s.env}` | {flag} | {default} | {s.help} |")
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""Factories for tests: apps on a chosen store, tournaments and teams made through the API."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from beerolympics.app import create_app
+from beerolympics.settings import Settings
+
+_names = itertools.count(1)
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": str(tmp_path / "data"),
+        "database_url": "memory://",
+        "secret_key": "test-secret-key",
+        "poll_interval": 0.05,
+    }
+    values.update(overrides)
+    return Settings.load(values, environ={})
+
+
+@asynccontextmanager
+async def api_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(create_app(settings)) as client:
+        yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def new_tournament(client: AsyncTestClient[Any], **body: Any) -> dict[str, Any]:
+    """POST a tournament; the response (with ``token``) as JSON. Clears the cookie jar."""
+    payload = {"name": f"Cup {next(_names)}", **body}
+    response = await client.post("/api/v1/tournaments", json=payload)
+    assert response.status_code == 201, response.text
+    client.cookies.clear()
+    data: dict[str, Any] = response.json()
+    return data
+
+
+async def new_team(
+    client: AsyncTestClient[Any], tournament: dict[str, Any], **body: Any
+) -> dict[str, Any]:
+    """Register a team with the tournament's join code; the response as JSON."""
+    n = next(_names)
+    payload = {
+        "join_code": tournament["join_code"],
+        "name": f"Team {n}",
+        "colour": "#112233",
+        "captain_name": f"Captain {n}",
+        **body,
+    }
+    tid = tournament["tournament"]["id"]
+    response = await client.post(f"/api/v1/tournaments/{tid}/teams", json=payload)
+    assert response.status_code == 201, response.text
+    client.cookies.clear()
+    data: dict[str, Any] = response.json()
+    return data
