@@ -25,7 +25,9 @@ async def test_reads_carry_etags_and_answer_304(client: Client) -> None:
         etag = first.headers["etag"]
         assert etag.startswith('"')
         cache = first.headers["cache-control"]
-        assert "public" in cache and "s-maxage=" in cache and "stale-while-revalidate=" in cache
+        assert "public" in cache
+        assert "s-maxage=" in cache
+        assert "stale-while-revalidate=" in cache
         again = await client.get(path, headers={"If-None-Match": etag})
         assert again.status_code == 304
         assert again.content == b""
@@ -48,13 +50,17 @@ async def test_the_same_bytes_are_served_until_the_position_moves(client: Client
     for _ in range(5):
         await client.get(f"/api/v1/tournaments/{tid}")
     assert reps.misses == misses
-    await client.patch(f"/api/v1/tournaments/{tid}", json={"venue": "Elsewhere"}, headers=bearer(t["token"]))
+    await client.patch(
+        f"/api/v1/tournaments/{tid}", json={"venue": "Elsewhere"}, headers=bearer(t["token"])
+    )
     body = (await client.get(f"/api/v1/tournaments/{tid}")).json()
     assert body["venue"] == "Elsewhere"
     assert reps.misses == misses + 1
 
 
-async def test_repeated_post_with_key_returns_first_outcome_and_appends_nothing(client: Client) -> None:
+async def test_repeated_post_with_key_returns_first_outcome_and_appends_nothing(
+    client: Client,
+) -> None:
     rt: Runtime = client.app.state.runtime
     key = {"Idempotency-Key": "create-1"}
     first = await client.post("/api/v1/tournaments", json={"name": "Once Cup"}, headers=key)
@@ -93,7 +99,9 @@ async def test_concurrent_duplicates_with_one_key_create_one_team(client: Client
     body = {"join_code": t["join_code"], "name": "Twins", "colour": "#101010", "captain_name": "A"}
     responses = await asyncio.gather(
         *(
-            client.post(f"/api/v1/tournaments/{tid}/teams", json=body, headers={"Idempotency-Key": "twins"})
+            client.post(
+                f"/api/v1/tournaments/{tid}/teams", json=body, headers={"Idempotency-Key": "twins"}
+            )
             for _ in range(5)
         )
     )

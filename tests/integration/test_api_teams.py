@@ -63,7 +63,11 @@ async def test_join_with_invite_code_and_one_roster(client: Client) -> None:
     assert full.status_code == 409
     assert full.json()["code"] == "team_full"
     roster = (await client.get(f"/api/v1/tournaments/{tid}/teams/{team['team']['id']}")).json()
-    assert [m["name"] for m in roster["members"]] == [team["team"]["members"][0]["name"], "Niamh", "Ciarán"]
+    assert [m["name"] for m in roster["members"]] == [
+        team["team"]["members"][0]["name"],
+        "Niamh",
+        "Ciarán",
+    ]
 
 
 async def test_a_device_in_a_team_cannot_join_another(client: Client) -> None:
@@ -86,7 +90,12 @@ async def test_team_names_are_unique_ignoring_case_and_blanks(client: Client) ->
     await new_team(client, t, name="Hop Stars")
     r = await client.post(
         f"/api/v1/tournaments/{tid}/teams",
-        json={"join_code": t["join_code"], "name": "  hop   STARS ", "colour": "#000000", "captain_name": "X"},
+        json={
+            "join_code": t["join_code"],
+            "name": "  hop   STARS ",
+            "colour": "#000000",
+            "captain_name": "X",
+        },
     )
     assert r.status_code == 409
     assert r.json()["code"] == "team_name_taken"
@@ -99,7 +108,12 @@ async def test_closed_and_full_tournaments_refuse_teams(client: Client) -> None:
     await new_team(client, t)
     r = await client.post(
         f"/api/v1/tournaments/{tid}/teams",
-        json={"join_code": t["join_code"], "name": "Third", "colour": "#000000", "captain_name": "X"},
+        json={
+            "join_code": t["join_code"],
+            "name": "Third",
+            "colour": "#000000",
+            "captain_name": "X",
+        },
     )
     assert r.status_code == 409
     assert r.json()["code"] == "tournament_full"
@@ -107,7 +121,12 @@ async def test_closed_and_full_tournaments_refuse_teams(client: Client) -> None:
     await client.post(f"/api/v1/tournaments/{tid}/registration", json={"open": False}, headers=auth)
     r = await client.post(
         f"/api/v1/tournaments/{tid}/teams",
-        json={"join_code": t["join_code"], "name": "Third", "colour": "#000000", "captain_name": "X"},
+        json={
+            "join_code": t["join_code"],
+            "name": "Third",
+            "colour": "#000000",
+            "captain_name": "X",
+        },
     )
     assert r.status_code == 409
     assert r.json()["code"] == "registration_closed"
@@ -133,7 +152,12 @@ async def test_invite_code_of_another_tournament_is_refused(client: Client) -> N
     assert r.json()["code"] == "invalid_invite_code"
     r = await client.post(
         f"/api/v1/tournaments/{b['tournament']['id']}/teams",
-        json={"join_code": a["join_code"], "name": "Sneaky", "colour": "#000000", "captain_name": "S"},
+        json={
+            "join_code": a["join_code"],
+            "name": "Sneaky",
+            "colour": "#000000",
+            "captain_name": "S",
+        },
     )
     assert r.status_code == 403
     assert r.json()["code"] == "invalid_join_code"
@@ -146,7 +170,8 @@ async def test_captain_edits_team_and_hands_over(client: Client) -> None:
     team_id, captain = team["team"]["id"], bearer(team["token"])
     mate = (
         await client.post(
-            f"/api/v1/tournaments/{tid}/members", json={"invite_code": team["invite_code"], "name": "Mate"}
+            f"/api/v1/tournaments/{tid}/members",
+            json={"invite_code": team["invite_code"], "name": "Mate"},
         )
     ).json()
     client.cookies.clear()
@@ -159,7 +184,9 @@ async def test_captain_edits_team_and_hands_over(client: Client) -> None:
     assert (r.json()["name"], r.json()["motto"]) == ("New Name", "Onwards")
     # A player may not edit or appoint.
     r = await client.patch(
-        f"/api/v1/tournaments/{tid}/teams/{team_id}", json={"motto": "x"}, headers=bearer(mate["token"])
+        f"/api/v1/tournaments/{tid}/teams/{team_id}",
+        json={"motto": "x"},
+        headers=bearer(mate["token"]),
     )
     assert r.status_code == 403
     # The captain cannot leave before handing over.
@@ -187,7 +214,8 @@ async def test_removed_member_loses_access(client: Client) -> None:
     team_id = team["team"]["id"]
     mate = (
         await client.post(
-            f"/api/v1/tournaments/{tid}/members", json={"invite_code": team["invite_code"], "name": "Mate"}
+            f"/api/v1/tournaments/{tid}/members",
+            json={"invite_code": team["invite_code"], "name": "Mate"},
         )
     ).json()
     client.cookies.clear()
@@ -220,5 +248,7 @@ async def test_team_list_pages_in_registration_order(client: Client) -> None:
         if cursor is None:
             break
     assert seen == names
-    filtered = (await client.get(f"/api/v1/tournaments/{tid}/teams", params={"q": "SQUAD 3"})).json()
+    filtered = (
+        await client.get(f"/api/v1/tournaments/{tid}/teams", params={"q": "SQUAD 3"})
+    ).json()
     assert [team["name"] for team in filtered["items"]] == ["Squad 3"]

@@ -60,7 +60,9 @@ async def test_organizer_runs_the_lifecycle(client: Client) -> None:
     t = await new_tournament(client, open_registration=False)
     tid, auth = t["tournament"]["id"], bearer(t["token"])
     assert t["tournament"]["status"] == "draft"
-    r = await client.post(f"/api/v1/tournaments/{tid}/registration", json={"open": True}, headers=auth)
+    r = await client.post(
+        f"/api/v1/tournaments/{tid}/registration", json={"open": True}, headers=auth
+    )
     assert r.json()["status"] == "registration"
     r = await client.post(f"/api/v1/tournaments/{tid}/start", headers=auth)
     assert r.status_code == 409
@@ -149,7 +151,9 @@ async def test_organizer_password_sign_in(client: Client) -> None:
 async def test_set_password_then_sign_in(client: Client) -> None:
     t = await new_tournament(client)
     tid, auth = t["tournament"]["id"], bearer(t["token"])
-    r = await client.put(f"/api/v1/tournaments/{tid}/password", json={"password": "pa55word!"}, headers=auth)
+    r = await client.put(
+        f"/api/v1/tournaments/{tid}/password", json={"password": "pa55word!"}, headers=auth
+    )
     assert r.status_code == 200
     assert r.json()["has_password"] is True
     ok = await client.post(f"/api/v1/tournaments/{tid}/sessions", json={"password": "pa55word!"})
@@ -161,7 +165,9 @@ async def test_revoked_credential_stops_working(client: Client) -> None:
     tid, auth = t["tournament"]["id"], bearer(t["token"])
     team = await new_team(client, t)
     captain = bearer(team["token"])
-    assert (await client.get(f"/api/v1/tournaments/{tid}/me", headers=captain)).json()["role"] == "captain"
+    assert (await client.get(f"/api/v1/tournaments/{tid}/me", headers=captain)).json()[
+        "role"
+    ] == "captain"
     devices = (await client.get(f"/api/v1/tournaments/{tid}/credentials", headers=auth)).json()
     assert {d["role"] for d in devices["items"]} == {"organizer", "member"}
     r = await client.delete(
@@ -183,7 +189,9 @@ async def test_revoked_credential_stops_working(client: Client) -> None:
 async def test_last_organizer_device_needs_a_password_before_revoking(client: Client) -> None:
     t = await new_tournament(client)
     tid, auth = t["tournament"]["id"], bearer(t["token"])
-    r = await client.delete(f"/api/v1/tournaments/{tid}/credentials/{t['credential_id']}", headers=auth)
+    r = await client.delete(
+        f"/api/v1/tournaments/{tid}/credentials/{t['credential_id']}", headers=auth
+    )
     assert r.status_code == 409
     assert r.json()["code"] == "last_organizer_credential"
 

@@ -43,14 +43,18 @@ async def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 
 async def test_thirty_teams_register_at_once(runtime: Runtime) -> None:
-    created = await runtime.tournaments.create_tournament(CreateTournament(name="Rush", max_teams=64))
+    created = await runtime.tournaments.create_tournament(
+        CreateTournament(name="Rush", max_teams=64)
+    )
     state = runtime.catalog.get(created.tournament_id)
 
     async def register(i: int) -> None:
         await runtime.tournaments.register_team(
             state.id,
             SPECTATOR,
-            RegisterTeam(join_code=state.join_code, name=f"Rush {i}", colour="#101010", captain_name="A"),
+            RegisterTeam(
+                join_code=state.join_code, name=f"Rush {i}", colour="#101010", captain_name="A"
+            ),
         )
 
     await asyncio.gather(*(register(i) for i in range(30)))

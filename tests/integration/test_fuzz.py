@@ -1,0 +1,93 @@
+"""Property-based fuzzing of the whole API from its own OpenAPI document: never a 5xx.
+
+A real server runs in a subprocess; schemathesis generates valid and invalid requests for every
+operation. Path parameters naming the tournament point at a real one so that requests get past
+the 404, and every request carries the organizer's credential so role checks are exercised too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from tests.integration.test_quickstart import free_port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    data = tmp_path_factory.mktemp("fuzz")
+    port = free_port()
+    log = data / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "beerolympics",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data),
+                "--demo",
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "BEEROLYMPICS_DATABASE_URL": ""},
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(log.read_text()) from None
+                time.sleep(0.1)
+        created = httpx.post(f"{base}/api/v1/tournaments", json={"name": "Fuzz Cup"}).json()
+        yield {
+            "base": base,
+            "tid": created["tournament"]["id"],
+            "token": created["token"],
+            "log": log,
+        }
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def api_schema(server: dict[str, Any]) -> Any:
+    return schemathesis.openapi.from_url(f"{server['base']}/api/v1/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_request_makes_the_server_fail(case: Any, server: dict[str, Any]) -> None:
+    if case.path_parameters and "tournament_id" in case.path_parameters:
+        case.path_parameters["tournament_id"] = server["tid"]
+    response = case.call(
+        base_url=server["base"], headers={"Authorization": f"Bearer {server['token']}"}
+    )
+    assert response.status_code < 500, (case.method, case.path, response.text)
+    if response.status_code >= 400:
+        assert response.headers["content-type"][0].startswith("application/problem+json")
+        body = response.json()
+        assert body["status"] == response.status_code
+        assert body["code"]
