@@ -71,9 +71,7 @@ class TestPostgresEventStore(EventStoreContract):
 
 async def test_postgres_unreachable_is_store_unavailable() -> None:
     with pytest.raises(StoreUnavailable):
-        await PostgresEventStore.open(
-            "postgresql://nobody@127.0.0.1:1/none", connect_timeout=2
-        )
+        await PostgresEventStore.open("postgresql://nobody@127.0.0.1:1/none", connect_timeout=2)
 
 
 async def test_sqlite_unwritable_path_is_store_unavailable(tmp_path: Path) -> None:

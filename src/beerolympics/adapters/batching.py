@@ -123,7 +123,7 @@ def plan_batch(
                 idem.fingerprint, idem.outcome, position
             )
             plan.outcomes.append((idem, position))
-        plan.results.append(AppendResult(first, position, after))
+        plan.results.append(AppendResult(first, position, after, events=[r.event for r in rows]))
     return plan
 
 

@@ -89,14 +89,16 @@ class AppendResult:
 
     ``versions`` maps each written stream to its version after the append. ``first_position``
     and ``last_position`` bound the positions given to the new events (both equal the store's
-    last position at the time when no event was written). ``replayed`` carries the first outcome
-    when the idempotency key had been used before: then nothing was appended.
+    last position at the time when no event was written); ``events`` are the new events as
+    stored. ``replayed`` carries the first outcome when the idempotency key had been used
+    before: then nothing was appended.
     """
 
     first_position: int
     last_position: int
     versions: Mapping[str, int]
     replayed: StoredOutcome | None = None
+    events: Sequence[RecordedEvent] = ()
 
 
 class EventStoreError(Exception):

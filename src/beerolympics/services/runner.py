@@ -142,7 +142,7 @@ class CommandRunner:
                         idempotency,
                         outcome_type,
                     )
-                await self.projector.catch_up(until=result.last_position)
+                await self.projector.advance(result.events)
                 return decision.outcome
         except IdempotencyKeyReused as exc:
             raise self._key_reused() from exc

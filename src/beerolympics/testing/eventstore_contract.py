@@ -109,6 +109,7 @@ class EventStoreContract:
         assert event.recorded_at.tzinfo is not None
         assert before <= event.recorded_at <= datetime.now(UTC) + timedelta(seconds=1)
         assert await store.read_all() == [event]
+        assert list(result.events) == [event]
         assert await store.last_position() == 1
         assert await store.stream_version("t-1") == 1
 
@@ -117,6 +118,7 @@ class EventStoreContract:
         result = await store.append(write("s", ev(i=1), ev(i=2), ev(i=3), expected=1), scope="x")
         assert (result.first_position, result.last_position) == (2, 4)
         events = await store.read_stream("s")
+        assert list(result.events) == events[1:]
         assert [e.version for e in events] == [1, 2, 3, 4]
         assert [e.data["i"] for e in events] == [0, 1, 2, 3]
         assert [e.data["i"] for e in await store.read_stream("s", from_version=3)] == [2, 3]

@@ -72,14 +72,29 @@ CREATE TABLE IF NOT EXISTS bo_position (
 INSERT INTO bo_position (id, last) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
 """
 _COLUMNS: Final = "position, stream_id, version, scope, type, data, metadata, recorded_at"
-_INSERT_EVENTS: Final = f"""
-INSERT INTO bo_events ({_COLUMNS})
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[],
-                     $6::jsonb[], $7::jsonb[], $8::timestamptz[])
+# What a batch needs to know, in one round trip: the last position, the versions of the
+# streams it writes and the outcomes already stored for its idempotency keys.
+_READ_STATE: Final = """
+SELECT 'p', NULL::text, NULL::text, last, NULL::text, NULL::bytea FROM bo_position WHERE id = 1
+UNION ALL
+SELECT 'v', stream_id, NULL, max(version)::bigint, NULL, NULL FROM bo_events
+ WHERE stream_id = ANY($1::text[]) GROUP BY stream_id
+UNION ALL
+SELECT 'k', i.scope, i.key, i.position, i.fingerprint, i.outcome
+  FROM bo_idempotency i JOIN unnest($2::text[], $3::text[]) AS k(scope, key)
+    ON i.scope = k.scope AND i.key = k.key
 """
-_INSERT_OUTCOMES: Final = """
-INSERT INTO bo_idempotency (scope, key, fingerprint, outcome, position)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[])
+# Everything a batch stores, in one statement.
+_WRITE: Final = f"""
+WITH new_events AS (
+    INSERT INTO bo_events ({_COLUMNS})
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[],
+                         $6::jsonb[], $7::jsonb[], $8::timestamptz[])
+), new_outcomes AS (
+    INSERT INTO bo_idempotency (scope, key, fingerprint, outcome, position)
+    SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::bytea[], $13::bigint[])
+)
+UPDATE bo_position SET last = $14 WHERE id = 1
 """
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _decode = msgspec.json.Decoder().decode
@@ -98,6 +113,11 @@ def _event(row: asyncpg.Record) -> RecordedEvent:
         metadata=_decode(row[6]),
         recorded_at=row[7],
     )
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool release hook: this store sets no session state, so there is nothing to reset
+    (asyncpg's default reset costs a round trip per released connection)."""
 
 
 def split_schema(url: str) -> tuple[str, str | None]:
@@ -141,6 +161,7 @@ class PostgresEventStore:
                 timeout=connect_timeout,
                 command_timeout=60,
                 server_settings=settings,
+                reset=_keep_session,
             )
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
@@ -196,27 +217,22 @@ class PostgresEventStore:
         streams = sorted({s for p in batch for s in p.stream_ids()})
         keys = sorted({(p.idempotency.scope, p.idempotency.key) for p in batch if p.idempotency})
         async with self._pool.acquire() as conn, conn.transaction():
-            last = await conn.fetchval("SELECT last FROM bo_position WHERE id = 1 FOR UPDATE")
+            await conn.execute("SELECT 1 FROM bo_position WHERE id = 1 FOR UPDATE")
             # A new statement after the lock: READ COMMITTED gives it a fresh snapshot that
-            # includes whatever the previous lock holder committed.
-            versions: dict[str, int] = {
-                row[0]: row[1]
-                for row in await conn.fetch(
-                    "SELECT stream_id, max(version) FROM bo_events"
-                    " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
-                    streams,
-                )
-            }
+            # includes whatever the previous holder of the lock committed.
+            rows = await conn.fetch(
+                _READ_STATE, streams, [k[0] for k in keys], [k[1] for k in keys]
+            )
+            last = 0
+            versions: dict[str, int] = {}
             outcomes: dict[tuple[str, str], StoredOutcome] = {}
-            if keys:
-                for row in await conn.fetch(
-                    "SELECT i.scope, i.key, i.fingerprint, i.outcome, i.position"
-                    " FROM bo_idempotency i JOIN unnest($1::text[], $2::text[]) AS k(scope, key)"
-                    " ON i.scope = k.scope AND i.key = k.key",
-                    [k[0] for k in keys],
-                    [k[1] for k in keys],
-                ):
-                    outcomes[(row[0], row[1])] = StoredOutcome(row[2], bytes(row[3]), row[4])
+            for kind, a, b, number, fingerprint, outcome in rows:
+                if kind == "p":
+                    last = number
+                elif kind == "v":
+                    versions[a] = number
+                else:
+                    outcomes[(a, b)] = StoredOutcome(fingerprint, bytes(outcome), number)
             plan = plan_batch(
                 batch,
                 versions=versions,
@@ -224,10 +240,10 @@ class PostgresEventStore:
                 last_position=last,
                 now=datetime.now(UTC),
             )
-            if plan.rows:
+            if plan.rows or plan.outcomes:
                 events = [r.event for r in plan.rows]
                 await conn.execute(
-                    _INSERT_EVENTS,
+                    _WRITE,
                     [e.position for e in events],
                     [e.stream_id for e in events],
                     [e.version for e in events],
@@ -236,18 +252,12 @@ class PostgresEventStore:
                     [r.data_json.decode() for r in plan.rows],
                     [r.metadata_json.decode() for r in plan.rows],
                     [e.recorded_at for e in events],
-                )
-                await conn.execute(
-                    "UPDATE bo_position SET last = $1 WHERE id = 1", events[-1].position
-                )
-            if plan.outcomes:
-                await conn.execute(
-                    _INSERT_OUTCOMES,
                     [i.scope for i, _ in plan.outcomes],
                     [i.key for i, _ in plan.outcomes],
                     [i.fingerprint for i, _ in plan.outcomes],
                     [i.outcome for i, _ in plan.outcomes],
                     [pos for _, pos in plan.outcomes],
+                    events[-1].position if events else last,
                 )
         return plan
 

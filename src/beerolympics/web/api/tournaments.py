@@ -155,7 +155,9 @@ async def list_tournaments(
     responses={422: ERRORS[422], 409: ERRORS[409]},
 )
 async def create_tournament(
-    request: Request[Any, Any, Any], data: JSONBody[CreateTournament], idempotency: IdempotencyHeader = None
+    request: Request[Any, Any, Any],
+    data: JSONBody[CreateTournament],
+    idempotency: IdempotencyHeader = None,
 ) -> Response[CreatedTournament]:
     """Returns the organizer credential once; it is also set as an HttpOnly cookie."""
     rt = runtime(request)

@@ -1,0 +1,1 @@
+"""Benchmarks: they print numbers and assert nothing. Run ``python -m bench`` or one module."""

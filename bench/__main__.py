@@ -1,0 +1,14 @@
+"""Run every benchmark with short settings: ``python -m bench`` (or ``make bench``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bench import commands, http_stack, rebuild
+
+if __name__ == "__main__":
+    asyncio.run(commands.main(["memory", "sqlite", "postgres"], 2.0, [1, 16, 64]))
+    print()
+    asyncio.run(http_stack.main(3000))
+    print()
+    asyncio.run(rebuild.main(100_000, "sqlite"))
