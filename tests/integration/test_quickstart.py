@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -67,5 +68,6 @@ def test_the_app_command_serves_the_demo(tmp_path: Path) -> None:
         assert all(team["flag"] for team in body["items"])
         assert (tmp_path / "data" / "beerolympics.db").exists()
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
