@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,37 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings.load(values, environ={})
 
 
+class FakeClock:
+    """The real time plus a jump tests make by hand.
+
+    It follows the real time because stored events carry real times and are compared with it.
+    """
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta()
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += dt.timedelta(seconds=seconds)
+
+
 @asynccontextmanager
-async def api_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
-    async with AsyncTestClient(create_app(settings)) as client:
+async def api_client(
+    settings: Settings, clock: FakeClock | None = None
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(create_app(settings, clock=clock)) as client:
         yield client
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
+    """Wait until ``condition()`` holds (background work such as the queue), or fail."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -18,8 +18,18 @@ from litestar.static_files import create_static_files_router
 from beerolympics import __version__
 from beerolympics.demo import load_demo
 from beerolympics.runtime import Runtime
+from beerolympics.services.conductor import Clock
 from beerolympics.settings import Settings
-from beerolympics.web.api import credentials, health, teams, tournaments
+from beerolympics.web.api import (
+    board,
+    bonuses,
+    credentials,
+    games,
+    health,
+    matches,
+    teams,
+    tournaments,
+)
 from beerolympics.web.http import Representations
 from beerolympics.web.problems import handle_exception
 
@@ -70,12 +80,14 @@ async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
     return Response(content=cached, media_type="application/vnd.oai.openapi+json")
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> Litestar:
+def create_app(
+    settings: Settings, runtime: Runtime | None = None, *, clock: Clock | None = None
+) -> Litestar:
     """Build the app. Without ``runtime`` it opens one from ``settings`` at start-up."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        rt = runtime or await Runtime.open(settings)
+        rt = runtime or await Runtime.open(settings, clock=clock)
         app.state.runtime = rt
         app.state.representations = Representations()
         try:
@@ -95,6 +107,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Litestar:
             teams.teams_router,
             teams.members_router,
             credentials.router,
+            games.router,
+            matches.router,
+            board.router,
+            bonuses.router,
         ],
     )
     swagger_assets = create_static_files_router(

@@ -7,9 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 
-from beerolympics.domain.commands import CreateTournament, JoinTeam, RegisterTeam
+from beerolympics.domain.commands import (
+    AddGame,
+    CreateTournament,
+    JoinTeam,
+    RegisterTeam,
+    ReportResult,
+    StartGame,
+    UpdateGame,
+    UpdateTournament,
+)
 from beerolympics.domain.identity import SPECTATOR, Actor
+from beerolympics.domain.matches import match_key
 from beerolympics.runtime import Runtime
 
 log = logging.getLogger("beerolympics.demo")
@@ -47,6 +58,7 @@ async def load_demo(rt: Runtime) -> bool:
             rules="Two players per match. Captains report results; the other side confirms.",
             max_teams=16,
             max_team_size=6,
+            open_registration=True,
         )
     )
     state = rt.catalog.get(created.tournament_id)
@@ -70,7 +82,94 @@ async def load_demo(rt: Runtime) -> bool:
                 state.id, SPECTATOR, JoinTeam(invite_code=invite, name=mate)
             )
     await rt.tournaments.start_tournament(state.id, organizer)
-    # Visitors of the demo may still join with a team of their own.
-    await rt.tournaments.set_registration(state.id, organizer, open_=True)
+    await play_demo_games(rt, organizer, random.Random(2026))
     log.info("demo tournament %r loaded with %d teams", state.id, len(state.teams))
     return True
+
+
+#: The demo's games; the queue is off while the demo enters results.
+DEMO_GAMES: tuple[AddGame, ...] = (
+    AddGame(
+        name="Beer Pong",
+        format="double_elimination",
+        options={"grand_final": "reset"},
+        stations=["Table 1", "Table 2"],
+        auto_call=False,
+    ),
+    AddGame(
+        name="Flip Cup Relay",
+        format="heats",
+        options={"heat_size": 4, "rounds": 2, "advance_per_heat": 2},
+        stations=["Lane A"],
+        heat_scoring="lower",
+        auto_call=False,
+    ),
+    AddGame(
+        name="Cornhole",
+        format="groups_playoffs",
+        options={"groups": 4, "advance_per_group": 2},
+        stations=["Board 1", "Board 2"],
+        auto_call=False,
+    ),
+    AddGame(
+        name="Quarters",
+        format="swiss",
+        options={"rounds": 3},
+        stations=["Table 3"],
+        auto_call=False,
+    ),
+    AddGame(
+        name="Chug Race",
+        format="heats",
+        options={"heat_size": 4, "rounds": 2, "advance_per_heat": 1},
+        stations=["Bar"],
+        heat_scoring="lower",
+        auto_call=False,
+    ),
+)
+#: How many results of each game the demo has already played.
+DEMO_RESULTS = {"Beer Pong": 6, "Flip Cup Relay": 3, "Cornhole": 12, "Quarters": 6, "Chug Race": 2}
+
+
+async def play_demo_games(rt: Runtime, organizer: Actor, rng: random.Random) -> None:
+    """Set up the demo's games and play some of their matches, as an official would."""
+    tid = organizer.tournament_id or ""
+    await rt.tournaments.update_tournament(tid, organizer, UpdateTournament(rest_seconds=0))
+    game_ids = []
+    for game in DEMO_GAMES:
+        created = await rt.games.add_game(tid, organizer, game)
+        game_ids.append(created.id)
+        await rt.games.start_game(tid, organizer, created.id, StartGame(seeding="random"))
+        for _ in range(DEMO_RESULTS[game.name]):
+            ready = _ready(rt, tid, created.id)
+            if not ready:
+                await rt.games.add_round(tid, created.id)
+                ready = _ready(rt, tid, created.id)
+            if not ready:
+                break
+            spec_id, teams, kind = ready[0]
+            key = match_key(created.id, spec_id)
+            await rt.games.start_match(tid, organizer, key)
+            await rt.games.report(tid, organizer, key, _result(rng, teams, kind))
+    # Only now the queue may call matches: while results were entered, nobody was at a table.
+    for game_id in game_ids:
+        await rt.games.update_game(tid, organizer, game_id, UpdateGame(auto_call=True))
+    await rt.tournaments.update_tournament(tid, organizer, UpdateTournament(rest_seconds=60))
+
+
+def _ready(rt: Runtime, tid: str, game_id: str) -> list[tuple[str, tuple[str, ...], str]]:
+    run = rt.play.get(tid).games[game_id]
+    assert run.resolution is not None
+    return [
+        (spec_id, resolved.teams, run.specs[spec_id].kind)
+        for spec_id, resolved in run.resolution.matches.items()
+        if resolved.state == "ready"
+    ]
+
+
+def _result(rng: random.Random, teams: tuple[str, ...], kind: str) -> ReportResult:
+    if kind == "heat":
+        return ReportResult(values={t: round(rng.uniform(8, 20), 2) for t in teams})
+    winner = rng.choice(teams)
+    loser = teams[1] if winner == teams[0] else teams[0]
+    return ReportResult(winner=winner, score={winner: 10, loser: rng.randint(0, 9)})

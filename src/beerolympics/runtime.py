@@ -16,8 +16,11 @@ from beerolympics.adapters.sqlite.eventstore import SQLiteEventStore
 from beerolympics.domain.events import EventCodec
 from beerolympics.ports.eventstore import EventStore
 from beerolympics.projections.catalog import Catalog
+from beerolympics.projections.play import Play
 from beerolympics.projections.projector import Projector
+from beerolympics.services.conductor import Clock, Conductor
 from beerolympics.services.credentials import Authenticator, CredentialSigner, PasswordHashing
+from beerolympics.services.games import GameService
 from beerolympics.services.runner import CommandRunner
 from beerolympics.services.tournaments import TournamentService
 from beerolympics.settings import Settings, SettingsError
@@ -51,31 +54,41 @@ class Runtime:
     store: EventStore
     codec: EventCodec
     catalog: Catalog
+    play: Play
     projector: Projector
     runner: CommandRunner
     tournaments: TournamentService
+    games: GameService
+    conductor: Conductor
     authenticator: Authenticator
     signer: CredentialSigner
     _poller: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
-    async def open(cls, settings: Settings) -> Runtime:
+    async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
+        """Open the store a URL names and wire everything. ``clock`` (tests) replaces the
+        wall clock for deadlines and rest times."""
         store = await open_event_store(
             settings.store_url, pool_min=settings.pg_pool_min, pool_max=settings.pg_pool_max
         )
         codec = EventCodec()
         catalog = Catalog()
-        projector = Projector(store, codec, [catalog])
+        play = Play(catalog)
+        projector = Projector(store, codec, [catalog, play])
         runner = CommandRunner(store, codec, projector)
         signer = CredentialSigner(settings.resolved_secret())
+        games = GameService(runner, catalog, play, clock)
         return cls(
             settings=settings,
             store=store,
             codec=codec,
             catalog=catalog,
+            play=play,
             projector=projector,
             runner=runner,
             tournaments=TournamentService(runner, catalog, PasswordHashing()),
+            games=games,
+            conductor=Conductor(games, catalog, play, clock),
             authenticator=Authenticator(signer, catalog),
             signer=signer,
         )
@@ -90,6 +103,8 @@ class Runtime:
             seconds,
         )
         self._poller = asyncio.create_task(self._poll(), name="projection-poller")
+        self.projector.on_applied(self.conductor.notice)
+        self.conductor.start()
 
     async def _poll(self) -> None:
         # Picks up events other instances append; this instance's own appends are applied at
@@ -102,6 +117,7 @@ class Runtime:
                 log.exception("catching up with the event log failed; will retry")
 
     async def close(self) -> None:
+        await self.conductor.stop()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):

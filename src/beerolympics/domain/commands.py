@@ -8,7 +8,7 @@ the decision functions.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -62,6 +62,7 @@ Slug = Annotated[
 ]
 Password = Annotated[str, Meta(min_length=8, max_length=200)]
 MaxTeams = Annotated[int, Meta(ge=2, le=1024)]
+TiebreakName = Literal["first_places", "second_places", "head_to_head", "point_diff", "wins"]
 MaxTeamSize = Annotated[int, Meta(ge=1, le=100)]
 
 
@@ -88,6 +89,11 @@ class UpdateTournament(Command, frozen=True):
     rules: LongText | msgspec.UnsetType = msgspec.UNSET
     max_teams: MaxTeams | msgspec.UnsetType = msgspec.UNSET
     max_team_size: MaxTeamSize | msgspec.UnsetType = msgspec.UNSET
+    confirm_timeout_seconds: Annotated[int, Meta(ge=0, le=86_400)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    rest_seconds: Annotated[int, Meta(ge=0, le=3_600)] | msgspec.UnsetType = msgspec.UNSET
+    tiebreaks: Annotated[list[TiebreakName], Meta(max_length=5)] | msgspec.UnsetType = msgspec.UNSET
 
 
 class SetRegistration(Command, frozen=True):
@@ -128,3 +134,130 @@ class JoinTeam(Command, frozen=True):
 
 class AppointCaptain(Command, frozen=True):
     member_id: Annotated[str, Meta(min_length=1, max_length=40)]
+
+
+# -- games, matches, bonuses -------------------------------------------------------------------
+
+EntityId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Reason = Annotated[str, Meta(min_length=1, max_length=280, pattern=_LINE)]
+Score = Annotated[float, Meta(ge=0, le=1_000_000)]
+StationNames = Annotated[
+    list[Annotated[str, Meta(min_length=1, max_length=40, pattern=_LINE)]],
+    Meta(max_length=50, description="Names of the tables or lanes this game is played on."),
+]
+PlacementPoints = Annotated[
+    list[Annotated[float, Meta(ge=0, le=100_000)]],
+    Meta(max_length=64, description="Points for 1st, 2nd, 3rd… place."),
+]
+FormatName = Literal[
+    "round_robin", "single_elimination", "double_elimination", "swiss", "groups_playoffs", "heats"
+]
+
+
+class AddGame(Command, frozen=True):
+    name: Name
+    format: FormatName
+    options: dict[str, Any] = msgspec.field(default_factory=dict)
+    rules: LongText = ""
+    placement_points: PlacementPoints = msgspec.field(default_factory=lambda: [100, 75, 50, 25])
+    points_beyond: Annotated[float, Meta(ge=0, le=100_000)] = 10
+    participation_points: Annotated[float, Meta(ge=0, le=100_000)] = 0
+    stations: StationNames = msgspec.field(default_factory=lambda: ["Table 1"])
+    heat_scoring: Literal["places", "lower", "higher"] = "places"
+    lower_score_wins: bool = False
+    auto_call: bool = True
+
+
+class UpdateGame(Command, frozen=True):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    rules: LongText | msgspec.UnsetType = msgspec.UNSET
+    options: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    placement_points: PlacementPoints | msgspec.UnsetType = msgspec.UNSET
+    points_beyond: Annotated[float, Meta(ge=0, le=100_000)] | msgspec.UnsetType = msgspec.UNSET
+    participation_points: Annotated[float, Meta(ge=0, le=100_000)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    stations: StationNames | msgspec.UnsetType = msgspec.UNSET
+    heat_scoring: Literal["places", "lower", "higher"] | msgspec.UnsetType = msgspec.UNSET
+    lower_score_wins: bool | msgspec.UnsetType = msgspec.UNSET
+    auto_call: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class StartGame(Command, frozen=True):
+    seeding: Literal["natural", "random", "manual"] = "natural"
+    #: Seed order for manual seeding, or the teams taking part (default: every active team,
+    #: in registration order).
+    teams: Annotated[list[EntityId], Meta(max_length=1024)] | None = None
+
+
+class CallMatch(Command, frozen=True):
+    station_id: EntityId
+
+
+class ReportResult(Command, frozen=True):
+    """Head-to-head: ``winner`` (team id) and/or ``score`` per team, or ``draw``.
+    Heats: ``places`` per team (1, 2, 2, 4…) or ``values`` per team (times or scores)."""
+
+    winner: EntityId | None = None
+    draw: bool = False
+    score: Annotated[dict[EntityId, Score], Meta(max_length=2)] | None = None
+    places: (
+        Annotated[dict[EntityId, Annotated[int, Meta(ge=1, le=1024)]], Meta(max_length=64)] | None
+    ) = None
+    values: (
+        Annotated[dict[EntityId, Annotated[float, Meta(ge=0, le=1e9)]], Meta(max_length=64)] | None
+    ) = None
+
+
+class DisputeResult(Command, frozen=True):
+    reason: Reason
+
+
+class ResolveDispute(Command, frozen=True):
+    action: Literal["accept", "override", "replay"]
+    reason: Reason
+    result: ReportResult | None = None
+
+
+class OverrideResult(Command, frozen=True):
+    result: ReportResult
+    reason: Reason
+
+
+class Reopen(Command, frozen=True):
+    reason: Reason
+
+
+class Forfeit(Command, frozen=True):
+    """The named teams forfeit; both teams of a match: a double forfeit."""
+
+    teams: Annotated[list[EntityId], Meta(min_length=1, max_length=2)]
+    reason: Reason
+
+
+class WithdrawTeam(Command, frozen=True):
+    reason: Annotated[str, Meta(max_length=280, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+    disqualify: bool = False
+
+
+class AddBonus(Command, frozen=True):
+    name: Name
+    points: Annotated[float, Meta(ge=-100_000, le=100_000)]
+    description: ShortText = ""
+    per: Literal["team", "individual"] = "team"
+    max_completions: Annotated[int, Meta(ge=1, le=10_000)] | None = 1
+    needs_approval: bool = True
+
+
+class ClaimBonus(Command, frozen=True):
+    team_id: EntityId | None = None
+    member_id: EntityId | None = None
+    note: ShortText = ""
+
+
+class RejectClaim(Command, frozen=True):
+    reason: ShortText = ""
+
+
+class AddReferee(Command, frozen=True):
+    label: ShortText = ""

@@ -13,9 +13,13 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
+from beerolympics.domain.formats.base import MatchSpec, Outcome
+from beerolympics.domain.formats.plan import Plan
+from beerolympics.domain.scoring import PointsTable
 from beerolympics.ports.eventstore import NewEvent, RecordedEvent
 
 Role = Literal["organizer", "referee", "member"]
+HeatScoring = Literal["places", "lower", "higher"]
 TournamentStatus = Literal["draft", "registration", "live", "finished"]
 
 
@@ -48,6 +52,9 @@ class TournamentUpdated(Event, frozen=True):
     rules: str | msgspec.UnsetType = msgspec.UNSET
     max_teams: int | msgspec.UnsetType = msgspec.UNSET
     max_team_size: int | msgspec.UnsetType = msgspec.UNSET
+    confirm_timeout_seconds: int | msgspec.UnsetType = msgspec.UNSET
+    rest_seconds: int | msgspec.UnsetType = msgspec.UNSET
+    tiebreaks: list[str] | msgspec.UnsetType = msgspec.UNSET
 
 
 class RegistrationOpened(Event, frozen=True):
@@ -121,6 +128,189 @@ class CaptainAppointed(Event, frozen=True):
     team_id: str
     member_id: str
     previous: str | None = None
+
+
+# -- games (tournament stream: configuration; game stream: plan) ---------------------------
+
+
+class StationSpec(msgspec.Struct, frozen=True):
+    """A place where a game is played: a table, a lane."""
+
+    id: str
+    name: str
+
+
+class GameAdded(Event, frozen=True):
+    game_id: str
+    name: str
+    rules: str
+    format: str
+    options: dict[str, Any]
+    points: PointsTable
+    stations: list[StationSpec]
+    heat_scoring: HeatScoring = "places"
+    lower_score_wins: bool = False
+    auto_call: bool = True
+
+
+class GameUpdated(Event, frozen=True):
+    game_id: str
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    rules: str | msgspec.UnsetType = msgspec.UNSET
+    options: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    points: PointsTable | msgspec.UnsetType = msgspec.UNSET
+    stations: list[StationSpec] | msgspec.UnsetType = msgspec.UNSET
+    heat_scoring: HeatScoring | msgspec.UnsetType = msgspec.UNSET
+    lower_score_wins: bool | msgspec.UnsetType = msgspec.UNSET
+    auto_call: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class GameRemoved(Event, frozen=True):
+    game_id: str
+
+
+class GameStarted(Event, frozen=True):
+    """On the game's own stream: the plan every match of the game comes from."""
+
+    game_id: str
+    plan: Plan
+    seeding: str
+
+
+class RoundAdded(Event, frozen=True):
+    """Matches a format pairs only once earlier results are in (Swiss, heats)."""
+
+    game_id: str
+    matches: list[MatchSpec]
+
+
+class TeamWithdrawn(Event, frozen=True):
+    """The team stops playing: its remaining matches are forfeited; its points stay."""
+
+    team_id: str
+    reason: str = ""
+
+
+class TeamDisqualified(Event, frozen=True):
+    """Like a withdrawal, and the team leaves the overall ranking."""
+
+    team_id: str
+    reason: str = ""
+
+
+# -- bonus challenges (tournament stream) ---------------------------------------------------
+
+
+class BonusChallengeAdded(Event, frozen=True):
+    bonus_id: str
+    name: str
+    description: str
+    points: float
+    per: Literal["team", "individual"]
+    max_completions: int | None
+    needs_approval: bool
+
+
+class BonusClaimed(Event, frozen=True):
+    claim_id: str
+    bonus_id: str
+    team_id: str
+    member_id: str | None
+    note: str
+    approved: bool
+
+
+class BonusClaimApproved(Event, frozen=True):
+    claim_id: str
+
+
+class BonusClaimRejected(Event, frozen=True):
+    claim_id: str
+    reason: str = ""
+
+
+# -- matches (one stream per match or heat) --------------------------------------------------
+
+
+class MatchCalled(Event, frozen=True):
+    game_id: str
+    match_id: str
+    station_id: str
+    teams: list[str]
+    auto: bool = False
+
+
+class MatchStarted(Event, frozen=True):
+    game_id: str
+    match_id: str
+    teams: list[str]
+
+
+class ResultSubmitted(Event, frozen=True):
+    """A captain's report, waiting for the other side (or the deadline)."""
+
+    game_id: str
+    match_id: str
+    outcome: Outcome
+    team_id: str | None
+    deadline: dt.datetime
+
+
+class ResultConfirmed(Event, frozen=True):
+    """The result counts. ``by`` is who made it count: the opponent, an official, the clock."""
+
+    game_id: str
+    match_id: str
+    outcome: Outcome
+    by: Literal["opponent", "official", "deadline"]
+    team_id: str | None = None
+
+
+class ResultDisputed(Event, frozen=True):
+    game_id: str
+    match_id: str
+    team_id: str | None
+    reason: str
+
+
+class ResultOverridden(Event, frozen=True):
+    """An official's result replaces whatever was there (dispute resolution, correction,
+    forfeit); ``reason`` is the audit trail."""
+
+    game_id: str
+    match_id: str
+    outcome: Outcome
+    reason: str
+
+
+class ReplayOrdered(Event, frozen=True):
+    game_id: str
+    match_id: str
+    reason: str
+
+
+class ResultReopened(Event, frozen=True):
+    """A confirmed result no longer counts; the match is back in progress."""
+
+    game_id: str
+    match_id: str
+    reason: str
+
+
+class MatchReset(Event, frozen=True):
+    """An earlier result changed who plays here before it was played: back to the queue."""
+
+    game_id: str
+    match_id: str
+    reason: str
+
+
+class MatchFlagged(Event, frozen=True):
+    """An earlier result changed who should have played this already-played match."""
+
+    game_id: str
+    match_id: str
+    reason: str
 
 
 # -- reservations: streams whose only purpose is to make a value unique ----------------------

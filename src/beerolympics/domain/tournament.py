@@ -26,6 +26,12 @@ from beerolympics.domain.commands import (
 )
 from beerolympics.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from beerolympics.domain.identity import Actor, ActorRole, require_organizer, require_team_lead
+from beerolympics.domain.scoring import DEFAULT_TIEBREAKS, PointsTable, check_tiebreaks
+
+#: Seconds after which a reported result counts unless the other side confirmed or disputed it.
+DEFAULT_CONFIRM_TIMEOUT = 300
+#: Seconds a team rests between two matches before the queue calls it again.
+DEFAULT_REST = 60
 
 
 def stream_id(tournament_id: str) -> str:
@@ -54,6 +60,49 @@ class Team:
     registered_at: dt.datetime
     captain_id: str | None = None
     members: dict[str, Member] = field(default_factory=dict)
+    #: active, withdrawn or disqualified
+    status: str = "active"
+    status_reason: str = ""
+
+
+@dataclass(slots=True)
+class GameConfig:
+    """How a game is played; its plan and matches live on the game's own streams."""
+
+    id: str
+    name: str
+    rules: str
+    format: str
+    options: dict[str, Any]
+    points: PointsTable
+    stations: list[ev.StationSpec]
+    heat_scoring: ev.HeatScoring
+    lower_score_wins: bool
+    auto_call: bool
+    added_at: dt.datetime
+
+
+@dataclass(slots=True)
+class Bonus:
+    id: str
+    name: str
+    description: str
+    points: float
+    per: str
+    max_completions: int | None
+    needs_approval: bool
+
+
+@dataclass(slots=True)
+class Claim:
+    id: str
+    bonus_id: str
+    team_id: str
+    member_id: str | None
+    note: str
+    at: dt.datetime
+    status: str = "pending"  # pending, approved, rejected
+    reason: str = ""
 
 
 @dataclass(slots=True)
@@ -87,10 +136,22 @@ class TournamentState:
     team_keys: dict[str, str] = field(default_factory=dict)
     invite_codes: dict[str, str] = field(default_factory=dict)
     credentials: dict[str, Credential] = field(default_factory=dict)
+    confirm_timeout_seconds: int = DEFAULT_CONFIRM_TIMEOUT
+    rest_seconds: int = DEFAULT_REST
+    tiebreaks: list[str] = field(default_factory=lambda: list(DEFAULT_TIEBREAKS))
+    games: dict[str, GameConfig] = field(default_factory=dict)
+    bonuses: dict[str, Bonus] = field(default_factory=dict)
+    claims: dict[str, Claim] = field(default_factory=dict)
     version: int = 0
     updated_at: dt.datetime | None = None
 
     # -- queries -----------------------------------------------------------------------------
+
+    def game(self, game_id: str) -> GameConfig:
+        game = self.games.get(game_id)
+        if game is None:
+            raise NotFound(f"no game {game_id!r} in this tournament", code="game_not_found")
+        return game
 
     def team(self, team_id: str) -> Team:
         team = self.teams.get(team_id)
@@ -146,6 +207,8 @@ def _set_fields(target: Any, event: msgspec.Struct, skip: tuple[str, ...] = ()) 
 
 def _updated(state: TournamentState, event: ev.TournamentUpdated, at: dt.datetime) -> None:
     _set_fields(state, event)
+    if event.tiebreaks is not msgspec.UNSET:
+        state.tiebreaks = list(event.tiebreaks)
 
 
 def _registration_opened(s: TournamentState, e: ev.RegistrationOpened, at: dt.datetime) -> None:
@@ -216,7 +279,77 @@ def _captain_appointed(s: TournamentState, e: ev.CaptainAppointed, at: dt.dateti
     s.teams[e.team_id].captain_id = e.member_id
 
 
+def _game_added(s: TournamentState, e: ev.GameAdded, at: dt.datetime) -> None:
+    s.games[e.game_id] = GameConfig(
+        e.game_id,
+        e.name,
+        e.rules,
+        e.format,
+        e.options,
+        e.points,
+        list(e.stations),
+        e.heat_scoring,
+        e.lower_score_wins,
+        e.auto_call,
+        at,
+    )
+
+
+def _game_updated(s: TournamentState, e: ev.GameUpdated, at: dt.datetime) -> None:
+    _set_fields(s.games[e.game_id], e, skip=("game_id",))
+
+
+def _game_removed(s: TournamentState, e: ev.GameRemoved, at: dt.datetime) -> None:
+    s.games.pop(e.game_id, None)
+
+
+def _team_withdrawn(s: TournamentState, e: ev.TeamWithdrawn, at: dt.datetime) -> None:
+    team = s.teams[e.team_id]
+    team.status, team.status_reason = "withdrawn", e.reason
+
+
+def _team_disqualified(s: TournamentState, e: ev.TeamDisqualified, at: dt.datetime) -> None:
+    team = s.teams[e.team_id]
+    team.status, team.status_reason = "disqualified", e.reason
+
+
+def _bonus_added(s: TournamentState, e: ev.BonusChallengeAdded, at: dt.datetime) -> None:
+    s.bonuses[e.bonus_id] = Bonus(
+        e.bonus_id, e.name, e.description, e.points, e.per, e.max_completions, e.needs_approval
+    )
+
+
+def _bonus_claimed(s: TournamentState, e: ev.BonusClaimed, at: dt.datetime) -> None:
+    s.claims[e.claim_id] = Claim(
+        e.claim_id,
+        e.bonus_id,
+        e.team_id,
+        e.member_id,
+        e.note,
+        at,
+        "approved" if e.approved else "pending",
+    )
+
+
+def _claim_approved(s: TournamentState, e: ev.BonusClaimApproved, at: dt.datetime) -> None:
+    s.claims[e.claim_id].status = "approved"
+
+
+def _claim_rejected(s: TournamentState, e: ev.BonusClaimRejected, at: dt.datetime) -> None:
+    claim = s.claims[e.claim_id]
+    claim.status, claim.reason = "rejected", e.reason
+
+
 _FOLD: dict[type[ev.Event], Callable[[TournamentState, Any, dt.datetime], None]] = {
+    ev.GameAdded: _game_added,
+    ev.GameUpdated: _game_updated,
+    ev.GameRemoved: _game_removed,
+    ev.TeamWithdrawn: _team_withdrawn,
+    ev.TeamDisqualified: _team_disqualified,
+    ev.BonusChallengeAdded: _bonus_added,
+    ev.BonusClaimed: _bonus_claimed,
+    ev.BonusClaimApproved: _claim_approved,
+    ev.BonusClaimRejected: _claim_rejected,
     ev.TournamentUpdated: _updated,
     ev.RegistrationOpened: _registration_opened,
     ev.RegistrationClosed: _registration_closed,
@@ -288,6 +421,8 @@ def update(state: TournamentState, actor: Actor, cmd: UpdateTournament) -> list[
             value = clean_line(value)
         if value != getattr(state, name):
             changes[name] = value
+    if "tiebreaks" in changes:
+        changes["tiebreaks"] = list(check_tiebreaks(changes["tiebreaks"]))
     if "max_teams" in changes and changes["max_teams"] < len(state.teams):
         raise Conflict(
             f"{len(state.teams)} teams are registered; max_teams cannot be lower",

@@ -39,6 +39,7 @@ class TeamView(View, frozen=True):
     captain_id: str | None
     members: list[MemberView]
     registered_at: dt.datetime
+    status: str
 
 
 class TournamentView(View, frozen=True):
@@ -126,6 +127,7 @@ def team_view(team: Team) -> TeamView:
             for m in team.members.values()
         ],
         registered_at=team.registered_at,
+        status=team.status,
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any, Final, Generic, TypeVar
 
 import msgspec
 
-from beerolympics.domain.errors import Conflict, Invalid, Unavailable
+from beerolympics.domain.errors import Conflict, Invalid, Unavailable, VersionConflict
 from beerolympics.domain.events import Event, EventCodec
 from beerolympics.ports.eventstore import (
     EventStore,
@@ -55,6 +55,25 @@ class Decision(Generic[R]):
 
 class StaleState(Exception):
     """Raised by a decision that needs state newer than this instance has seen yet."""
+
+
+def check_version(
+    current: int, expected: int | None, *, fresh: bool, describe: Callable[[], Any], what: str
+) -> None:
+    """Enforce a client's ``If-Match`` version on state at version ``current``.
+
+    A version newer than this instance has seen asks for a catch-up first (``fresh`` says one
+    was done); after it, any difference is the client's stale view: a conflict carrying the
+    current state (``describe()``) so the client can show it.
+    """
+    if expected is None or expected == current:
+        return
+    if expected > current and not fresh:
+        raise StaleState
+    raise VersionConflict(
+        f"the {what} is at version {current}, not {expected}",
+        details={"current": describe(), "version": current},
+    )
 
 
 class CommandRunner:

@@ -25,7 +25,7 @@ from beerolympics.domain.commands import (
     UpdateTeam,
     UpdateTournament,
 )
-from beerolympics.domain.errors import Conflict, Unauthenticated, VersionConflict
+from beerolympics.domain.errors import Conflict, Unauthenticated
 from beerolympics.domain.events import Event, JoinCodeReserved
 from beerolympics.domain.identity import Actor, require_organizer
 from beerolympics.domain.tournament import TournamentState
@@ -33,7 +33,7 @@ from beerolympics.ports.eventstore import NO_STREAM
 from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.views import tournament_view
 from beerolympics.services.credentials import PasswordHashing
-from beerolympics.services.runner import CommandRunner, Decision, IdempotencyKey, StaleState
+from beerolympics.services.runner import CommandRunner, Decision, IdempotencyKey, check_version
 
 #: Idempotency keys of tournament creation share one scope: the tournament does not exist yet.
 CREATION_SCOPE = "tournament-creation"
@@ -60,7 +60,7 @@ class ChangeOutcome(msgspec.Struct, frozen=True):
     changed: bool
 
 
-def _metadata(actor: Actor) -> dict[str, Any]:
+def metadata_for(actor: Actor) -> dict[str, Any]:
     meta: dict[str, Any] = {"role": actor.role}
     if actor.credential_id:
         meta["credential"] = actor.credential_id
@@ -337,19 +337,15 @@ class TournamentService:
     # -- plumbing --------------------------------------------------------------------------
 
     def _state(self, tournament_id: str, if_match: int | None, *, fresh: bool) -> TournamentState:
-        """The state to decide on; with ``if_match``, only if it is that version.
-
-        A version newer than this instance has seen asks for a catch-up first (``fresh`` says
-        one was done); after it, any difference is the client's stale view: a conflict.
-        """
+        """The state to decide on; with ``if_match``, only if it is that version."""
         state = self.catalog.get(tournament_id)
-        if if_match is not None and if_match != state.version:
-            if if_match > state.version and not fresh:
-                raise StaleState
-            raise VersionConflict(
-                f"the tournament is at version {state.version}, not {if_match}",
-                details={"current": tournament_view(state), "version": state.version},
-            )
+        check_version(
+            state.version,
+            if_match,
+            fresh=fresh,
+            describe=lambda: tournament_view(state),
+            what="tournament",
+        )
         return state
 
     async def _change(
@@ -381,7 +377,7 @@ class TournamentService:
             lock=rules.stream_id(tournament_id),
             idempotency=idempotency,
             idempotency_scope=tournament_id,
-            metadata=_metadata(actor),
+            metadata=metadata_for(actor),
         )
 
     async def _issue(
@@ -407,5 +403,5 @@ class TournamentService:
             lock=rules.stream_id(tournament_id),
             idempotency_scope=tournament_id,
             idempotency=idempotency,
-            metadata=_metadata(actor),
+            metadata=metadata_for(actor),
         )

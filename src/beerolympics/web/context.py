@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response
@@ -9,7 +10,7 @@ from litestar import Request, Response
 from beerolympics.domain.errors import Unauthenticated
 from beerolympics.domain.identity import Actor
 from beerolympics.runtime import Runtime
-from beerolympics.web.http import Representations
+from beerolympics.web.http import Representations, cached_json, public_cache_control
 
 COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
 
@@ -64,4 +65,25 @@ def set_credential_cookie(
         httponly=True,
         samesite="lax",
         secure=runtime(request).settings.cookie_secure,
+    )
+
+
+def public_read(
+    request: Request[Any, Any, Any],
+    tournament_id: str,
+    key: tuple[Any, ...],
+    build: Callable[[], Any],
+) -> Response[Any]:
+    """A public read of a tournament, tagged with the tournament's newest position."""
+    rt = runtime(request)
+    position = rt.catalog.position_of(tournament_id)
+    settings = rt.settings
+    return cached_json(
+        request,
+        representations(request),
+        (tournament_id, *key),
+        f'"p{position}"',
+        position,
+        build,
+        public_cache_control(settings.public_s_maxage, settings.stale_while_revalidate),
     )

@@ -7,6 +7,9 @@ row lock serialises position assignment *and* commit order across all processes,
 releases it only after the commit is visible, so a reader can never see position ``n + 1``
 before ``n``. A rolled-back transaction leaves the counter untouched, so there are no holes.
 
+Event data is stored as ``json``, not ``jsonb``: the log keeps exactly the text it was given
+(key order included) and nothing here queries inside it.
+
 Serialising commits costs throughput, which the writer wins back by batching: each process
 has ONE writer task that takes every append waiting at that moment and commits them together.
 """
@@ -51,8 +54,8 @@ CREATE TABLE IF NOT EXISTS bo_events (
     version INTEGER NOT NULL,
     scope TEXT NOT NULL,
     type TEXT NOT NULL,
-    data JSONB NOT NULL,
-    metadata JSONB NOT NULL,
+    data JSON NOT NULL,
+    metadata JSON NOT NULL,
     recorded_at TIMESTAMPTZ NOT NULL,
     UNIQUE (stream_id, version)
 );
@@ -89,7 +92,7 @@ _WRITE: Final = f"""
 WITH new_events AS (
     INSERT INTO bo_events ({_COLUMNS})
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[],
-                         $6::jsonb[], $7::jsonb[], $8::timestamptz[])
+                         $6::json[], $7::json[], $8::timestamptz[])
 ), new_outcomes AS (
     INSERT INTO bo_idempotency (scope, key, fingerprint, outcome, position)
     SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::bytea[], $13::bigint[])
@@ -342,7 +345,7 @@ class PostgresEventStore:
                     raise StoreNotEmpty("the store already holds events")
                 await conn.executemany(
                     f"INSERT INTO bo_events ({_COLUMNS})"
-                    " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)",
+                    " VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, $8)",
                     records,
                 )
                 if records:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, Response, Router, delete, get
-from litestar.params import PathParameter, QueryParameter
+import msgspec
+from litestar import Request, Response, Router, delete, get, post
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from beerolympics.domain.commands import AddReferee
 from beerolympics.domain.events import Role
 from beerolympics.domain.identity import require_organizer
 from beerolympics.projections.views import CredentialView, Page, credential_view
@@ -88,7 +90,43 @@ async def revoke_credential(
     return json_response(credential_view(state.credentials[credential_id]), cache_control=PRIVATE)
 
 
+class RefereeCredential(msgspec.Struct, frozen=True):
+    """A referee's credential, shown this once: hand it over as a link or QR code."""
+
+    credential_id: str
+    token: str
+
+
+@post(
+    "/referees",
+    summary="Add a referee device",
+    tags=["organizers"],
+    status_code=201,
+    security=SECURITY,
+    responses=ERRORS,
+)
+async def add_referee(
+    request: Request[Any, Any, Any],
+    tournament_id: TournamentId,
+    data: JSONBody[AddReferee],
+    idempotency: IdempotencyHeader = None,
+) -> Response[RefereeCredential]:
+    """Referees call matches, record results and review bonus claims, but cannot change the
+    tournament."""
+    rt = runtime(request)
+    outcome = await rt.games.add_referee(
+        tournament_id,
+        actor(request, tournament_id),
+        data,
+        idempotency=idempotency_key(request, "add_referee", data),
+    )
+    token = rt.signer.sign(tournament_id, outcome.credential_id)
+    return json_response(
+        RefereeCredential(outcome.credential_id, token), status=201, cache_control="no-store"
+    )
+
+
 router = Router(
     path="/tournaments/{tournament_id:str}/credentials",
-    route_handlers=[list_credentials, revoke_credential],
+    route_handlers=[list_credentials, revoke_credential, add_referee],
 )

@@ -8,7 +8,13 @@ import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.params import HeaderParameter, JSONBody, PathParameter
 
-from beerolympics.domain.commands import AppointCaptain, JoinTeam, RegisterTeam, UpdateTeam
+from beerolympics.domain.commands import (
+    AppointCaptain,
+    JoinTeam,
+    RegisterTeam,
+    UpdateTeam,
+    WithdrawTeam,
+)
 from beerolympics.projections.views import Page, TeamView, team_view
 from beerolympics.web.api.tournaments import (
     ERRORS,
@@ -269,6 +275,33 @@ async def join_team(
     return response
 
 
+@post(
+    "/{team_id:str}/withdrawal",
+    summary="Withdraw or disqualify a team",
+    tags=["teams"],
+    status_code=200,
+    security=SECURITY,
+    responses=ERRORS,
+)
+async def withdraw_team(
+    request: Request[Any, Any, Any],
+    tournament_id: TournamentId,
+    team_id: TeamId,
+    data: JSONBody[WithdrawTeam],
+    idempotency: IdempotencyHeader = None,
+) -> Response[TeamView]:
+    """Its captain or an organizer withdraws a team; only organizers disqualify. Its remaining
+    matches are forfeited; a disqualified team also leaves the leaderboard."""
+    await runtime(request).games.withdraw_team(
+        tournament_id,
+        actor(request, tournament_id),
+        team_id,
+        data,
+        idempotency=idempotency_key(request, "withdraw_team", [team_id, data]),
+    )
+    return _team_response(request, tournament_id, team_id)
+
+
 teams_router = Router(
     path="/tournaments/{tournament_id:str}/teams",
     route_handlers=[
@@ -278,6 +311,7 @@ teams_router = Router(
         update_team,
         appoint_captain,
         remove_member,
+        withdraw_team,
     ],
 )
 members_router = Router(path="/tournaments/{tournament_id:str}", route_handlers=[join_team])

@@ -1,0 +1,475 @@
+"""The overall leaderboard: points from final placements, participation and bonuses, ranked.
+
+Each game awards every team points for its final placement in that game (teams sharing a place
+split the points of the places they span) plus participation points; bonus challenges add more.
+Teams are ranked by total points, then by the configured tie-breaks through the generic engine in
+:mod:`beerolympics.domain.tiebreaks`; teams still level share a rank.
+
+:class:`Leaderboard` is incremental: it keeps each team's share of each game and applies only the
+difference when a game changes, so a result costs time in proportion to that game's teams, not to
+all games. Totals are kept as exact fractions and rounded once, so they equal a from-scratch
+recompute bit for bit whatever the order of updates: a drifting float total would wrongly split
+tied teams. Groups of teams level on points keep their tie-break order until one of them changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from fractions import Fraction
+from itertools import groupby, pairwise
+from typing import Literal, NamedTuple, get_args
+
+import msgspec
+
+from beerolympics.domain.errors import Invalid
+from beerolympics.domain.tiebreaks import Criterion, Key, MiniTable, Ranked, rank
+
+TeamId = str
+GameId = str
+
+TiebreakName = Literal["first_places", "head_to_head", "point_diff", "wins", "second_places"]
+"""A tie-break after total points (which always come first)."""
+
+DEFAULT_TIEBREAKS: tuple[TiebreakName, ...] = ("first_places", "head_to_head", "point_diff")
+
+_TIEBREAKS: dict[str, TiebreakName] = {name: name for name in get_args(TiebreakName)}
+_ZERO = Fraction(0)
+
+
+class PointsTable(msgspec.Struct, frozen=True, kw_only=True):
+    """What a game awards: ``placement[i]`` for place ``i + 1``, ``beyond`` for every place
+    after the table, and ``participation`` to every team that took part.
+
+    Validate with :func:`check_points_table` where a table enters the system; decoding a stored
+    event does not re-check it.
+    """
+
+    placement: tuple[float, ...] = (100.0, 75.0, 50.0, 25.0)
+    beyond: float = 10.0
+    participation: float = 0.0
+
+    def points_for(self, place: int, sharing: int = 1) -> float:
+        """Placement points for each of ``sharing`` teams that share ``place`` (1-based).
+
+        They split the points of the places they span evenly: two teams sharing 3rd get
+        (50 + 25) / 2 = 37.5 each with the default table.
+        """
+        if place < 1 or sharing < 1:
+            raise Invalid(
+                f"place must be >= 1 and sharing >= 1, got {place} and {sharing}",
+                code="invalid_placement",
+            )
+        spanned = self.placement[place - 1 : place - 1 + sharing]
+        return (sum(spanned) + self.beyond * (sharing - len(spanned))) / sharing
+
+
+def check_points_table(table: PointsTable) -> PointsTable:
+    """Return ``table`` if it is sound, else raise :class:`Invalid` (``invalid_points_table``).
+
+    Points must be finite and not negative, and must not increase with place: placement points
+    are non-increasing and ``beyond`` is at most the last placement value.
+    """
+    values = {f"placement[{i}]": value for i, value in enumerate(table.placement)}
+    values |= {"beyond": table.beyond, "participation": table.participation}
+    for key, value in values.items():
+        if not (math.isfinite(value) and value >= 0):
+            raise _bad_table(key, f"must be finite and not negative, got {value}")
+    steps = (*table.placement, table.beyond)
+    for index, (earlier, later) in enumerate(pairwise(steps), start=1):
+        if later > earlier:
+            key = "beyond" if index == len(table.placement) else f"placement[{index}]"
+            raise _bad_table(key, f"must not exceed the place before it ({later} > {earlier})")
+    return table
+
+
+def _bad_table(key: str, message: str) -> Invalid:
+    return Invalid(f"{key}: {message}", code="invalid_points_table", details={"field": key})
+
+
+def check_tiebreaks(names: Iterable[str]) -> tuple[TiebreakName, ...]:
+    """The tie-break order as typed names; raises :class:`Invalid` (``invalid_tiebreaks``) for an
+    unknown or repeated name."""
+    checked: list[TiebreakName] = []
+    for name in names:
+        if name not in _TIEBREAKS:
+            known = ", ".join(_TIEBREAKS)
+            raise Invalid(f"unknown tie-break {name!r} (known: {known})", code="invalid_tiebreaks")
+        if name in checked:
+            raise Invalid(f"tie-break {name!r} appears twice", code="invalid_tiebreaks")
+        checked.append(_TIEBREAKS[name])
+    return tuple(checked)
+
+
+class GameScore(msgspec.Struct, frozen=True, kw_only=True):
+    """A team's result in one game: its final place (``None`` until known) and points earned
+    there (placement plus participation)."""
+
+    place: int | None
+    points: float
+
+
+class LeaderboardRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One team's line on the overall leaderboard.
+
+    ``rank`` is shared with the teams it is still tied with. ``decided_by`` names the criterion
+    ("points" or a tie-break) that separated the team from its neighbours, or is ``None`` when
+    it is still tied or alone. Wins, losses, draws and ``point_diff`` count every recorded match.
+    Rows are shared between calls: treat ``per_game`` as read-only.
+    """
+
+    team: TeamId
+    rank: int
+    points: float
+    placement_points: float
+    participation_points: float
+    bonus_points: float
+    first_places: int
+    second_places: int
+    third_places: int
+    games_placed: int
+    wins: int
+    losses: int
+    draws: int
+    point_diff: float
+    decided_by: str | None
+    per_game: dict[GameId, GameScore]
+
+
+class _Share(NamedTuple):
+    """What one game gives one team."""
+
+    place: int | None
+    placement: float
+    participation: float
+
+
+_NO_SHARE = _Share(None, 0.0, 0.0)
+
+
+class _Match(NamedTuple):
+    team_a: TeamId
+    team_b: TeamId
+    winner: TeamId | None
+    score_a: float | None
+    score_b: float | None
+
+
+class _Tally:
+    """Everything known about one team, kept current by applying differences."""
+
+    def __init__(self) -> None:
+        self.shares: dict[GameId, _Share] = {}
+        self.placement = self.participation = self.diff = _ZERO
+        self.bonus = 0.0
+        self.places: Counter[int] = Counter()  # how many games ended on each place
+        self.placed = 0
+        self.wins = self.losses = self.draws = 0
+        # Head-to-head points earned against each opponent; only non-zero entries are kept.
+        self.h2h: dict[TeamId, float] = {}
+        # Rounded from the exact totals by refresh(), before each ranking.
+        self.points = self.point_diff = 0.0
+
+    def replace_share(self, game_id: GameId, before: _Share | None, after: _Share | None) -> None:
+        old, new = before or _NO_SHARE, after or _NO_SHARE
+        if new.placement != old.placement:
+            self.placement += Fraction(new.placement) - Fraction(old.placement)
+        if new.participation != old.participation:
+            self.participation += Fraction(new.participation) - Fraction(old.participation)
+        if new.place != old.place:
+            for place, sign in ((old.place, -1), (new.place, 1)):
+                if place is not None:
+                    self.places[place] += sign
+                    self.placed += sign
+        if after is None:
+            del self.shares[game_id]
+        else:
+            self.shares[game_id] = after
+
+    def credit(self, opponent: TeamId, points: float) -> None:
+        total = self.h2h.get(opponent, 0.0) + points
+        if total:
+            self.h2h[opponent] = total
+        else:
+            del self.h2h[opponent]
+
+    def refresh(self) -> None:
+        self.points = float(self.placement + self.participation + Fraction(self.bonus))
+        self.point_diff = float(self.diff)
+
+
+class Leaderboard:
+    """The overall leaderboard of one tournament, updated event by event.
+
+    Facts about games, bonuses and matches may name any team; only teams added with
+    :meth:`add_team` are ranked, in the order they were added among teams still tied. Every
+    method that changes something bumps :attr:`version`; calls that change nothing leave it.
+    """
+
+    def __init__(self, tiebreaks: Sequence[TiebreakName] = DEFAULT_TIEBREAKS) -> None:
+        self._tiebreaks = check_tiebreaks(tiebreaks)
+        self._teams: dict[TeamId, None] = {}  # a dict keeps add order and removes in O(1)
+        self._tallies: dict[TeamId, _Tally] = {}
+        self._games: dict[GameId, dict[TeamId, _Share]] = {}
+        self._matches: dict[Hashable, _Match] = {}
+        self._version = 0
+        self._rows: list[LeaderboardRow] | None = None
+        self._row_cache: dict[TeamId, LeaderboardRow] = {}
+        self._dirty: set[TeamId] = set()  # teams whose row data changed since the last rows()
+        # Groups level on points, as ranked by the tie-breaks at the last rows().
+        self._settled: dict[tuple[TeamId, ...], list[Ranked[TeamId]]] = {}
+
+    @property
+    def version(self) -> int:
+        """Increases with every change; equal versions mean equal :meth:`rows`."""
+        return self._version
+
+    def set_tiebreaks(self, tiebreaks: Sequence[TiebreakName]) -> None:
+        """Apply ``tiebreaks`` in this order after total points."""
+        checked = check_tiebreaks(tiebreaks)
+        if checked != self._tiebreaks:
+            self._tiebreaks = checked
+            self._settled.clear()
+            self._changed()
+
+    def add_team(self, team_id: TeamId) -> None:
+        """Rank ``team_id`` (after the teams already added, among teams still tied)."""
+        if team_id not in self._teams:
+            self._teams[team_id] = None
+            self._tally(team_id)
+            self._dirty.add(team_id)
+            self._changed()
+
+    def remove_team(self, team_id: TeamId) -> None:
+        """Stop ranking ``team_id`` (withdrawn or disqualified).
+
+        What is known about it stays, so other teams keep their wins against it unless the
+        caller forgets those matches, and adding it back restores its row.
+        """
+        if team_id in self._teams:
+            del self._teams[team_id]
+            self._row_cache.pop(team_id, None)
+            self._changed()
+
+    def set_game(
+        self,
+        game_id: GameId,
+        table: PointsTable,
+        participants: Collection[TeamId],
+        placements: Mapping[TeamId, int],
+    ) -> None:
+        """Replace everything known about ``game_id``.
+
+        ``placements`` holds the teams whose final place is known (teams sharing a place have
+        the same number, as in 1, 2, 3, 3); it may grow, change or shrink as results are
+        confirmed or reopened. Every participant, and every placed team, gets the table's
+        participation points. Costs time in proportion to this game's teams only.
+        """
+        # Teams on the same place get the same share: one object per place, not per team.
+        shares = {
+            place: _Share(place, table.points_for(place, sharing), table.participation)
+            for place, sharing in Counter(placements.values()).items()
+        }
+        new = {team: shares[place] for team, place in placements.items()}
+        unplaced = _Share(None, 0.0, table.participation)
+        for team in participants:
+            new.setdefault(team, unplaced)
+        self._replace_game(game_id, new)
+
+    def remove_game(self, game_id: GameId) -> None:
+        """Forget ``game_id`` and every point it gave."""
+        self._replace_game(game_id, {})
+
+    def set_bonus(self, team_id: TeamId, points: float) -> None:
+        """Set the total bonus points of ``team_id`` (the sum of its approved claims)."""
+        if not math.isfinite(points):
+            raise Invalid(f"bonus points must be finite, got {points}", code="invalid_points")
+        points = float(points)
+        tally = self._tally(team_id)
+        if tally.bonus != points:
+            tally.bonus = points
+            self._dirty.add(team_id)
+            self._changed()
+
+    def add_bonus(self, team_id: TeamId, delta: float) -> None:
+        """Add ``delta`` (possibly negative) to the bonus points of ``team_id``."""
+        self.set_bonus(team_id, self._tally(team_id).bonus + delta)
+
+    def record_match(
+        self,
+        key: Hashable,
+        team_a: TeamId,
+        team_b: TeamId,
+        winner: TeamId | None,
+        score_a: float | None = None,
+        score_b: float | None = None,
+    ) -> None:
+        """Record a match of any game for head-to-head, wins and point difference.
+
+        ``winner`` is ``None`` for a draw. Scores count towards the point difference only when
+        both are given. Recording the same ``key`` again replaces the earlier record.
+        """
+        finite = all(score is None or math.isfinite(score) for score in (score_a, score_b))
+        if team_a == team_b or winner not in (team_a, team_b, None) or not finite:
+            raise Invalid(
+                "a match needs two teams, a winner among them (or None) and finite scores, got "
+                f"{team_a!r} v {team_b!r} won by {winner!r}, {score_a} to {score_b}",
+                code="invalid_match",
+            )
+        match = _Match(team_a, team_b, winner, score_a, score_b)
+        old = self._matches.get(key)
+        if old == match:
+            return
+        if old is not None:
+            self._count_match(old, -1)
+        self._matches[key] = match
+        self._count_match(match, 1)
+        self._changed()
+
+    def forget_match(self, key: Hashable) -> None:
+        """Drop the match recorded under ``key`` (no-op when there is none)."""
+        old = self._matches.pop(key, None)
+        if old is not None:
+            self._count_match(old, -1)
+            self._changed()
+
+    def rows(self) -> list[LeaderboardRow]:
+        """The ranked leaderboard, best first; cached until the next change."""
+        if self._rows is None:
+            self._rows = self._build_rows()
+        return list(self._rows)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _tally(self, team_id: TeamId) -> _Tally:
+        tally = self._tallies.get(team_id)
+        if tally is None:
+            tally = self._tallies[team_id] = _Tally()
+        return tally
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._rows = None
+
+    def _replace_game(self, game_id: GameId, new: dict[TeamId, _Share]) -> None:
+        old = self._games.pop(game_id, {})
+        if new:
+            self._games[game_id] = new
+        # The symmetric difference of the items finds the teams whose share changed in C; the
+        # order they are applied in does not matter, as every total is exact.
+        changed = {team for team, _ in new.items() ^ old.items()}
+        for team in changed:
+            self._tally(team).replace_share(game_id, old.get(team), new.get(team))
+        if changed:
+            self._dirty |= changed
+            self._changed()
+
+    def _count_match(self, match: _Match, sign: int) -> None:
+        a, b = self._tally(match.team_a), self._tally(match.team_b)
+        if match.winner is None:
+            a.draws += sign
+            b.draws += sign
+            a.credit(match.team_b, 0.5 * sign)
+            b.credit(match.team_a, 0.5 * sign)
+        else:
+            a_won = match.winner == match.team_a
+            winner, loser = (a, b) if a_won else (b, a)
+            winner.wins += sign
+            loser.losses += sign
+            winner.credit(match.team_b if a_won else match.team_a, float(sign))
+        if match.score_a is not None and match.score_b is not None:
+            diff = sign * (Fraction(match.score_a) - Fraction(match.score_b))
+            a.diff += diff
+            b.diff -= diff
+        self._dirty.add(match.team_a)
+        self._dirty.add(match.team_b)
+
+    def _build_rows(self) -> list[LeaderboardRow]:
+        for team in self._dirty:
+            self._tallies[team].refresh()
+        rows: list[LeaderboardRow] = []
+        cache = self._row_cache
+        for team, position, decided_by in self._ranking():
+            row = cache.get(team)
+            if row is None or team in self._dirty:
+                row = self._row(team, position, decided_by)
+            elif row.rank != position or row.decided_by != decided_by:
+                row = msgspec.structs.replace(row, rank=position, decided_by=decided_by)
+            cache[team] = row
+            rows.append(row)
+        self._dirty.clear()
+        return rows
+
+    def _ranking(self) -> list[tuple[TeamId, int, str | None]]:
+        """(team, rank, decided_by) best first, as one ``rank`` call with points first gives.
+
+        Teams are grouped by points here and only the groups level on points go through the
+        engine. Their results are kept until a member changes: settling a big group (everyone
+        out early in every game) is what costs, and a new result moves only a few teams.
+        """
+        points = {team: self._tallies[team].points for team in self._teams}
+        # sorted() is stable, also in reverse, so add order survives among equal points.
+        order = sorted(points, key=points.__getitem__, reverse=True)
+        groups = [tuple(group) for _, group in groupby(order, key=points.__getitem__)]
+        by_points = "points" if len(groups) > 1 else None
+        criteria = [self._criterion(name) for name in self._tiebreaks]
+        ranking: list[tuple[TeamId, int, str | None]] = []
+        settled: dict[tuple[TeamId, ...], list[Ranked[TeamId]]] = {}
+        position = 1
+        for group in groups:
+            if len(group) == 1:
+                ranking.append((group[0], position, by_points))
+            else:
+                result = self._settled.get(group)
+                if result is None or not self._dirty.isdisjoint(group):
+                    result = rank(group, criteria)
+                settled[group] = result
+                ranking.extend((r.item, position + r.rank - 1, r.decided_by) for r in result)
+            position += len(group)
+        self._settled = settled
+        return ranking
+
+    def _criterion(self, name: TiebreakName) -> Criterion[TeamId]:
+        tallies = self._tallies
+        if name == "head_to_head":
+            return MiniTable(name, self._head_to_head)
+        if name == "point_diff":
+            return Key(name, lambda team: tallies[team].point_diff)
+        if name == "wins":
+            return Key(name, lambda team: tallies[team].wins)
+        place = 1 if name == "first_places" else 2
+        return Key(name, lambda team: tallies[team].places[place])
+
+    def _head_to_head(self, tied: Sequence[TeamId]) -> dict[TeamId, float]:
+        """Wins (1) and draws (0.5) of each tied team against the other tied teams only."""
+        members = set(tied)
+        values: dict[TeamId, float] = {}
+        for team in tied:
+            h2h = self._tallies[team].h2h.items()
+            values[team] = sum((points for other, points in h2h if other in members), 0.0)
+        return values
+
+    def _row(self, team: TeamId, position: int, decided_by: str | None) -> LeaderboardRow:
+        t = self._tallies[team]
+        return LeaderboardRow(
+            team=team,
+            rank=position,
+            points=t.points,
+            placement_points=float(t.placement),
+            participation_points=float(t.participation),
+            bonus_points=t.bonus,
+            first_places=t.places[1],
+            second_places=t.places[2],
+            third_places=t.places[3],
+            games_placed=t.placed,
+            wins=t.wins,
+            losses=t.losses,
+            draws=t.draws,
+            point_diff=t.point_diff,
+            decided_by=decided_by,
+            per_game={
+                game: GameScore(place=s.place, points=s.placement + s.participation)
+                for game, s in t.shares.items()
+            },
+        )

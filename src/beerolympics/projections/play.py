@@ -1,0 +1,288 @@
+"""What is being played: every game's plan, matches and results, the stations and the
+overall leaderboard, per tournament, updated incrementally per event.
+
+When a result changes, only that game is resolved again (``formats.resolve``, O(its matches))
+and only its teams' contributions to the leaderboard are updated; nothing is recomputed from
+the whole log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import msgspec
+
+from beerolympics.domain import events as ev
+from beerolympics.domain import formats
+from beerolympics.domain import matches as lifecycle
+from beerolympics.domain.formats.base import (
+    HeadToHeadOutcome,
+    LoserOf,
+    MatchSpec,
+    Outcome,
+    Resolution,
+    ResolvedMatch,
+    WinnerOf,
+)
+from beerolympics.domain.formats.plan import Plan
+from beerolympics.domain.matches import MatchRecord
+from beerolympics.domain.scoring import Leaderboard, check_tiebreaks
+from beerolympics.domain.stations import Waiting
+from beerolympics.domain.tournament import TournamentState
+from beerolympics.ports.eventstore import RecordedEvent
+from beerolympics.projections.catalog import Catalog
+
+_OUTCOME_EVENTS = (ev.ResultConfirmed, ev.ResultOverridden, ev.ResultReopened)
+
+
+def game_stream(tournament_id: str, game_id: str) -> str:
+    return f"game:{tournament_id}:{game_id}"
+
+
+@dataclass(slots=True)
+class GameRun:
+    """One game as played so far."""
+
+    game_id: str
+    plan: Plan | None = None
+    specs: dict[str, MatchSpec] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)
+    records: dict[str, MatchRecord] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    resolution: Resolution | None = None
+    ready_since: dict[str, dt.datetime] = field(default_factory=dict)
+    placements: dict[str, int] = field(default_factory=dict)
+    head_to_head: dict[str, tuple[str, str, str | None, float | None, float | None]] = field(
+        default_factory=dict
+    )
+    #: ("w"|"l", match) → the match its winner or loser goes to next
+    feeds: dict[tuple[str, str], str] = field(default_factory=dict)
+    version: int = 0
+    started_at: dt.datetime | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.plan is not None
+
+    @property
+    def complete(self) -> bool:
+        return self.resolution is not None and self.resolution.complete
+
+    def record(self, spec_id: str) -> MatchRecord:
+        record = self.records.get(spec_id)
+        if record is None:
+            record = self.records[spec_id] = MatchRecord(self.game_id, spec_id)
+        return record
+
+    def resolved(self, spec_id: str) -> ResolvedMatch:
+        assert self.resolution is not None
+        return self.resolution[spec_id]
+
+    def status(self, spec_id: str) -> str:
+        """One word for where a match stands, combining the bracket and the lifecycle."""
+        resolved = self.resolved(spec_id)
+        record = self.records.get(spec_id)
+        if record is not None and record.flagged:
+            return "flagged"
+        if resolved.state in ("pending", "bye", "void"):
+            return resolved.state
+        if resolved.state == "played":
+            return "confirmed"
+        phase = record.phase if record is not None else "open"
+        return "ready" if phase in ("open", "confirmed") else phase
+
+
+@dataclass(slots=True)
+class TournamentPlay:
+    """Games, stations and the leaderboard of one tournament."""
+
+    tournament_id: str
+    leaderboard: Leaderboard
+    games: dict[str, GameRun] = field(default_factory=dict)
+    #: team → key of the match it is at (called or playing)
+    busy: dict[str, str] = field(default_factory=dict)
+    last_finished: dict[str, dt.datetime] = field(default_factory=dict)
+    #: (game, station) → key of the match there
+    stations: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def game(self, game_id: str) -> GameRun:
+        run = self.games.get(game_id)
+        if run is None:
+            run = self.games[game_id] = GameRun(game_id)
+        return run
+
+    def waiting(self) -> Iterator[Waiting]:
+        """Ready matches nobody has called yet, across games."""
+        for run in self.games.values():
+            if run.resolution is None:
+                continue
+            for spec_id, resolved in run.resolution.matches.items():
+                if resolved.state != "ready":
+                    continue
+                record = run.records.get(spec_id)
+                if record is not None and record.phase != "open":
+                    continue
+                yield Waiting(
+                    lifecycle.match_key(run.game_id, spec_id),
+                    run.game_id,
+                    resolved.teams,
+                    run.ready_since.get(spec_id, run.started_at or dt.datetime.min),
+                    run.order[spec_id],
+                )
+
+
+class Play:
+    """The :class:`~beerolympics.projections.projector.Projection` of games and matches.
+
+    Reads game configuration from the catalog, so it must come after it in the projector.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.tournaments: dict[str, TournamentPlay] = {}
+
+    def get(self, tournament_id: str) -> TournamentPlay:
+        self.catalog.get(tournament_id)
+        return self.tournaments[tournament_id]
+
+    def apply(self, event: ev.Event, recorded: RecordedEvent) -> None:
+        at = recorded.recorded_at
+        if isinstance(event, ev.TournamentCreated):
+            self.tournaments[event.tournament_id] = TournamentPlay(
+                event.tournament_id, Leaderboard()
+            )
+            return
+        play = self.tournaments.get(recorded.scope)
+        if play is None:
+            return
+        state = self.catalog.tournaments[recorded.scope]
+        if type(event) in lifecycle.MATCH_EVENTS:
+            self._match_event(play, state, event, recorded)
+        elif isinstance(event, ev.TeamRegistered):
+            play.leaderboard.add_team(event.team_id)
+        elif isinstance(event, ev.TeamDisqualified):
+            play.leaderboard.remove_team(event.team_id)
+        elif isinstance(event, ev.GameAdded):
+            play.game(event.game_id)
+        elif isinstance(event, ev.GameRemoved):
+            play.games.pop(event.game_id, None)
+            play.leaderboard.remove_game(event.game_id)
+        elif isinstance(event, ev.GameUpdated):
+            run = play.games.get(event.game_id)
+            if run is not None and run.started and event.points is not msgspec.UNSET:
+                self._score(play, state, run)
+        elif isinstance(event, ev.GameStarted):
+            run = play.game(event.game_id)
+            run.plan, run.started_at, run.version = event.plan, at, recorded.version
+            self._index(run, event.plan.matches)
+            self._resolve(play, state, run, at)
+        elif isinstance(event, ev.RoundAdded):
+            run = play.game(event.game_id)
+            assert run.plan is not None
+            run.plan = run.plan.extended(event.matches)
+            run.version = recorded.version
+            self._index(run, event.matches)
+            self._resolve(play, state, run, at)
+        elif isinstance(event, (ev.BonusClaimed, ev.BonusClaimApproved, ev.BonusClaimRejected)):
+            self._bonuses(play, state)
+        elif isinstance(event, ev.TournamentUpdated) and event.tiebreaks is not msgspec.UNSET:
+            play.leaderboard.set_tiebreaks(check_tiebreaks(state.tiebreaks))
+
+    @staticmethod
+    def _index(run: GameRun, specs: list[MatchSpec] | tuple[MatchSpec, ...]) -> None:
+        for spec in specs:
+            run.order[spec.id] = len(run.specs)
+            run.specs[spec.id] = spec
+            key = lifecycle.match_key(run.game_id, spec.id)
+            for source in spec.slots:
+                if isinstance(source, WinnerOf):
+                    run.feeds[("w", source.match)] = key
+                elif isinstance(source, LoserOf):
+                    run.feeds[("l", source.match)] = key
+
+    def _match_event(
+        self, play: TournamentPlay, state: TournamentState, event: ev.Event, recorded: RecordedEvent
+    ) -> None:
+        at = recorded.recorded_at
+        game_id: str = event.game_id  # type: ignore[attr-defined]
+        spec_id: str = event.match_id  # type: ignore[attr-defined]
+        run = play.game(game_id)
+        record = run.record(spec_id)
+        was_at_station = record.phase in lifecycle.AT_STATION
+        station = record.station_id
+        lifecycle.evolve(record, event, at, recorded.position, recorded.version)
+        key = lifecycle.match_key(game_id, spec_id)
+        teams = run.resolved(spec_id).teams if run.resolution is not None else ()
+        if was_at_station and record.phase not in lifecycle.AT_STATION:
+            for team in teams:
+                if play.busy.get(team) == key:
+                    del play.busy[team]
+                play.last_finished[team] = at
+            if station is not None:
+                play.stations.pop((game_id, station), None)
+        if record.phase in lifecycle.AT_STATION:
+            for team in teams:
+                play.busy[team] = key
+            if record.station_id is not None:
+                play.stations[(game_id, record.station_id)] = key
+        if isinstance(event, _OUTCOME_EVENTS):
+            if record.phase == "confirmed" and record.outcome is not None:
+                run.outcomes[spec_id] = record.outcome
+            else:
+                run.outcomes.pop(spec_id, None)
+            self._resolve(play, state, run, at)
+
+    def _resolve(
+        self, play: TournamentPlay, state: TournamentState, run: GameRun, at: dt.datetime
+    ) -> None:
+        """Resolve the game again after its plan or results changed, and score it."""
+        assert run.plan is not None
+        before = run.resolution
+        run.resolution = formats.resolve(run.plan, run.outcomes)
+        for spec_id, resolved in run.resolution.matches.items():
+            was_ready = (
+                before is not None
+                and spec_id in before.matches
+                and (
+                    before[spec_id].state == "ready"
+                    and before[spec_id].participants == resolved.participants
+                )
+            )
+            if resolved.state == "ready" and not was_ready:
+                run.ready_since[spec_id] = at
+        run.placements = formats.placements(run.plan, run.outcomes)
+        self._score(play, state, run)
+
+    @staticmethod
+    def _score(play: TournamentPlay, state: TournamentState, run: GameRun) -> None:
+        config = state.games.get(run.game_id)
+        if config is None or run.plan is None or run.resolution is None:
+            return
+        board = play.leaderboard
+        board.set_game(run.game_id, config.points, run.plan.teams, run.placements)
+        for spec_id, resolved in run.resolution.matches.items():
+            outcome = resolved.outcome if resolved.state == "played" else None
+            current = run.head_to_head.get(spec_id)
+            if isinstance(outcome, HeadToHeadOutcome) and len(resolved.teams) == 2:
+                a, b = resolved.teams
+                winner = None if outcome.winner is None else resolved.teams[outcome.winner]
+                scores = outcome.scores or (None, None)
+                entry = (a, b, winner, scores[0], scores[1])
+                if entry != current:
+                    run.head_to_head[spec_id] = entry
+                    board.record_match((run.game_id, spec_id), *entry)
+            elif current is not None:
+                del run.head_to_head[spec_id]
+                board.forget_match((run.game_id, spec_id))
+
+    @staticmethod
+    def _bonuses(play: TournamentPlay, state: TournamentState) -> None:
+        totals: dict[str, float] = {}
+        for claim in state.claims.values():
+            bonus = state.bonuses.get(claim.bonus_id)
+            if claim.status == "approved" and bonus is not None:
+                totals[claim.team_id] = totals.get(claim.team_id, 0.0) + bonus.points
+        for team_id in state.teams:
+            play.leaderboard.set_bonus(team_id, totals.get(team_id, 0.0))

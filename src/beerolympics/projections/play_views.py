@@ -1,0 +1,430 @@
+"""Read models of play: games, brackets, standings, schedule, stations, leaderboard, team and
+match pages. Built from the :mod:`~beerolympics.projections.play` state on demand; the web layer
+caches the encoded bytes per position."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from beerolympics.domain import formats
+from beerolympics.domain.formats.base import (
+    ByeSlot,
+    GroupRank,
+    HeadToHeadOutcome,
+    HeatOutcome,
+    HeatQualifier,
+    LoserOf,
+    MatchSpec,
+    Outcome,
+    Source,
+    TeamSlot,
+    WinnerOf,
+)
+from beerolympics.domain.matches import match_key
+from beerolympics.domain.scoring import PointsTable
+from beerolympics.domain.tournament import GameConfig, TournamentState
+from beerolympics.projections.play import GameRun, TournamentPlay
+from beerolympics.projections.views import View
+
+
+class TeamRef(View, frozen=True):
+    id: str
+    name: str
+    colour: str
+    flag: str
+
+
+class StationView(View, frozen=True):
+    id: str
+    name: str
+    match: str | None
+
+
+class GameView(View, frozen=True):
+    id: str
+    name: str
+    rules: str
+    format: str
+    options: dict[str, Any]
+    points: PointsTable
+    stations: list[StationView]
+    heat_scoring: str
+    lower_score_wins: bool
+    auto_call: bool
+    status: str
+    teams: int
+    matches: int
+    matches_done: int
+
+
+class SlotView(View, frozen=True):
+    source: str
+    team: TeamRef | None
+    score: float | None = None
+    place: int | None = None
+    winner: bool = False
+
+
+class MatchView(View, frozen=True):
+    id: str
+    game_id: str
+    game: str
+    round: int
+    label: str
+    section: str
+    kind: str
+    best_of: int
+    status: str
+    slots: list[SlotView]
+    station: StationView | None
+    winner_to: str | None
+    loser_to: str | None
+    deadline: dt.datetime | None
+    flagged: str | None
+
+
+class HistoryView(View, frozen=True):
+    at: dt.datetime
+    position: int
+    type: str
+    summary: str
+
+
+class MatchDetailView(View, frozen=True):
+    match: MatchView
+    version: int
+    submitted_by: str | None
+    dispute: str | None
+    confirmed_by: str | None
+    history: list[HistoryView]
+
+
+class RoundView(View, frozen=True):
+    round: int
+    matches: list[MatchView]
+
+
+class SectionView(View, frozen=True):
+    name: str
+    rounds: list[RoundView]
+
+
+class Placement(View, frozen=True):
+    team: TeamRef
+    place: int
+    points: float
+
+
+class BracketView(View, frozen=True):
+    game_id: str
+    format: str
+    status: str
+    sections: list[SectionView]
+    placements: list[Placement]
+
+
+class StandingRowView(View, frozen=True):
+    rank: int
+    team: TeamRef
+    played: int
+    wins: int
+    draws: int
+    losses: int
+    points_for: float
+    points_against: float
+    point_diff: float
+    match_points: float
+    buchholz: float
+    median_buchholz: float
+    sonneborn_berger: float
+
+
+class TableView(View, frozen=True):
+    name: str
+    complete: bool
+    rows: list[StandingRowView]
+
+
+class StandingsView(View, frozen=True):
+    game_id: str
+    format: str
+    tables: list[TableView]
+    placements: list[Placement]
+
+
+class GameScoreView(View, frozen=True):
+    place: int | None
+    points: float
+
+
+class LeaderboardEntry(View, frozen=True):
+    rank: int
+    team: TeamRef
+    status: str
+    points: float
+    placement_points: float
+    participation_points: float
+    bonus_points: float
+    first_places: int
+    second_places: int
+    third_places: int
+    wins: int
+    losses: int
+    draws: int
+    point_diff: float
+    decided_by: str | None
+    games: dict[str, GameScoreView]
+
+
+class LeaderboardView(View, frozen=True):
+    tournament_id: str
+    tiebreaks: list[str]
+    games: list[GameView]
+    rows: list[LeaderboardEntry]
+
+
+class StationBoard(View, frozen=True):
+    game_id: str
+    game: str
+    station: StationView
+    now_playing: MatchView | None
+    up_next: MatchView | None
+
+
+class StationsView(View, frozen=True):
+    stations: list[StationBoard]
+    queue: list[MatchView]
+
+
+class TeamPlayView(View, frozen=True):
+    team: TeamRef
+    status: str
+    rank: int | None
+    points: float
+    now: MatchView | None
+    upcoming: list[MatchView]
+    results: list[MatchView]
+
+
+# -- builders ----------------------------------------------------------------------------------
+
+
+class Views:
+    """Builds play read models for one tournament."""
+
+    def __init__(self, state: TournamentState, play: TournamentPlay) -> None:
+        self.state = state
+        self.play = play
+
+    def team(self, team_id: str) -> TeamRef:
+        team = self.state.teams[team_id]
+        return TeamRef(team.id, team.name, team.colour, team.flag)
+
+    def game(self, config: GameConfig) -> GameView:
+        run = self.play.games.get(config.id)
+        status = "setup"
+        matches = done = teams = 0
+        if run is not None and run.resolution is not None and run.plan is not None:
+            status = "complete" if run.complete else "in_progress"
+            teams = len(run.plan.teams)
+            real = [m for m in run.resolution.matches.values() if m.state not in ("bye", "void")]
+            matches, done = len(real), sum(m.state == "played" for m in real)
+        return GameView(
+            id=config.id,
+            name=config.name,
+            rules=config.rules,
+            format=config.format,
+            options=config.options,
+            points=config.points,
+            stations=[
+                StationView(s.id, s.name, self.play.stations.get((config.id, s.id)))
+                for s in config.stations
+            ],
+            heat_scoring=config.heat_scoring,
+            lower_score_wins=config.lower_score_wins,
+            auto_call=config.auto_call,
+            status=status,
+            teams=teams,
+            matches=matches,
+            matches_done=done,
+        )
+
+    def match(self, run: GameRun, spec_id: str) -> MatchView:
+        spec = run.specs[spec_id]
+        resolved = run.resolved(spec_id)
+        record = run.records.get(spec_id)
+        outcome = resolved.outcome if resolved.state == "played" else None
+        if outcome is None and record is not None and record.submitted is not None:
+            outcome = record.submitted
+        config = self.state.games[run.game_id]
+        station = None
+        if record is not None and record.station_id and record.phase != "open":
+            name = next((s.name for s in config.stations if s.id == record.station_id), "")
+            station = StationView(record.station_id, name, match_key(run.game_id, spec_id))
+        return MatchView(
+            id=match_key(run.game_id, spec_id),
+            game_id=run.game_id,
+            game=config.name,
+            round=spec.round,
+            label=spec.label,
+            section=spec.section,
+            kind=spec.kind,
+            best_of=spec.best_of,
+            status=run.status(spec_id),
+            slots=[
+                self._slot(spec, i, participant, outcome)
+                for i, participant in enumerate(resolved.participants)
+            ],
+            station=station,
+            winner_to=run.feeds.get(("w", spec_id)),
+            loser_to=run.feeds.get(("l", spec_id)),
+            deadline=record.deadline
+            if record is not None and record.phase == "submitted"
+            else None,
+            flagged=record.flagged if record is not None else None,
+        )
+
+    def _slot(
+        self, spec: MatchSpec, index: int, participant: object, outcome: Outcome | None
+    ) -> SlotView:
+        team = self.team(participant) if isinstance(participant, str) else None
+        score = place = None
+        winner = False
+        if isinstance(outcome, HeadToHeadOutcome):
+            if outcome.scores is not None:
+                score = outcome.scores[index]
+            winner = outcome.winner == index
+        elif isinstance(outcome, HeatOutcome):
+            place = outcome.places[index]
+            score = outcome.values[index] if outcome.values is not None else None
+            winner = place == 1
+        return SlotView(_describe(spec.slots[index]), team, score, place, winner)
+
+    def match_detail(self, run: GameRun, spec_id: str) -> MatchDetailView:
+        record = run.records.get(spec_id)
+        return MatchDetailView(
+            match=self.match(run, spec_id),
+            version=record.version if record else 0,
+            submitted_by=record.submitted_by if record else None,
+            dispute=record.dispute if record else None,
+            confirmed_by=record.confirmed_by if record else None,
+            history=[
+                HistoryView(h.at, h.position, h.type, h.summary)
+                for h in (record.history if record else [])
+            ],
+        )
+
+    def placements(self, run: GameRun) -> list[Placement]:
+        table = self.state.games[run.game_id].points
+        sharing: dict[int, int] = {}
+        for place in run.placements.values():
+            sharing[place] = sharing.get(place, 0) + 1
+        return [
+            Placement(self.team(team), place, table.points_for(place, sharing[place]))
+            for team, place in sorted(run.placements.items(), key=lambda item: item[1])
+        ]
+
+    def bracket(self, run: GameRun) -> BracketView:
+        sections: dict[str, dict[int, list[MatchView]]] = {}
+        for spec_id, spec in run.specs.items():
+            sections.setdefault(spec.section, {}).setdefault(spec.round, []).append(
+                self.match(run, spec_id)
+            )
+        return BracketView(
+            game_id=run.game_id,
+            format=self.state.games[run.game_id].format,
+            status="complete" if run.complete else "in_progress",
+            sections=[
+                SectionView(name, [RoundView(r, ms) for r, ms in sorted(rounds.items())])
+                for name, rounds in sections.items()
+            ],
+            placements=self.placements(run),
+        )
+
+    def standings(self, run: GameRun) -> StandingsView:
+        assert run.plan is not None
+        tables = formats.standings(run.plan, run.outcomes)
+        return StandingsView(
+            game_id=run.game_id,
+            format=run.plan.format,
+            tables=[
+                TableView(
+                    t.name,
+                    t.complete,
+                    [
+                        StandingRowView(
+                            rank=r.rank,
+                            team=self.team(r.team),
+                            played=r.played,
+                            wins=r.wins,
+                            draws=r.draws,
+                            losses=r.losses,
+                            points_for=r.points_for,
+                            points_against=r.points_against,
+                            point_diff=r.point_diff,
+                            match_points=r.match_points,
+                            buchholz=r.buchholz,
+                            median_buchholz=r.median_buchholz,
+                            sonneborn_berger=r.sonneborn_berger,
+                        )
+                        for r in t.rows
+                    ],
+                )
+                for t in tables
+            ],
+            placements=self.placements(run),
+        )
+
+    def leaderboard(self) -> LeaderboardView:
+        rows = [
+            LeaderboardEntry(
+                rank=row.rank,
+                team=self.team(row.team),
+                status=self.state.teams[row.team].status,
+                points=row.points,
+                placement_points=row.placement_points,
+                participation_points=row.participation_points,
+                bonus_points=row.bonus_points,
+                first_places=row.first_places,
+                second_places=row.second_places,
+                third_places=row.third_places,
+                wins=row.wins,
+                losses=row.losses,
+                draws=row.draws,
+                point_diff=row.point_diff,
+                decided_by=row.decided_by,
+                games={g: GameScoreView(s.place, s.points) for g, s in row.per_game.items()},
+            )
+            for row in self.play.leaderboard.rows()
+        ]
+        return LeaderboardView(
+            tournament_id=self.state.id,
+            tiebreaks=list(self.state.tiebreaks),
+            games=[self.game(g) for g in self.state.games.values()],
+            rows=rows,
+        )
+
+    def all_matches(self) -> Iterable[MatchView]:
+        for run in self.play.games.values():
+            if run.resolution is None:
+                continue
+            for spec_id in run.specs:
+                yield self.match(run, spec_id)
+
+
+def _describe(source: Source) -> str:
+    if isinstance(source, TeamSlot):
+        return "team"
+    if isinstance(source, ByeSlot):
+        return "bye"
+    if isinstance(source, WinnerOf):
+        return f"winner of {source.match}"
+    if isinstance(source, LoserOf):
+        return f"loser of {source.match}"
+    if isinstance(source, GroupRank):
+        return f"group {source.group} #{source.rank}"
+    if isinstance(source, HeatQualifier):
+        return f"qualifier {source.rank} of round {source.round}"
+    return "unknown"

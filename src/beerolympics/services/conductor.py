@@ -1,0 +1,189 @@
+"""The tournament's automatic steps, driven by events and by the clock.
+
+- a reported result nobody confirmed or disputed counts once its deadline passes;
+- a Swiss or heats round that is complete gets the next round paired;
+- a ready match of a withdrawn or disqualified team is forfeited;
+- a free station of a game with auto-calling gets the longest-waiting ready match whose teams
+  are free and rested.
+
+Everything here is a command through the normal services, so it is stored, audited and safe to
+run on several instances at once: whoever comes second finds the work done (expected versions).
+State lives in the event log only, so a restart resumes every pending deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from beerolympics.domain import formats, stations
+from beerolympics.domain import matches as lifecycle
+from beerolympics.domain.commands import CallMatch, Forfeit
+from beerolympics.domain.errors import DomainError
+from beerolympics.ports.eventstore import RecordedEvent
+from beerolympics.projections.catalog import Catalog
+from beerolympics.projections.play import Play, TournamentPlay
+from beerolympics.services.games import GameService, system_actor
+
+log = logging.getLogger("beerolympics.conductor")
+
+Clock = Callable[[], dt.datetime]
+
+
+class Conductor:
+    """Runs the automatic steps of every live tournament of this instance."""
+
+    def __init__(
+        self,
+        games: GameService,
+        catalog: Catalog,
+        play: Play,
+        clock: Clock | None = None,
+        tick: float = 0.5,
+    ) -> None:
+        self.games = games
+        self.catalog = catalog
+        self.play = play
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.tick = tick
+        self._dirty: set[str] = set()
+        self._wakeups: dict[str, dt.datetime] = {}
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def notice(self, page: Sequence[RecordedEvent]) -> None:
+        """Projector listener: the scopes of these events need a look."""
+        self._dirty.update(e.scope for e in page if e.scope)
+        self._changed.set()
+
+    def wake(self) -> None:
+        """Look at every tournament now (after the clock jumped, say)."""
+        self._dirty.update(self.play.tournaments)
+        self._changed.set()
+
+    def start(self) -> None:
+        self._dirty.update(self.play.tournaments)
+        self._task = asyncio.create_task(self._loop(), name="conductor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), self.tick)
+            self._changed.clear()
+            now = self.clock()
+            due = {t for t, at in self._wakeups.items() if at <= now}
+            scopes, self._dirty = self._dirty | due, set()
+            for tournament_id in scopes:
+                self._wakeups.pop(tournament_id, None)
+                try:
+                    await self.run(tournament_id)
+                except Exception:
+                    log.exception("automatic steps of %s failed; retrying later", tournament_id)
+                    self._wakeups[tournament_id] = now + dt.timedelta(seconds=5)
+
+    async def run(self, tournament_id: str) -> None:
+        """Take every automatic step that is due in one tournament now."""
+        state = self.catalog.tournaments.get(tournament_id)
+        play = self.play.tournaments.get(tournament_id)
+        if state is None or play is None or state.status == "finished":
+            return
+        now = self.clock()
+        await self._deadlines(tournament_id, play, now)
+        await self._rounds(tournament_id, play)
+        await self._forfeits(tournament_id, play)
+        wakeup = await self._queue(tournament_id, play, now)
+        deadlines = [
+            r.deadline
+            for run in play.games.values()
+            for r in run.records.values()
+            if r.phase == "submitted" and r.deadline is not None
+        ]
+        upcoming = [t for t in (*deadlines, wakeup) if t is not None]
+        if upcoming:
+            self._wakeups[tournament_id] = min(upcoming)
+
+    async def _attempt(self, step: str, work: Awaitable[object]) -> None:
+        try:
+            await work
+        except DomainError as exc:
+            # Someone (an organizer, another instance) got there first: nothing to do.
+            log.debug("%s skipped: %s", step, exc.code)
+
+    async def _deadlines(self, tournament_id: str, play: TournamentPlay, now: dt.datetime) -> None:
+        for run in list(play.games.values()):
+            for record in list(run.records.values()):
+                if record.phase == "submitted" and record.deadline and record.deadline <= now:
+                    key = lifecycle.match_key(run.game_id, record.spec_id)
+                    await self._attempt(
+                        "deadline", self.games.confirm_after_deadline(tournament_id, key)
+                    )
+
+    async def _rounds(self, tournament_id: str, play: TournamentPlay) -> None:
+        for run in list(play.games.values()):
+            if (
+                run.plan is not None
+                and run.resolution is not None
+                and run.resolution.complete
+                and formats.next_round(run.plan, run.outcomes)
+            ):
+                await self._attempt("round", self.games.add_round(tournament_id, run.game_id))
+
+    async def _forfeits(self, tournament_id: str, play: TournamentPlay) -> None:
+        state = self.catalog.tournaments[tournament_id]
+        gone = {t.id for t in state.teams.values() if t.status != "active"}
+        if not gone:
+            return
+        actor = system_actor(tournament_id)
+        for run in list(play.games.values()):
+            if run.resolution is None:
+                continue
+            for spec_id, resolved in run.resolution.matches.items():
+                record = run.records.get(spec_id)
+                absent = [t for t in resolved.teams if t in gone]
+                if (
+                    resolved.state != "ready"
+                    or not absent
+                    or run.specs[spec_id].kind != "head_to_head"
+                    or (record is not None and record.phase not in ("open", "called"))
+                ):
+                    continue
+                key = lifecycle.match_key(run.game_id, spec_id)
+                cmd = Forfeit(teams=absent, reason="withdrawn from the tournament")
+                await self._attempt("forfeit", self.games.forfeit(tournament_id, actor, key, cmd))
+
+    async def _queue(
+        self, tournament_id: str, play: TournamentPlay, now: dt.datetime
+    ) -> dt.datetime | None:
+        state = self.catalog.tournaments[tournament_id]
+        free = {
+            game.id: [s.id for s in game.stations if (game.id, s.id) not in play.stations]
+            for game in state.games.values()
+            if game.auto_call
+        }
+        if not any(free.values()):
+            return None
+        waiting = [w for w in play.waiting() if w.game_id in free]
+        queued = stations.queue(
+            waiting,
+            busy=play.busy,
+            last_finished=play.last_finished,
+            rest=dt.timedelta(seconds=state.rest_seconds),
+        )
+        actor = system_actor(tournament_id)
+        for match, station_id in stations.assign(queued, free, now=now):
+            await self._attempt(
+                "call",
+                self.games.call_match(
+                    tournament_id, actor, match.key, CallMatch(station_id=station_id), auto=True
+                ),
+            )
+        return stations.next_wakeup(queued, now)
