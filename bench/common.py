@@ -50,8 +50,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 @asynccontextmanager
-async def runtime_on(backend: str, **settings: object) -> AsyncIterator[Runtime]:
-    """A started runtime over a fresh, empty store of the named backend."""
+async def runtime_on(
+    backend: str, *, start: bool = True, **settings: object
+) -> AsyncIterator[Runtime]:
+    """A runtime over a fresh, empty store of the named backend; ``start=False`` leaves the
+    automatic steps (queue, deadlines) off, for benchmarks that drive everything themselves."""
     schema = None
     with tempfile.TemporaryDirectory() as tmp:
         if backend == "memory":
@@ -65,7 +68,8 @@ async def runtime_on(backend: str, **settings: object) -> AsyncIterator[Runtime]
             raise ValueError(backend)
         values = {"data_dir": tmp, "database_url": url, "secret_key": "bench", **settings}
         rt = await Runtime.open(Settings.load(values, environ={}))
-        await rt.start()
+        if start:
+            await rt.start()
         try:
             yield rt
         finally:

@@ -322,6 +322,10 @@ def dependent_writes(
     """
     if run.plan is None or run.resolution is None:
         return []
+    if spec_id not in run.outcomes and not run.resolution[spec_id].stale:
+        # A first result only fills slots that were still open: nothing downstream can have
+        # been called, started or played yet.
+        return []
     outcomes: dict[str, Outcome] = dict(run.outcomes)
     changed = False
     for event in events:

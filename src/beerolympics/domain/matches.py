@@ -43,10 +43,14 @@ def match_key(game_id: str, spec_id: str) -> str:
 
 @dataclass(slots=True)
 class HistoryEntry:
+    """One line of a match's audit trail: what happened, when, and who did it (a role, and
+    the credential for people)."""
+
     at: dt.datetime
     position: int
     type: str
     summary: str
+    by: str
 
 
 @dataclass(slots=True)
@@ -163,12 +167,12 @@ MATCH_EVENTS = frozenset(_FOLD)
 
 
 def evolve(
-    record: MatchRecord, event: ev.Event, at: dt.datetime, position: int, version: int
+    record: MatchRecord, event: ev.Event, at: dt.datetime, position: int, version: int, by: str
 ) -> None:
-    """Apply one match-stream event in place."""
+    """Apply one match-stream event in place; ``by`` says who did it, for the audit trail."""
     summary = _FOLD[type(event)](record, event, at)
     record.version = version
-    record.history.append(HistoryEntry(at, position, type(event).__name__, summary))
+    record.history.append(HistoryEntry(at, position, type(event).__name__, summary, by))
 
 
 # -- results ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ the whole log.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import msgspec
@@ -212,7 +212,11 @@ class Play:
         record = run.record(spec_id)
         was_at_station = record.phase in lifecycle.AT_STATION
         station = record.station_id
-        lifecycle.evolve(record, event, at, recorded.position, recorded.version)
+        meta = recorded.metadata
+        by = str(meta.get("role", "unknown"))
+        if "credential" in meta and meta["credential"] != "system":
+            by = f"{by} {meta['credential']}"
+        lifecycle.evolve(record, event, at, recorded.position, recorded.version, by)
         key = lifecycle.match_key(game_id, spec_id)
         teams = run.resolved(spec_id).teams if run.resolution is not None else ()
         if was_at_station and record.phase not in lifecycle.AT_STATION:
@@ -232,42 +236,62 @@ class Play:
                 run.outcomes[spec_id] = record.outcome
             else:
                 run.outcomes.pop(spec_id, None)
-            self._resolve(play, state, run, at)
+            self._resolve(play, state, run, at, spec_id)
 
     def _resolve(
-        self, play: TournamentPlay, state: TournamentState, run: GameRun, at: dt.datetime
+        self,
+        play: TournamentPlay,
+        state: TournamentState,
+        run: GameRun,
+        at: dt.datetime,
+        changed: str | None = None,
     ) -> None:
-        """Resolve the game again after its plan or results changed, and score it."""
+        """Resolve the game again after its plan or a result (``changed``) changed; score it.
+
+        With ``changed``, only that match and the matches depending on it are looked at.
+        """
         assert run.plan is not None
         before = run.resolution
-        run.resolution = formats.resolve(run.plan, run.outcomes)
-        for spec_id, resolved in run.resolution.matches.items():
-            was_ready = (
-                before is not None
-                and spec_id in before.matches
-                and (
-                    before[spec_id].state == "ready"
-                    and before[spec_id].participants == resolved.participants
-                )
+        if before is None or changed is None:
+            run.resolution = formats.resolve(run.plan, run.outcomes)
+            touched: Iterable[str] = run.resolution.matches
+        else:
+            since = formats.Increment(before, (changed,))
+            run.resolution = formats.resolve(run.plan, run.outcomes, since)
+            touched = formats.affected(run.plan, (changed,))
+        for spec_id in touched:
+            resolved = run.resolution[spec_id]
+            previous = before.matches.get(spec_id) if before is not None else None
+            was_ready = previous is not None and (
+                previous.state == "ready" and previous.participants == resolved.participants
             )
             if resolved.state == "ready" and not was_ready:
                 run.ready_since[spec_id] = at
-        run.placements = formats.placements(run.plan, run.outcomes)
-        self._score(play, state, run)
+        run.placements = formats.placements(run.plan, run.outcomes, run.resolution)
+        self._score(play, state, run, touched)
 
     @staticmethod
-    def _score(play: TournamentPlay, state: TournamentState, run: GameRun) -> None:
+    def _score(
+        play: TournamentPlay,
+        state: TournamentState,
+        run: GameRun,
+        touched: Iterable[str] | None = None,
+    ) -> None:
+        """Hand the game's placements and head-to-head results (of ``touched`` matches, or
+        all) to the leaderboard."""
         config = state.games.get(run.game_id)
         if config is None or run.plan is None or run.resolution is None:
             return
         board = play.leaderboard
         board.set_game(run.game_id, config.points, run.plan.teams, run.placements)
-        for spec_id, resolved in run.resolution.matches.items():
+        for spec_id in run.resolution.matches if touched is None else touched:
+            resolved = run.resolution[spec_id]
             outcome = resolved.outcome if resolved.state == "played" else None
             current = run.head_to_head.get(spec_id)
-            if isinstance(outcome, HeadToHeadOutcome) and len(resolved.teams) == 2:
-                a, b = resolved.teams
-                winner = None if outcome.winner is None else resolved.teams[outcome.winner]
+            teams = resolved.teams if isinstance(outcome, HeadToHeadOutcome) else ()
+            if isinstance(outcome, HeadToHeadOutcome) and len(teams) == 2:
+                a, b = teams
+                winner = None if outcome.winner is None else teams[outcome.winner]
                 scores = outcome.scores or (None, None)
                 entry = (a, b, winner, scores[0], scores[1])
                 if entry != current:

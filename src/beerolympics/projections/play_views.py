@@ -90,6 +90,7 @@ class HistoryView(View, frozen=True):
     position: int
     type: str
     summary: str
+    by: str
 
 
 class MatchDetailView(View, frozen=True):
@@ -311,7 +312,7 @@ class Views:
             dispute=record.dispute if record else None,
             confirmed_by=record.confirmed_by if record else None,
             history=[
-                HistoryView(h.at, h.position, h.type, h.summary)
+                HistoryView(h.at, h.position, h.type, h.summary, h.by)
                 for h in (record.history if record else [])
             ],
         )
@@ -345,7 +346,7 @@ class Views:
 
     def standings(self, run: GameRun) -> StandingsView:
         assert run.plan is not None
-        tables = formats.standings(run.plan, run.outcomes)
+        tables = formats.standings(run.plan, run.outcomes, resolution=run.resolution)
         return StandingsView(
             game_id=run.game_id,
             format=run.plan.format,

@@ -19,6 +19,14 @@ from beerolympics.ports.eventstore import EventStore, RecordedEvent
 PAGE = 2000
 
 
+class ProjectionFailed(RuntimeError):
+    """A projection raised while applying an event: the read model can no longer be trusted.
+
+    The instance stops applying events (and reports not ready) rather than serve a model that
+    applied an event halfway; a restart replays the log from scratch.
+    """
+
+
 class Projection(Protocol):
     """A fold of events into a read model."""
 
@@ -37,6 +45,7 @@ class Projector:
         self.codec = codec
         self.projections = list(projections)
         self.position = 0
+        self.failed: BaseException | None = None
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[Sequence[RecordedEvent]], None]] = []
 
@@ -73,14 +82,20 @@ class Projector:
         return await self.catch_up(until=appended[-1].position)
 
     def apply_page(self, page: Sequence[RecordedEvent]) -> None:
+        if self.failed is not None:
+            raise ProjectionFailed("projections stopped after an earlier failure") from self.failed
         for recorded in page:
             if recorded.position != self.position + 1:
-                raise RuntimeError(
+                raise ProjectionFailed(
                     f"event log out of order: at {self.position}, got {recorded.position}"
                 )
-            event = self.codec.decode(recorded)
-            for projection in self.projections:
-                projection.apply(event, recorded)
+            try:
+                event = self.codec.decode(recorded)
+                for projection in self.projections:
+                    projection.apply(event, recorded)
+            except Exception as exc:
+                self.failed = exc
+                raise ProjectionFailed(f"applying event {recorded.position} failed") from exc
             self.position = recorded.position
         for listener in self._listeners:
             listener(page)

@@ -299,7 +299,7 @@ class GameService:
             decide=decide,
             outcome_type=ChangeOutcome,
             lock=game_stream(tournament_id, game_id),
-            metadata={"role": "system"},
+            metadata={"role": "system", "credential": "system"},
         )
 
     # -- matches (match streams) -------------------------------------------------------------

@@ -61,6 +61,9 @@ class ChangeOutcome(msgspec.Struct, frozen=True):
 
 
 def metadata_for(actor: Actor) -> dict[str, Any]:
+    """Who issued a command, stored with its events: the audit trail."""
+    if actor.credential_id == "system":
+        return {"role": "system", "credential": "system"}
     meta: dict[str, Any] = {"role": actor.role}
     if actor.credential_id:
         meta["credential"] = actor.credential_id

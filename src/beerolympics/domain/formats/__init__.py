@@ -62,7 +62,12 @@ from beerolympics.domain.formats.registry import (
     resolve,
     standings,
 )
-from beerolympics.domain.formats.resolution import diff_resolutions, validate_outcome
+from beerolympics.domain.formats.resolution import (
+    Increment,
+    affected,
+    diff_resolutions,
+    validate_outcome,
+)
 from beerolympics.domain.formats.standings import StandingRow, StandingsTable
 
 __all__ = [
@@ -80,6 +85,7 @@ __all__ = [
     "HeatOutcome",
     "HeatQualifier",
     "HeatsOptions",
+    "Increment",
     "LoserOf",
     "MatchChange",
     "MatchId",
@@ -102,6 +108,7 @@ __all__ = [
     "TeamSlot",
     "TiebreakName",
     "WinnerOf",
+    "affected",
     "build",
     "diff_resolutions",
     "double_forfeit",

@@ -38,7 +38,7 @@ from beerolympics.domain.formats.options import (
 )
 from beerolympics.domain.formats.placement import Stage, places_from_stages
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
-from beerolympics.domain.formats.resolution import resolve_plan
+from beerolympics.domain.formats.resolution import Increment, resolve_plan
 from beerolympics.domain.formats.single_elimination import (
     bracket_matches,
     bracket_rounds,
@@ -210,12 +210,16 @@ def build(
     return Plan(format=NAME, options=opts, teams=order, matches=tuple(matches))
 
 
-def resolve(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> Resolution:
+def resolve(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], since: Increment | None = None
+) -> Resolution:
     """Every match's participants and state (``GF2`` is void unless the reset is needed)."""
-    return resolve_plan(plan, outcomes)
+    return resolve_plan(plan, outcomes, since=since)
 
 
-def placements(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> dict[TeamId, int]:
+def placements(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, int]:
     """Final places as they become certain.
 
     Losers of the same losers-bracket round share a place (3rd for the losers final, 4th for
@@ -223,7 +227,7 @@ def placements(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> dict[TeamId, 
     bracket goes out with the losers round it would have dropped into.
     """
     opts = plan_options(plan, DoubleEliminationOptions)
-    resolution = resolve(plan, outcomes)
+    resolution = resolution or resolve(plan, outcomes)
     winners = bracket_rounds(plan, "winners")
     losers = bracket_rounds(plan, "losers")
     dropped: dict[int, list[MatchId]] = {}
@@ -275,9 +279,10 @@ def standings(
     plan: Plan,
     outcomes: Mapping[MatchId, Outcome],
     tiebreaks: Sequence[TiebreakName] | None = None,
+    resolution: Resolution | None = None,
 ) -> tuple[StandingsTable, ...]:
     """A bracket has no table."""
-    del plan, outcomes, tiebreaks
+    del plan, outcomes, tiebreaks, resolution
     return ()
 
 

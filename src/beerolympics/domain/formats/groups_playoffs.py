@@ -14,6 +14,7 @@ teams share a place, then all fourth-placed...).
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping, Sequence
 from string import ascii_uppercase
@@ -39,7 +40,12 @@ from beerolympics.domain.formats.options import (
 )
 from beerolympics.domain.formats.placement import Stage, places_from_stages
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
-from beerolympics.domain.formats.resolution import SourceResolver, resolve_plan, team_slots
+from beerolympics.domain.formats.resolution import (
+    Increment,
+    SourceResolver,
+    resolve_plan,
+    team_slots,
+)
 from beerolympics.domain.formats.round_robin import round_robin_matches
 from beerolympics.domain.formats.single_elimination import (
     bracket_matches,
@@ -162,6 +168,14 @@ def group_members(plan: Plan) -> dict[str, list[TeamId]]:
     return {name: sorted(teams, key=seed.__getitem__) for name, teams in sorted(members.items())}
 
 
+def _group_matches(plan: Plan) -> dict[str, list[MatchId]]:
+    matches: dict[str, list[MatchId]] = {}
+    for spec in plan.matches:
+        if spec.section.startswith("group:"):
+            matches.setdefault(spec.section[6:], []).append(spec.id)
+    return matches
+
+
 def _tables(
     plan: Plan,
     opts: GroupsPlayoffsOptions,
@@ -169,14 +183,24 @@ def _tables(
     order: Sequence[TiebreakName],
 ) -> dict[str, StandingsTable]:
     scoring = Scoring(opts.points_win, opts.points_draw, opts.points_loss, bye=0.0)
-    matches: dict[str, list[ResolvedMatch]] = {}
-    for spec in plan.matches:
-        if spec.section.startswith("group:"):
-            matches.setdefault(spec.section[6:], []).append(done[spec.id])
+    ids = _group_matches(plan)
     return {
-        name: compute_table(name, members, matches[name], scoring, order, seed_fallback=True)
+        name: _table(name, tuple(members), tuple(done[m] for m in ids[name]), scoring, tuple(order))
         for name, members in group_members(plan).items()
     }
+
+
+@functools.lru_cache(maxsize=1024)
+def _table(
+    name: str,
+    members: tuple[TeamId, ...],
+    matches: tuple[ResolvedMatch, ...],
+    scoring: Scoring,
+    order: tuple[TiebreakName, ...],
+) -> StandingsTable:
+    # Pure and keyed by everything it reads: a group whose results did not change is not
+    # ranked again when another group's (or the playoff's) result comes in.
+    return compute_table(name, members, matches, scoring, order, seed_fallback=True)
 
 
 def _rank_resolver(plan: Plan, opts: GroupsPlayoffsOptions) -> SourceResolver:
@@ -199,28 +223,33 @@ def _rank_resolver(plan: Plan, opts: GroupsPlayoffsOptions) -> SourceResolver:
     return group_rank
 
 
-def resolve(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> Resolution:
+def resolve(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], since: Increment | None = None
+) -> Resolution:
     """Every match's participants and state; playoff slots fill in as groups finish."""
     opts = plan_options(plan, GroupsPlayoffsOptions)
-    return resolve_plan(plan, outcomes, _rank_resolver(plan, opts))
+    return resolve_plan(plan, outcomes, _rank_resolver(plan, opts), since=since)
 
 
 def standings(
     plan: Plan,
     outcomes: Mapping[MatchId, Outcome],
     tiebreaks: Sequence[TiebreakName] | None = None,
+    resolution: Resolution | None = None,
 ) -> tuple[StandingsTable, ...]:
     """One table per group (ranks end with the seed, so they are never shared)."""
     opts = plan_options(plan, GroupsPlayoffsOptions)
-    resolution = resolve(plan, outcomes)
+    resolution = resolution or resolve(plan, outcomes)
     order = opts.tiebreaks if tiebreaks is None else tuple(tiebreaks)
     return tuple(_tables(plan, opts, resolution.matches, order).values())
 
 
-def placements(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> dict[TeamId, int]:
+def placements(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, int]:
     """Playoff places first, then the rest by group rank (equal group ranks share a place)."""
     opts = plan_options(plan, GroupsPlayoffsOptions)
-    resolution = resolve(plan, outcomes)
+    resolution = resolution or resolve(plan, outcomes)
     tables = _tables(plan, opts, resolution.matches, opts.tiebreaks).values()
     complete = all(t.complete for t in tables)
     stages = []

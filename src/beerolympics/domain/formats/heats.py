@@ -37,7 +37,7 @@ from beerolympics.domain.formats.base import (
 from beerolympics.domain.formats.options import HeatsOptions, TiebreakName, invalid, parse_options
 from beerolympics.domain.formats.placement import Stage, places_from_stages, shared_ranks
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
-from beerolympics.domain.formats.resolution import SourceResolver, resolve_plan
+from beerolympics.domain.formats.resolution import Increment, SourceResolver, resolve_plan
 from beerolympics.domain.formats.standings import StandingsTable
 
 NAME = "heats"
@@ -176,10 +176,12 @@ def _qualifier_resolver(plan: Plan, opts: HeatsOptions) -> SourceResolver:
     return qualifier
 
 
-def resolve(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> Resolution:
+def resolve(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], since: Increment | None = None
+) -> Resolution:
     """Every heat's participants and state; later rounds fill in as earlier rounds finish."""
     opts = plan_options(plan, HeatsOptions)
-    return resolve_plan(plan, outcomes, _qualifier_resolver(plan, opts))
+    return resolve_plan(plan, outcomes, _qualifier_resolver(plan, opts), since=since)
 
 
 def next_round(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> list[MatchSpec]:
@@ -197,10 +199,12 @@ def next_round(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> list[MatchSpe
     return round_heats(current + 1, entrants, opts)
 
 
-def placements(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> dict[TeamId, int]:
+def placements(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, int]:
     """Final places as they become certain (see the module docstring for the order)."""
     opts = plan_options(plan, HeatsOptions)
-    resolution = resolve(plan, outcomes)
+    resolution = resolution or resolve(plan, outcomes)
     seed = {team: index for index, team in enumerate(plan.teams)}
     rounds = _rounds(plan)
     stages: list[Stage] = []
@@ -225,7 +229,8 @@ def standings(
     plan: Plan,
     outcomes: Mapping[MatchId, Outcome],
     tiebreaks: Sequence[TiebreakName] | None = None,
+    resolution: Resolution | None = None,
 ) -> tuple[StandingsTable, ...]:
     """Heats have no table."""
-    del plan, outcomes, tiebreaks
+    del plan, outcomes, tiebreaks, resolution
     return ()

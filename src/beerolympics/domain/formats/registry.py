@@ -42,6 +42,7 @@ from beerolympics.domain.formats.options import (
     parse_options,
 )
 from beerolympics.domain.formats.plan import Plan
+from beerolympics.domain.formats.resolution import Increment
 from beerolympics.domain.formats.standings import StandingsTable
 
 Outcomes = Mapping[MatchId, Outcome]
@@ -66,16 +67,26 @@ class Format(Protocol):
         """The plan for ``teams`` in seed order; ``rng`` only for random seeding."""
         ...
 
-    def resolve(self, plan: Plan, outcomes: Outcomes) -> Resolution:
-        """Participants and state of every match, from scratch."""
+    def resolve(self, plan: Plan, outcomes: Outcomes, since: Increment | None = None) -> Resolution:
+        """Participants and state of every match (from ``since`` on, when given)."""
         ...
 
-    def placements(self, plan: Plan, outcomes: Outcomes) -> dict[TeamId, int]:
-        """Final places of the teams whose place is already certain."""
+    def placements(
+        self, plan: Plan, outcomes: Outcomes, resolution: Resolution | None = None
+    ) -> dict[TeamId, int]:
+        """Final places of the teams whose place is already certain.
+
+        ``resolution``, when the caller has it, must be ``resolve(plan, outcomes)``; it saves
+        resolving again.
+        """
         ...
 
     def standings(
-        self, plan: Plan, outcomes: Outcomes, tiebreaks: Sequence[TiebreakName] | None = None
+        self,
+        plan: Plan,
+        outcomes: Outcomes,
+        tiebreaks: Sequence[TiebreakName] | None = None,
+        resolution: Resolution | None = None,
     ) -> tuple[StandingsTable, ...]:
         """League tables (none for brackets and heats, one per group for groups)."""
         ...
@@ -92,10 +103,11 @@ class FormatDefinition:
     name: str
     options_type: type[msgspec.Struct]
     build_plan: Callable[[Sequence[TeamId], Any, random.Random | None], Plan]
-    resolve_plan: Callable[[Plan, Outcomes], Resolution]
-    placements_of: Callable[[Plan, Outcomes], dict[TeamId, int]]
+    resolve_plan: Callable[[Plan, Outcomes, Increment | None], Resolution]
+    placements_of: Callable[[Plan, Outcomes, Resolution | None], dict[TeamId, int]]
     standings_of: Callable[
-        [Plan, Outcomes, Sequence[TiebreakName] | None], tuple[StandingsTable, ...]
+        [Plan, Outcomes, Sequence[TiebreakName] | None, Resolution | None],
+        tuple[StandingsTable, ...],
     ]
     next_round_of: Callable[[Plan, Outcomes], list[MatchSpec]]
 
@@ -110,19 +122,25 @@ class FormatDefinition:
         """The plan for ``teams`` in seed order; ``rng`` only for random seeding."""
         return self.build_plan(teams, self.parse_options(options), rng)
 
-    def resolve(self, plan: Plan, outcomes: Outcomes) -> Resolution:
-        """Participants and state of every match, from scratch."""
-        return self.resolve_plan(plan, outcomes)
+    def resolve(self, plan: Plan, outcomes: Outcomes, since: Increment | None = None) -> Resolution:
+        """Participants and state of every match (from ``since`` on, when given)."""
+        return self.resolve_plan(plan, outcomes, since)
 
-    def placements(self, plan: Plan, outcomes: Outcomes) -> dict[TeamId, int]:
+    def placements(
+        self, plan: Plan, outcomes: Outcomes, resolution: Resolution | None = None
+    ) -> dict[TeamId, int]:
         """Final places of the teams whose place is already certain."""
-        return self.placements_of(plan, outcomes)
+        return self.placements_of(plan, outcomes, resolution)
 
     def standings(
-        self, plan: Plan, outcomes: Outcomes, tiebreaks: Sequence[TiebreakName] | None = None
+        self,
+        plan: Plan,
+        outcomes: Outcomes,
+        tiebreaks: Sequence[TiebreakName] | None = None,
+        resolution: Resolution | None = None,
     ) -> tuple[StandingsTable, ...]:
         """League tables (none for brackets and heats, one per group for groups)."""
-        return self.standings_of(plan, outcomes, tiebreaks)
+        return self.standings_of(plan, outcomes, tiebreaks, resolution)
 
     def next_round(self, plan: Plan, outcomes: Outcomes) -> list[MatchSpec]:
         """Matches to append once the current round is complete (empty when nothing is due)."""
@@ -175,21 +193,26 @@ def build(
     return get_format(format_name).build(teams, options, rng)
 
 
-def resolve(plan: Plan, outcomes: Outcomes) -> Resolution:
-    """Resolve ``plan`` with its own format."""
-    return get_format(plan.format).resolve(plan, outcomes)
+def resolve(plan: Plan, outcomes: Outcomes, since: Increment | None = None) -> Resolution:
+    """Resolve ``plan`` with its own format; ``since`` resolves only what can have changed."""
+    return get_format(plan.format).resolve(plan, outcomes, since)
 
 
-def placements(plan: Plan, outcomes: Outcomes) -> dict[TeamId, int]:
-    """Certain final placements of ``plan``'s teams."""
-    return get_format(plan.format).placements(plan, outcomes)
+def placements(
+    plan: Plan, outcomes: Outcomes, resolution: Resolution | None = None
+) -> dict[TeamId, int]:
+    """Certain final placements of ``plan``'s teams (pass ``resolution`` if you have it)."""
+    return get_format(plan.format).placements(plan, outcomes, resolution)
 
 
 def standings(
-    plan: Plan, outcomes: Outcomes, tiebreaks: Sequence[TiebreakName] | None = None
+    plan: Plan,
+    outcomes: Outcomes,
+    tiebreaks: Sequence[TiebreakName] | None = None,
+    resolution: Resolution | None = None,
 ) -> tuple[StandingsTable, ...]:
-    """``plan``'s league tables."""
-    return get_format(plan.format).standings(plan, outcomes, tiebreaks)
+    """``plan``'s league tables (pass ``resolution`` if you have it)."""
+    return get_format(plan.format).standings(plan, outcomes, tiebreaks, resolution)
 
 
 def next_round(plan: Plan, outcomes: Outcomes) -> list[MatchSpec]:

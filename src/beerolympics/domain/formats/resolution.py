@@ -1,14 +1,17 @@
 """Resolve a plan against confirmed outcomes: who plays where, and what state each match is in.
 
 Resolution is a single pass over the plan's matches in order (a match only refers to earlier
-ones), so it is O(matches). Nothing is cached between calls: removing or changing an outcome and
-resolving again gives the new truth, and :func:`diff_resolutions` tells the service which matches
-changed participants.
+ones), so it is O(matches). Removing or changing an outcome and resolving again gives the new
+truth, and :func:`diff_resolutions` tells the service which matches changed participants. When
+the caller knows which outcomes changed since a previous resolution, only those matches and the
+ones depending on them are resolved again (:class:`Increment`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import NamedTuple
 
 from beerolympics.domain.formats.base import (
     BYE,
@@ -42,13 +45,79 @@ INVALID_OUTCOME = "invalid_outcome"
 INVALID_PLAN = "invalid_plan"
 
 
+class Increment(NamedTuple):
+    """A resolution to start from, and the matches whose outcome changed since it was made."""
+
+    previous: Resolution
+    changed: Collection[MatchId]
+
+
+@functools.lru_cache(maxsize=64)
+def dependents(plan: Plan) -> dict[MatchId, tuple[MatchId, ...]]:
+    """For each match, the matches that read its result directly.
+
+    Winner/loser sources and conditions name their match; a group rank reads every match of
+    its group; a heat qualifier reads every heat of its round.
+    """
+    groups: dict[str, list[MatchId]] = {}
+    rounds: dict[int, list[MatchId]] = {}
+    for spec in plan.matches:
+        if spec.section.startswith("group:"):
+            groups.setdefault(spec.section[6:], []).append(spec.id)
+        if spec.kind == "heat":
+            rounds.setdefault(spec.round, []).append(spec.id)
+    readers: dict[MatchId, set[MatchId]] = {}
+    for spec in plan.matches:
+        sources: list[MatchId] = []
+        for src in spec.slots:
+            if isinstance(src, WinnerOf | LoserOf):
+                sources.append(src.match)
+            elif isinstance(src, GroupRank):
+                sources.extend(groups.get(src.group, ()))
+            elif isinstance(src, HeatQualifier):
+                sources.extend(rounds.get(src.round, ()))
+        if spec.condition is not None:
+            sources.append(spec.condition.match)
+        for source in sources:
+            readers.setdefault(source, set()).add(spec.id)
+    return {match: tuple(sorted(ids)) for match, ids in readers.items()}
+
+
+def affected(plan: Plan, changed: Iterable[MatchId]) -> set[MatchId]:
+    """``changed`` and every match that depends on them, directly or not."""
+    graph = dependents(plan)
+    seen = set(changed)
+    todo = list(seen)
+    while todo:
+        for reader in graph.get(todo.pop(), ()):
+            if reader not in seen:
+                seen.add(reader)
+                todo.append(reader)
+    return seen
+
+
 def resolve_plan(
-    plan: Plan, outcomes: Mapping[MatchId, Outcome], special: SourceResolver | None = None
+    plan: Plan,
+    outcomes: Mapping[MatchId, Outcome],
+    special: SourceResolver | None = None,
+    *,
+    since: Increment | None = None,
 ) -> Resolution:
-    """Resolve every match of ``plan``; ``special`` handles format-specific sources."""
+    """Resolve every match of ``plan``; ``special`` handles format-specific sources.
+
+    With ``since``, only the changed matches and those depending on them are resolved again;
+    the others are taken from the previous resolution (same result as resolving from scratch,
+    at the cost of the part of the plan that can have changed).
+    """
+    todo: set[MatchId] | None = None
     done: dict[MatchId, ResolvedMatch] = {}
+    if since is not None:
+        todo = affected(plan, since.changed)
+        done = dict(since.previous.matches)
     participant, get = _participant, outcomes.get
     for spec in plan.matches:
+        if todo is not None and spec.id not in todo and spec.id in done:
+            continue
         slots = spec.slots
         parts: tuple[Participant, ...]
         try:

@@ -21,7 +21,7 @@ from beerolympics.domain.formats.base import (
 )
 from beerolympics.domain.formats.options import RoundRobinOptions, TiebreakName, parse_options
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
-from beerolympics.domain.formats.resolution import resolve_plan
+from beerolympics.domain.formats.resolution import Increment, resolve_plan
 from beerolympics.domain.formats.standings import Scoring, StandingsTable, compute_table
 
 NAME = "round_robin"
@@ -119,30 +119,36 @@ def build(
     return Plan(format=NAME, options=opts, teams=seeded, matches=tuple(matches))
 
 
-def resolve(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> Resolution:
+def resolve(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], since: Increment | None = None
+) -> Resolution:
     """Every match's participants and state (all participants are known from the start)."""
-    return resolve_plan(plan, outcomes)
+    return resolve_plan(plan, outcomes, since=since)
 
 
 def standings(
     plan: Plan,
     outcomes: Mapping[MatchId, Outcome],
     tiebreaks: Sequence[TiebreakName] | None = None,
+    resolution: Resolution | None = None,
 ) -> tuple[StandingsTable, ...]:
     """The one league table; ``tiebreaks`` overrides the plan's tie-break order."""
     opts = plan_options(plan, RoundRobinOptions)
-    resolution = resolve(plan, outcomes)
+    resolution = resolution or resolve(plan, outcomes)
     scoring = Scoring(opts.points_win, opts.points_draw, opts.points_loss, bye=0.0)
     order = opts.tiebreaks if tiebreaks is None else tuple(tiebreaks)
     table = compute_table("", plan.teams, resolution.matches.values(), scoring, order)
     return (table,)
 
 
-def placements(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> dict[TeamId, int]:
+def placements(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, int]:
     """Final table ranks (shared where all tie-breaks fail), once every match is played."""
-    (table,) = standings(plan, outcomes)
-    if not table.complete:
+    resolution = resolution or resolve(plan, outcomes)
+    if not resolution.complete:
         return {}
+    (table,) = standings(plan, outcomes, resolution=resolution)
     return {row.team: row.rank for row in table.rows}
 
 

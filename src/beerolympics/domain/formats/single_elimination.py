@@ -32,7 +32,7 @@ from beerolympics.domain.formats.options import (
 )
 from beerolympics.domain.formats.placement import Stage, places_from_stages
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
-from beerolympics.domain.formats.resolution import resolve_plan
+from beerolympics.domain.formats.resolution import Increment, resolve_plan
 from beerolympics.domain.formats.standings import StandingsTable
 
 NAME = "single_elimination"
@@ -196,15 +196,19 @@ def build(
     return Plan(format=NAME, options=opts, teams=order, matches=tuple(matches))
 
 
-def resolve(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> Resolution:
+def resolve(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], since: Increment | None = None
+) -> Resolution:
     """Every match's participants and state."""
-    return resolve_plan(plan, outcomes)
+    return resolve_plan(plan, outcomes, since=since)
 
 
-def placements(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> dict[TeamId, int]:
+def placements(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, int]:
     """Final places as they become certain: losers of a round share a place."""
     plan_options(plan, SingleEliminationOptions)
-    resolution = resolve(plan, outcomes)
+    resolution = resolution or resolve(plan, outcomes)
     stages = elimination_stages(resolution, bracket_rounds(plan, "winners"), third_place_id(plan))
     return places_from_stages(stages, len(plan.teams))
 
@@ -213,9 +217,10 @@ def standings(
     plan: Plan,
     outcomes: Mapping[MatchId, Outcome],
     tiebreaks: Sequence[TiebreakName] | None = None,
+    resolution: Resolution | None = None,
 ) -> tuple[StandingsTable, ...]:
     """A knockout has no table."""
-    del plan, outcomes, tiebreaks
+    del plan, outcomes, tiebreaks, resolution
     return ()
 
 

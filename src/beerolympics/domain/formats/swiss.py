@@ -32,7 +32,7 @@ from beerolympics.domain.formats.base import (
 )
 from beerolympics.domain.formats.options import SwissOptions, TiebreakName, invalid, parse_options
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
-from beerolympics.domain.formats.resolution import resolve_plan, team_slots
+from beerolympics.domain.formats.resolution import Increment, resolve_plan, team_slots
 from beerolympics.domain.formats.standings import Scoring, StandingsTable, compute_table
 
 NAME = "swiss"
@@ -179,9 +179,11 @@ def build(
     return Plan(format=NAME, options=opts, teams=seeded, matches=tuple(first))
 
 
-def resolve(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> Resolution:
+def resolve(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], since: Increment | None = None
+) -> Resolution:
     """Every match's participants and state."""
-    return resolve_plan(plan, outcomes)
+    return resolve_plan(plan, outcomes, since=since)
 
 
 def _scoring(opts: SwissOptions) -> Scoring:
@@ -193,10 +195,11 @@ def standings(
     plan: Plan,
     outcomes: Mapping[MatchId, Outcome],
     tiebreaks: Sequence[TiebreakName] | None = None,
+    resolution: Resolution | None = None,
 ) -> tuple[StandingsTable, ...]:
     """The table; ``tiebreaks`` overrides the plan's order (Buchholz, median, Sonneborn-Berger)."""
     opts = plan_options(plan, SwissOptions)
-    resolution = resolve(plan, outcomes)
+    resolution = resolution or resolve(plan, outcomes)
     order = opts.tiebreaks if tiebreaks is None else tuple(tiebreaks)
     table = compute_table("", plan.teams, resolution.matches.values(), _scoring(opts), order)
     return (table,)
@@ -226,10 +229,15 @@ def next_round(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> list[MatchSpe
     return _round_matches(current + 1, pair_round(ranked, score, met, had_bye), opts)
 
 
-def placements(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> dict[TeamId, int]:
+def placements(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, int]:
     """Final table ranks (shared where all tie-breaks fail), once the last round is played."""
     opts = plan_options(plan, SwissOptions)
     if max(spec.round for spec in plan.matches) < total_rounds(opts, len(plan.teams)):
         return {}
-    (table,) = standings(plan, outcomes)
-    return {row.team: row.rank for row in table.rows} if table.complete else {}
+    resolution = resolution or resolve(plan, outcomes)
+    if not resolution.complete:
+        return {}
+    (table,) = standings(plan, outcomes, resolution=resolution)
+    return {row.team: row.rank for row in table.rows}

@@ -31,4 +31,6 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
         await rt.store.ping()
     except StoreUnavailable as exc:
         raise Unavailable(f"event store: {exc}", code="store_unavailable") from exc
+    if rt.projector.failed is not None:
+        raise Unavailable("the read model stopped after an error", code="projection_failed")
     return json_response(Health("ready", rt.projector.position), cache_control="no-store")
