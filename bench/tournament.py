@@ -96,9 +96,7 @@ async def setup(rt: Runtime, teams: int) -> tuple[Actor, list[str]]:
             SPECTATOR,
             RegisterTeam(join_code=code, name=f"Team {i:03d}", colour="#336699", captain_name="C"),
         )
-    game_ids = []
-    for game in GAMES:
-        game_ids.append((await rt.games.add_game(tid, organizer, game)).id)
+    game_ids = [(await rt.games.add_game(tid, organizer, game)).id for game in GAMES]
     for game_id in game_ids:
         await rt.games.start_game(tid, organizer, game_id, StartGame(seeding="random"))
     return organizer, game_ids
@@ -182,8 +180,10 @@ async def main(backend: str, teams: int, seed: int) -> None:
             )
         )
         total = [a + r for a, r in zip(timed.apply_costs, timed.rank_costs, strict=True)]
+        p50, p99 = percentile(total, 50) * 1e3, percentile(total, 99) * 1e3
         print(
-            f"leaderboard update per confirmed result: p50 {percentile(total, 50) * 1e3:.3f} ms, p99 {percentile(total, 99) * 1e3:.3f} ms, max {max(total) * 1e3:.3f} ms"
+            f"leaderboard update per confirmed result: p50 {p50:.3f} ms, p99 {p99:.3f} ms,"
+            f" max {max(total) * 1e3:.3f} ms"
         )
 
 

@@ -30,6 +30,7 @@ from beerolympics.web.api import (
     teams,
     tournaments,
 )
+from beerolympics.web.fastpath import FastPath, PublicReads
 from beerolympics.web.http import Representations
 from beerolympics.web.problems import handle_exception
 
@@ -90,6 +91,7 @@ def create_app(
         rt = runtime or await Runtime.open(settings, clock=clock)
         app.state.runtime = rt
         app.state.representations = Representations()
+        app.state.public_reads = PublicReads(rt.catalog.position_of)
         try:
             await rt.start()
             if settings.demo:
@@ -124,6 +126,7 @@ def create_app(
         lifespan=[lifespan],
         openapi_config=_openapi(),
         exception_handlers={Exception: handle_exception},
+        middleware=[FastPath],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
         debug=False,

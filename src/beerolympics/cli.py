@@ -93,7 +93,7 @@ def serve(get_path: str | None, **values: Any) -> None:
         port=settings.port,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         http="httptools",
-        ws="websockets",
+        ws="websockets-sansio",
         ws_per_message_deflate=False,
         log_config=None,
         access_log=settings.access_log,

@@ -10,7 +10,8 @@ from litestar import Request, Response
 from beerolympics.domain.errors import Unauthenticated
 from beerolympics.domain.identity import Actor
 from beerolympics.runtime import Runtime
-from beerolympics.web.http import Representations, cached_json, public_cache_control
+from beerolympics.web.fastpath import PublicReads
+from beerolympics.web.http import JSON, Representations, etag_matches, public_cache_control
 
 COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
 
@@ -73,17 +74,29 @@ def public_read(
     tournament_id: str,
     key: tuple[Any, ...],
     build: Callable[[], Any],
+    *,
+    etag: str | None = None,
 ) -> Response[Any]:
-    """A public read of a tournament, tagged with the tournament's newest position."""
+    """A public read of a tournament: encoded once per tournament position, answered 304 when
+    the client has it, and remembered for :mod:`~beerolympics.web.fastpath`.
+
+    ``etag`` defaults to the tournament's newest position (``"p<n>"``).
+    """
     rt = runtime(request)
     position = rt.catalog.position_of(tournament_id)
+    tag = etag or f'"p{position}"'
     settings = rt.settings
-    return cached_json(
-        request,
-        representations(request),
-        (tournament_id, *key),
-        f'"p{position}"',
-        position,
-        build,
-        public_cache_control(settings.public_s_maxage, settings.stale_while_revalidate),
+    headers = {
+        "ETag": tag,
+        "Cache-Control": public_cache_control(
+            settings.public_s_maxage, settings.stale_while_revalidate
+        ),
+    }
+    if etag_matches(request, tag):
+        return Response(content=b"", status_code=304, headers=headers)
+    body = representations(request).get((tournament_id, *key), position, build)
+    reads: PublicReads = request.app.state.public_reads
+    reads.store(
+        request.scope, tournament_id, position, tag, body, {**headers, "Content-Type": JSON}
     )
+    return Response(content=body, media_type=JSON, headers=headers)

@@ -25,15 +25,13 @@ from beerolympics.web.api.tournaments import (
     Query,
     TournamentId,
 )
-from beerolympics.web.context import actor, representations, runtime, set_credential_cookie
+from beerolympics.web.context import actor, public_read, runtime, set_credential_cookie
 from beerolympics.web.http import (
-    cached_json,
     decode_cursor,
     encode_cursor,
     idempotency_key,
     if_match_version,
     json_response,
-    public_cache_control,
 )
 
 TeamId = Annotated[str, PathParameter(max_length=64)]
@@ -76,7 +74,6 @@ async def list_teams(
     rt = runtime(request)
     state = rt.catalog.get(tournament_id)
     after = decode_cursor(cursor)
-    position = rt.catalog.position_of(tournament_id)
 
     def build() -> Page[TeamView]:
         needle = q.casefold() if q else None
@@ -93,16 +90,7 @@ async def list_teams(
             total=len(indexed),
         )
 
-    settings = rt.settings
-    return cached_json(
-        request,
-        representations(request),
-        ("teams", tournament_id, q, cursor, limit),
-        f'"p{position}"',
-        position,
-        build,
-        public_cache_control(settings.public_s_maxage, settings.stale_while_revalidate),
-    )
+    return public_read(request, tournament_id, ("teams", q, cursor, limit), build)
 
 
 @post(
@@ -149,18 +137,14 @@ async def register_team(
 async def get_team(
     request: Request[Any, Any, Any], tournament_id: TournamentId, team_id: TeamId
 ) -> Response[TeamView]:
-    rt = runtime(request)
-    state = rt.catalog.get(tournament_id)
+    state = runtime(request).catalog.get(tournament_id)
     team = state.team(team_id)
-    settings = rt.settings
-    return cached_json(
+    return public_read(
         request,
-        representations(request),
-        ("team", tournament_id, team_id),
-        f'"v{state.version}"',
-        state.version,
+        tournament_id,
+        ("team", team_id),
         lambda: team_view(team),
-        public_cache_control(settings.public_s_maxage, settings.stale_while_revalidate),
+        etag=f'"v{state.version}"',
     )
 
 

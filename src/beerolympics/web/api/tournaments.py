@@ -31,6 +31,7 @@ from beerolympics.projections.views import (
 from beerolympics.web.context import (
     actor,
     cookie_name,
+    public_read,
     representations,
     runtime,
     set_credential_cookie,
@@ -185,17 +186,13 @@ async def create_tournament(
 async def get_tournament(
     request: Request[Any, Any, Any], tournament_id: TournamentId
 ) -> Response[TournamentView]:
-    rt = runtime(request)
-    state = rt.catalog.get(tournament_id)
-    settings = rt.settings
-    return cached_json(
+    state = runtime(request).catalog.get(tournament_id)
+    return public_read(
         request,
-        representations(request),
-        ("tournament", tournament_id),
-        f'"v{state.version}"',
-        state.version,
+        tournament_id,
+        ("tournament",),
         lambda: tournament_view(state),
-        public_cache_control(settings.public_s_maxage, settings.stale_while_revalidate),
+        etag=f'"v{state.version}"',
     )
 
 
