@@ -77,7 +77,8 @@ class Runtime:
         projector = Projector(store, codec, [catalog, play])
         runner = CommandRunner(store, codec, projector)
         signer = CredentialSigner(settings.resolved_secret())
-        games = GameService(runner, catalog, play, clock)
+        tournaments = TournamentService(runner, catalog, PasswordHashing())
+        games = GameService(runner, tournaments, play, clock)
         return cls(
             settings=settings,
             store=store,
@@ -86,7 +87,7 @@ class Runtime:
             play=play,
             projector=projector,
             runner=runner,
-            tournaments=TournamentService(runner, catalog, PasswordHashing()),
+            tournaments=tournaments,
             games=games,
             conductor=Conductor(games, catalog, play, clock),
             authenticator=Authenticator(signer, catalog),

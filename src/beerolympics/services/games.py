@@ -19,7 +19,6 @@ from beerolympics.domain import events as ev
 from beerolympics.domain import formats
 from beerolympics.domain import games as game_rules
 from beerolympics.domain import matches as lifecycle
-from beerolympics.domain import tournament as rules
 from beerolympics.domain.codes import new_id
 from beerolympics.domain.commands import (
     AddBonus,
@@ -43,11 +42,15 @@ from beerolympics.domain.identity import Actor
 from beerolympics.domain.matches import MatchRecord
 from beerolympics.domain.tournament import TournamentState
 from beerolympics.ports.eventstore import NO_STREAM
-from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.play import GameRun, Play, TournamentPlay, game_stream
 from beerolympics.projections.play_views import Views
 from beerolympics.services.runner import CommandRunner, Decision, IdempotencyKey, check_version
-from beerolympics.services.tournaments import ChangeOutcome, CredentialOutcome, metadata_for
+from beerolympics.services.tournaments import (
+    ChangeOutcome,
+    CredentialOutcome,
+    TournamentService,
+    metadata_for,
+)
 
 Clock = Callable[[], dt.datetime]
 
@@ -93,10 +96,15 @@ class GameService:
     """Games, matches, withdrawals, bonus challenges and referees."""
 
     def __init__(
-        self, runner: CommandRunner, catalog: Catalog, play: Play, clock: Clock | None = None
+        self,
+        runner: CommandRunner,
+        tournaments: TournamentService,
+        play: Play,
+        clock: Clock | None = None,
     ) -> None:
         self.runner = runner
-        self.catalog = catalog
+        self.tournaments = tournaments
+        self.catalog = tournaments.catalog
         self.play = play
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
@@ -112,14 +120,14 @@ class GameService:
     ) -> CreatedOutcome:
         game_id = new_id("gm", 8)
         station_ids = [new_id("st", 6) for _ in cmd.stations]
-        return await self._tournament_command(
+        return await self.tournaments.on_tournament(
             tournament_id,
             actor,
             lambda state: game_rules.add_game(
                 state, actor, cmd, game_id=game_id, station_ids=station_ids
             ),
             CreatedOutcome(tournament_id, game_id),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def update_game(
@@ -132,13 +140,13 @@ class GameService:
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
         started = self._started(tournament_id, game_id)
-        return await self._change(
+        return await self.tournaments.change(
             tournament_id,
             actor,
             lambda state: game_rules.update_game(
                 state, actor, game_id, cmd, started=started, new_station_id=lambda: new_id("st", 6)
             ),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def remove_game(
@@ -150,11 +158,11 @@ class GameService:
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
         started = self._started(tournament_id, game_id)
-        return await self._change(
+        return await self.tournaments.change(
             tournament_id,
             actor,
             lambda state: game_rules.remove_game(state, actor, game_id, started=started),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def withdraw_team(
@@ -166,11 +174,11 @@ class GameService:
         *,
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.tournaments.change(
             tournament_id,
             actor,
             lambda state: game_rules.withdraw_team(state, actor, team_id, cmd),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def add_bonus(
@@ -182,12 +190,12 @@ class GameService:
         idempotency: IdempotencyKey | None = None,
     ) -> CreatedOutcome:
         bonus_id = new_id("bn", 8)
-        return await self._tournament_command(
+        return await self.tournaments.on_tournament(
             tournament_id,
             actor,
             lambda state: game_rules.add_bonus(state, actor, cmd, bonus_id=bonus_id),
             CreatedOutcome(tournament_id, bonus_id),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def claim_bonus(
@@ -200,12 +208,12 @@ class GameService:
         idempotency: IdempotencyKey | None = None,
     ) -> CreatedOutcome:
         claim_id = new_id("cl", 8)
-        return await self._tournament_command(
+        return await self.tournaments.on_tournament(
             tournament_id,
             actor,
             lambda state: game_rules.claim_bonus(state, actor, bonus_id, cmd, claim_id=claim_id),
             CreatedOutcome(tournament_id, claim_id),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def review_claim(
@@ -218,13 +226,13 @@ class GameService:
         reason: str = "",
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.tournaments.change(
             tournament_id,
             actor,
             lambda state: game_rules.review_claim(
                 state, actor, claim_id, approve=approve, reason=reason
             ),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def add_referee(
@@ -236,14 +244,14 @@ class GameService:
         idempotency: IdempotencyKey | None = None,
     ) -> CredentialOutcome:
         credential_id = new_id("cr", 16)
-        outcome = await self._tournament_command(
+        outcome = await self.tournaments.on_tournament(
             tournament_id,
             actor,
             lambda state: game_rules.add_referee(
                 state, actor, credential_id=credential_id, label=cmd.label
             ),
             CreatedOutcome(tournament_id, credential_id),
-            idempotency,
+            idempotency=idempotency,
         )
         return CredentialOutcome(tournament_id, outcome.id)
 
@@ -267,7 +275,7 @@ class GameService:
                 state, actor, game_id, cmd, started=run is not None and run.started, rng=rng
             )
             return Decision(
-                ChangeOutcome(tournament_id, bool(events)),
+                ChangeOutcome(tournament_id),
                 [(game_stream(tournament_id, game_id), events, NO_STREAM)] if events else [],
                 scope=tournament_id,
             )
@@ -290,7 +298,7 @@ class GameService:
             matches = formats.next_round(run.plan, run.outcomes)
             events = [ev.RoundAdded(game_id=game_id, matches=matches)] if matches else []
             return Decision(
-                ChangeOutcome(tournament_id, bool(events)),
+                ChangeOutcome(tournament_id),
                 [(game_stream(tournament_id, game_id), events, run.version)] if events else [],
                 scope=tournament_id,
             )
@@ -573,61 +581,6 @@ class GameService:
             decide=decision,
             outcome_type=MatchOutcome,
             lock=lifecycle.stream_id(tournament_id, game_id, spec_id),
-            idempotency=idempotency,
-            idempotency_scope=tournament_id,
-            metadata=metadata_for(actor),
-        )
-
-    async def _tournament_command(
-        self,
-        tournament_id: str,
-        actor: Actor,
-        decide: Callable[[TournamentState], Sequence[ev.Event]],
-        outcome: CreatedOutcome,
-        idempotency: IdempotencyKey | None,
-    ) -> CreatedOutcome:
-        self.catalog.get(tournament_id)
-
-        def decision() -> Decision[CreatedOutcome]:
-            state = self.catalog.get(tournament_id)
-            events = decide(state)
-            return Decision(
-                outcome,
-                [(rules.stream_id(tournament_id), events, state.version)],
-                scope=tournament_id,
-            )
-
-        return await self.runner.run(
-            decide=decision,
-            outcome_type=CreatedOutcome,
-            lock=rules.stream_id(tournament_id),
-            idempotency=idempotency,
-            idempotency_scope=tournament_id,
-            metadata=metadata_for(actor),
-        )
-
-    async def _change(
-        self,
-        tournament_id: str,
-        actor: Actor,
-        decide: Callable[[TournamentState], Sequence[ev.Event]],
-        idempotency: IdempotencyKey | None,
-    ) -> ChangeOutcome:
-        self.catalog.get(tournament_id)
-
-        def decision() -> Decision[ChangeOutcome]:
-            state = self.catalog.get(tournament_id)
-            events = decide(state)
-            return Decision(
-                ChangeOutcome(tournament_id, bool(events)),
-                [(rules.stream_id(tournament_id), events, state.version)] if events else [],
-                scope=tournament_id,
-            )
-
-        return await self.runner.run(
-            decide=decision,
-            outcome_type=ChangeOutcome,
-            lock=rules.stream_id(tournament_id),
             idempotency=idempotency,
             idempotency_scope=tournament_id,
             metadata=metadata_for(actor),

@@ -33,7 +33,7 @@ from beerolympics.ports.eventstore import NO_STREAM
 from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.views import tournament_view
 from beerolympics.services.credentials import PasswordHashing
-from beerolympics.services.runner import CommandRunner, Decision, IdempotencyKey, check_version
+from beerolympics.services.runner import CommandRunner, Decision, IdempotencyKey, R, check_version
 
 #: Idempotency keys of tournament creation share one scope: the tournament does not exist yet.
 CREATION_SCOPE = "tournament-creation"
@@ -54,10 +54,9 @@ class CredentialOutcome(msgspec.Struct, frozen=True):
 
 
 class ChangeOutcome(msgspec.Struct, frozen=True):
-    """A command that changed (or, when nothing differed, did not change) a tournament."""
+    """A command that changed a tournament (or found nothing to change)."""
 
     tournament_id: str
-    changed: bool
 
 
 def metadata_for(actor: Actor) -> dict[str, Any]:
@@ -141,7 +140,7 @@ class TournamentService:
         if_match: int | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.change(
             tournament_id,
             actor,
             lambda state: rules.update(state, actor, cmd),
@@ -157,7 +156,7 @@ class TournamentService:
         open_: bool,
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.change(
             tournament_id,
             actor,
             lambda state: rules.set_registration(state, actor, open_=open_),
@@ -167,7 +166,7 @@ class TournamentService:
     async def start_tournament(
         self, tournament_id: str, actor: Actor, *, idempotency: IdempotencyKey | None = None
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.change(
             tournament_id,
             actor,
             lambda state: rules.start_tournament(state, actor),
@@ -177,7 +176,7 @@ class TournamentService:
     async def finish_tournament(
         self, tournament_id: str, actor: Actor, *, idempotency: IdempotencyKey | None = None
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.change(
             tournament_id,
             actor,
             lambda state: rules.finish_tournament(state, actor),
@@ -194,7 +193,7 @@ class TournamentService:
     ) -> ChangeOutcome:
         require_organizer(actor, self.catalog.get(tournament_id).id)  # before the costly hash
         password_hash = await self.passwords.hash(cmd.password)
-        return await self._change(
+        return await self.change(
             tournament_id,
             actor,
             lambda state: rules.set_password(state, actor, password_hash),
@@ -211,14 +210,14 @@ class TournamentService:
         ):
             raise Unauthenticated("wrong password", code="invalid_password")
         credential_id = new_id("cr", 16)
-        return await self._issue(
+        return await self.on_tournament(
             tournament_id,
             Actor("organizer", tournament_id, credential_id),
             lambda state: rules.issue_organizer_credential(
                 state, credential_id=credential_id, label=cmd.label
             ),
             CredentialOutcome(tournament_id, credential_id),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def revoke_credential(
@@ -229,7 +228,7 @@ class TournamentService:
         *,
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.change(
             tournament_id,
             actor,
             lambda state: rules.revoke_credential(state, actor, credential_id),
@@ -251,7 +250,7 @@ class TournamentService:
         invite_code = new_code()
         while invite_code in state.invite_codes:
             invite_code = new_code()
-        return await self._issue(
+        return await self.on_tournament(
             tournament_id,
             actor,
             lambda state: rules.register_team(
@@ -264,7 +263,7 @@ class TournamentService:
                 invite_code=invite_code,
             ),
             CredentialOutcome(tournament_id, credential_id, team_id, member_id),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def join_team(
@@ -277,14 +276,14 @@ class TournamentService:
     ) -> CredentialOutcome:
         member_id, credential_id = new_id("mb"), new_id("cr", 16)
         team_id = self.catalog.get(tournament_id).invite_codes.get(cmd.invite_code.upper())
-        return await self._issue(
+        return await self.on_tournament(
             tournament_id,
             actor,
             lambda state: rules.join_team(
                 state, actor, cmd, member_id=member_id, credential_id=credential_id
             ),
             CredentialOutcome(tournament_id, credential_id, team_id, member_id),
-            idempotency,
+            idempotency=idempotency,
         )
 
     async def update_team(
@@ -297,7 +296,7 @@ class TournamentService:
         if_match: int | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.change(
             tournament_id,
             actor,
             lambda state: rules.update_team(state, actor, team_id, cmd),
@@ -314,7 +313,7 @@ class TournamentService:
         *,
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.change(
             tournament_id,
             actor,
             lambda state: rules.appoint_captain(state, actor, team_id, cmd.member_id),
@@ -330,7 +329,7 @@ class TournamentService:
         *,
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
-        return await self._change(
+        return await self.change(
             tournament_id,
             actor,
             lambda state: rules.remove_member(state, actor, team_id, member_id),
@@ -351,7 +350,44 @@ class TournamentService:
         )
         return state
 
-    async def _change(
+    async def on_tournament(
+        self,
+        tournament_id: str,
+        actor: Actor,
+        decide: Callable[[TournamentState], Sequence[Event]],
+        outcome: R,
+        *,
+        if_match: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> R:
+        """Run a command decided on the tournament stream; every such command comes here.
+
+        ``decide`` gets the current state and returns events (none: nothing to change).
+        """
+        self.catalog.get(tournament_id)  # an unknown tournament is a 404 before anything else
+        attempts = 0
+
+        def decision() -> Decision[R]:
+            nonlocal attempts
+            attempts += 1
+            state = self._state(tournament_id, if_match, fresh=attempts > 1)
+            events = decide(state)
+            return Decision(
+                outcome,
+                [(rules.stream_id(tournament_id), events, state.version)] if events else [],
+                scope=state.id,
+            )
+
+        return await self.runner.run(
+            decide=decision,
+            outcome_type=type(outcome),
+            lock=rules.stream_id(tournament_id),
+            idempotency=idempotency,
+            idempotency_scope=tournament_id,
+            metadata=metadata_for(actor),
+        )
+
+    async def change(
         self,
         tournament_id: str,
         actor: Actor,
@@ -360,51 +396,12 @@ class TournamentService:
         if_match: int | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> ChangeOutcome:
-        self.catalog.get(tournament_id)  # an unknown tournament is a 404 before anything else
-        attempts = 0
-
-        def decision() -> Decision[ChangeOutcome]:
-            nonlocal attempts
-            attempts += 1
-            state = self._state(tournament_id, if_match, fresh=attempts > 1)
-            events = decide(state)
-            return Decision(
-                ChangeOutcome(tournament_id, bool(events)),
-                [(rules.stream_id(tournament_id), events, state.version)] if events else [],
-                scope=state.id,
-            )
-
-        return await self.runner.run(
-            decide=decision,
-            outcome_type=ChangeOutcome,
-            lock=rules.stream_id(tournament_id),
+        """:meth:`on_tournament` for commands that only change things (no new id to return)."""
+        return await self.on_tournament(
+            tournament_id,
+            actor,
+            decide,
+            ChangeOutcome(tournament_id),
+            if_match=if_match,
             idempotency=idempotency,
-            idempotency_scope=tournament_id,
-            metadata=metadata_for(actor),
-        )
-
-    async def _issue(
-        self,
-        tournament_id: str,
-        actor: Actor,
-        decide: Callable[[TournamentState], Sequence[Event]],
-        outcome: CredentialOutcome,
-        idempotency: IdempotencyKey | None,
-    ) -> CredentialOutcome:
-        self.catalog.get(tournament_id)
-
-        def decision() -> Decision[CredentialOutcome]:
-            state = self.catalog.get(tournament_id)
-            events = decide(state)
-            return Decision(
-                outcome, [(rules.stream_id(tournament_id), events, state.version)], scope=state.id
-            )
-
-        return await self.runner.run(
-            decide=decision,
-            outcome_type=CredentialOutcome,
-            lock=rules.stream_id(tournament_id),
-            idempotency_scope=tournament_id,
-            idempotency=idempotency,
-            metadata=metadata_for(actor),
         )
