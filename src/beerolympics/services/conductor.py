@@ -76,8 +76,11 @@ class Conductor:
 
     async def _loop(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: wait_for can swallow this task's cancellation
+            # when the event fires at the same moment (and the task would never stop).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self.tick)
+                async with asyncio.timeout(self.tick):
+                    await self._changed.wait()
             self._changed.clear()
             now = self.clock()
             due = {t for t, at in self._wakeups.items() if at <= now}
