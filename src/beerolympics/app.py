@@ -17,15 +17,19 @@ from litestar.static_files import create_static_files_router
 
 from beerolympics import __version__
 from beerolympics.demo import load_demo
+from beerolympics.live.hub import Hub
+from beerolympics.live.presence import Presence
 from beerolympics.runtime import Runtime
 from beerolympics.services.conductor import Clock
 from beerolympics.settings import Settings
 from beerolympics.web.api import (
+    announcements,
     board,
     bonuses,
     credentials,
     games,
     health,
+    live,
     matches,
     teams,
     tournaments,
@@ -92,12 +96,18 @@ def create_app(
         app.state.runtime = rt
         app.state.representations = Representations()
         app.state.public_reads = PublicReads(rt.catalog.position_of)
+        hub = app.state.hub = Hub(
+            settings, rt.store, rt.codec, rt.catalog, rt.play, Presence(rt.catalog)
+        )
         try:
             await rt.start()
+            rt.projector.on_applied(hub.on_applied)
+            hub.start(rt.projector.position)
             if settings.demo:
                 await load_demo(rt)
             yield
         finally:
+            await hub.stop()
             if runtime is None:
                 await rt.close()
 
@@ -113,6 +123,9 @@ def create_app(
             matches.router,
             board.router,
             bonuses.router,
+            announcements.router,
+            live.live_socket,
+            live.live_events,
         ],
     )
     swagger_assets = create_static_files_router(

@@ -121,6 +121,77 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     ),
     Setting("log_format", "str", "text", "Log lines as text or json.", choices=("text", "json")),
     Setting("access_log", "bool", False, "Log every HTTP request."),
+    Setting(
+        "pubsub_url",
+        "url",
+        "memory://",
+        "Live fan-out between instances: memory:// (one instance) or redis://host:port/db.",
+        commands="all",
+    ),
+    Setting(
+        "live_window_ms",
+        "int",
+        100,
+        "Live: events within this window go out as one frame.",
+        minimum=0,
+        maximum=5000,
+    ),
+    Setting(
+        "live_heartbeat",
+        "float",
+        15.0,
+        "Live: seconds between heartbeats; a silent client is dropped after two.",
+        minimum=1,
+        maximum=300,
+    ),
+    Setting(
+        "live_max_connections",
+        "int",
+        5,
+        "Live: connections per credential or address.",
+        minimum=1,
+        maximum=10_000,
+    ),
+    Setting(
+        "live_messages_per_minute",
+        "int",
+        100,
+        "Live: messages a client may send per minute.",
+        minimum=1,
+        maximum=100_000,
+    ),
+    Setting(
+        "live_max_subscriptions",
+        "int",
+        20,
+        "Live: channels one connection may follow.",
+        minimum=1,
+        maximum=1000,
+    ),
+    Setting(
+        "live_max_message_bytes",
+        "int",
+        4096,
+        "Live: largest message a client may send.",
+        minimum=256,
+        maximum=1_048_576,
+    ),
+    Setting(
+        "live_send_buffer",
+        "int",
+        256,
+        "Live: frames queued for one client before it counts as too slow.",
+        minimum=4,
+        maximum=100_000,
+    ),
+    Setting(
+        "live_replay_limit",
+        "int",
+        2000,
+        "Live: a client further behind than this many events gets a snapshot.",
+        minimum=10,
+        maximum=1_000_000,
+    ),
 )
 BY_NAME: Final = {s.name: s for s in SETTINGS}
 
@@ -143,6 +214,15 @@ class Settings:
     log_level: str
     log_format: str
     access_log: bool
+    pubsub_url: str
+    live_window_ms: int
+    live_heartbeat: float
+    live_max_connections: int
+    live_messages_per_minute: int
+    live_max_subscriptions: int
+    live_max_message_bytes: int
+    live_send_buffer: int
+    live_replay_limit: int
 
     @classmethod
     def load(
@@ -187,6 +267,10 @@ class Settings:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+_URL_SCHEMES: Final = {
+    "database_url": ("sqlite:///", "postgresql://", "postgres://", "memory://"),
+    "pubsub_url": ("memory://", "redis://", "rediss://"),
+}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 

@@ -261,3 +261,11 @@ class RejectClaim(Command, frozen=True):
 
 class AddReferee(Command, frozen=True):
     label: ShortText = ""
+
+
+class PostAnnouncement(Command, frozen=True):
+    message: Annotated[str, Meta(min_length=1, max_length=500, pattern=_TEXT)]
+    priority: Literal["info", "important", "urgent"] = "info"
+    audience: Literal["all", "teams", "captains"] = "all"
+    #: With audience "teams": only these teams (default: every team).
+    team_ids: Annotated[list[EntityId], Meta(max_length=1024)] = msgspec.field(default_factory=list)

@@ -229,6 +229,20 @@ class BonusClaimRejected(Event, frozen=True):
     reason: str = ""
 
 
+# -- announcements (tournament stream) -------------------------------------------------------
+
+
+class AnnouncementPosted(Event, frozen=True):
+    """An organizer's message. ``audience`` all, teams (``team_ids``, or every team when
+    empty) or captains."""
+
+    announcement_id: str
+    message: str
+    priority: Literal["info", "important", "urgent"]
+    audience: Literal["all", "teams", "captains"]
+    team_ids: list[str] = msgspec.field(default_factory=list)
+
+
 # -- matches (one stream per match or heat) --------------------------------------------------
 
 

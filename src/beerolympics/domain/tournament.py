@@ -20,6 +20,7 @@ from beerolympics.domain.codes import clean_line, name_key, normalize_code
 from beerolympics.domain.commands import (
     CreateTournament,
     JoinTeam,
+    PostAnnouncement,
     RegisterTeam,
     UpdateTeam,
     UpdateTournament,
@@ -106,6 +107,17 @@ class Claim:
 
 
 @dataclass(slots=True)
+class Announcement:
+    id: str
+    message: str
+    priority: str
+    audience: str
+    team_ids: list[str]
+    at: dt.datetime
+    position: int = 0
+
+
+@dataclass(slots=True)
 class Credential:
     id: str
     role: ev.Role
@@ -142,6 +154,7 @@ class TournamentState:
     games: dict[str, GameConfig] = field(default_factory=dict)
     bonuses: dict[str, Bonus] = field(default_factory=dict)
     claims: dict[str, Claim] = field(default_factory=dict)
+    announcements: list[Announcement] = field(default_factory=list)
     version: int = 0
     updated_at: dt.datetime | None = None
 
@@ -340,7 +353,14 @@ def _claim_rejected(s: TournamentState, e: ev.BonusClaimRejected, at: dt.datetim
     claim.status, claim.reason = "rejected", e.reason
 
 
+def _announced(s: TournamentState, e: ev.AnnouncementPosted, at: dt.datetime) -> None:
+    s.announcements.append(
+        Announcement(e.announcement_id, e.message, e.priority, e.audience, list(e.team_ids), at)
+    )
+
+
 _FOLD: dict[type[ev.Event], Callable[[TournamentState, Any, dt.datetime], None]] = {
+    ev.AnnouncementPosted: _announced,
     ev.GameAdded: _game_added,
     ev.GameUpdated: _game_updated,
     ev.GameRemoved: _game_removed,
@@ -650,3 +670,24 @@ def _name_free(state: TournamentState, name: str) -> None:
         raise Conflict(f"a team called {name!r} already exists", code="team_name_taken")
     if not name:
         raise Invalid("a name cannot be blank", code="invalid_name")
+
+
+def post_announcement(
+    state: TournamentState, actor: Actor, cmd: PostAnnouncement, *, announcement_id: str
+) -> list[ev.Event]:
+    """An organizer tells everyone, the teams (or some of them), or the captains."""
+    require_organizer(actor, state.id)
+    unknown = [t for t in cmd.team_ids if t not in state.teams]
+    if unknown:
+        raise NotFound(f"no team {unknown[0]!r} in this tournament", code="team_not_found")
+    if cmd.team_ids and cmd.audience != "teams":
+        raise Invalid("team_ids go with the audience 'teams'", code="invalid_audience")
+    return [
+        ev.AnnouncementPosted(
+            announcement_id=announcement_id,
+            message=cmd.message.strip(),
+            priority=cmd.priority,
+            audience=cmd.audience,
+            team_ids=list(cmd.team_ids),
+        )
+    ]

@@ -49,6 +49,8 @@ class Catalog:
             self.join_codes[event.join_code] = state.id
         tournament.evolve(state, event, recorded.recorded_at)
         state.version = recorded.version
+        if isinstance(event, ev.AnnouncementPosted):
+            state.announcements[-1].position = recorded.position
 
     def get(self, tournament_id: str) -> TournamentState:
         state = self.tournaments.get(tournament_id)

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from beerolympics.domain import formats
+from beerolympics.domain import formats, stations
 from beerolympics.domain.formats.base import (
     ByeSlot,
     GroupRank,
@@ -22,6 +22,7 @@ from beerolympics.domain.formats.base import (
     TeamSlot,
     WinnerOf,
 )
+from beerolympics.domain.identity import Actor
 from beerolympics.domain.matches import match_key
 from beerolympics.domain.scoring import PointsTable
 from beerolympics.domain.tournament import GameConfig, TournamentState
@@ -207,6 +208,16 @@ class TeamPlayView(View, frozen=True):
     now: MatchView | None
     upcoming: list[MatchView]
     results: list[MatchView]
+
+
+class AnnouncementView(View, frozen=True):
+    id: str
+    message: str
+    priority: str
+    audience: str
+    team_ids: list[str]
+    at: dt.datetime
+    position: int
 
 
 # -- builders ----------------------------------------------------------------------------------
@@ -406,6 +417,83 @@ class Views:
             games=[self.game(g) for g in self.state.games.values()],
             rows=rows,
         )
+
+    def match_by_key(self, key: str) -> MatchView:
+        game_id, _, spec_id = key.partition(".")
+        return self.match(self.play.games[game_id], spec_id)
+
+    def stations(self) -> StationsView:
+        """Per station the match there now and the next one the queue will send; the queue."""
+        play, state = self.play, self.state
+        queued = stations.queue(
+            list(play.waiting()),
+            busy=play.busy,
+            last_finished=play.last_finished,
+            rest=dt.timedelta(seconds=state.rest_seconds),
+        )
+        queue = [self.match_by_key(q.match.key) for q in queued]
+        next_by_game: dict[str, list[MatchView]] = {}
+        for view in queue:
+            next_by_game.setdefault(view.game_id, []).append(view)
+        boards = []
+        for game in state.games.values():
+            upcoming = list(next_by_game.get(game.id, []))
+            for station in game.stations:
+                current = play.stations.get((game.id, station.id))
+                boards.append(
+                    StationBoard(
+                        game_id=game.id,
+                        game=game.name,
+                        station=StationView(station.id, station.name, current),
+                        now_playing=self.match_by_key(current) if current else None,
+                        up_next=upcoming.pop(0) if upcoming else None,
+                    )
+                )
+        return StationsView(stations=boards, queue=queue)
+
+    def team_play(self, team_id: str) -> TeamPlayView:
+        mine = [
+            m
+            for m in self.all_matches()
+            if any(s.team is not None and s.team.id == team_id for s in m.slots)
+        ]
+        now = next((m for m in mine if m.status in ("called", "in_progress")), None)
+        row = next((r for r in self.play.leaderboard.rows() if r.team == team_id), None)
+        return TeamPlayView(
+            team=self.team(team_id),
+            status=self.state.teams[team_id].status,
+            rank=row.rank if row else None,
+            points=row.points if row else 0.0,
+            now=now,
+            upcoming=[m for m in mine if m.status in ("ready", "pending") and m is not now],
+            results=[
+                m for m in mine if m.status in ("confirmed", "submitted", "disputed", "flagged")
+            ],
+        )
+
+    def announcements(self, actor: Actor) -> list[AnnouncementView]:
+        """Newest first, those meant for this actor: everyone's, their team's, captains'."""
+        official = actor.tournament_id == self.state.id and actor.role in ("organizer", "referee")
+        shown = []
+        for a in reversed(self.state.announcements):
+            if not (
+                official
+                or a.audience == "all"
+                or (a.audience == "captains" and actor.role == "captain")
+                or (
+                    a.audience == "teams"
+                    and actor.team_id is not None
+                    and actor.tournament_id == self.state.id
+                    and (not a.team_ids or actor.team_id in a.team_ids)
+                )
+            ):
+                continue
+            shown.append(
+                AnnouncementView(
+                    a.id, a.message, a.priority, a.audience, a.team_ids, a.at, a.position
+                )
+            )
+        return shown
 
     def all_matches(self) -> Iterable[MatchView]:
         for run in self.play.games.values():

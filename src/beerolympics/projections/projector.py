@@ -9,6 +9,7 @@ all reflect, so state and position always move together.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -17,6 +18,9 @@ from beerolympics.domain.events import Event, EventCodec
 from beerolympics.ports.eventstore import EventStore, RecordedEvent
 
 PAGE = 2000
+log = logging.getLogger("beerolympics.projections")
+
+Listener = Callable[[Sequence[tuple[Event, RecordedEvent]]], None]
 
 
 class ProjectionFailed(RuntimeError):
@@ -47,10 +51,11 @@ class Projector:
         self.position = 0
         self.failed: BaseException | None = None
         self._lock = asyncio.Lock()
-        self._listeners: list[Callable[[Sequence[RecordedEvent]], None]] = []
+        self._listeners: list[Listener] = []
 
-    def on_applied(self, listener: Callable[[Sequence[RecordedEvent]], None]) -> None:
-        """Call ``listener`` with every page of events right after it was applied."""
+    def on_applied(self, listener: Listener) -> None:
+        """Call ``listener`` with every page of events (decoded, with their records) right
+        after it was applied to the projections."""
         self._listeners.append(listener)
 
     async def catch_up(self, until: int | None = None) -> int:
@@ -84,6 +89,7 @@ class Projector:
     def apply_page(self, page: Sequence[RecordedEvent]) -> None:
         if self.failed is not None:
             raise ProjectionFailed("projections stopped after an earlier failure") from self.failed
+        applied: list[tuple[Event, RecordedEvent]] = []
         for recorded in page:
             if recorded.position != self.position + 1:
                 raise ProjectionFailed(
@@ -97,8 +103,13 @@ class Projector:
                 self.failed = exc
                 raise ProjectionFailed(f"applying event {recorded.position} failed") from exc
             self.position = recorded.position
+            applied.append((event, recorded))
         for listener in self._listeners:
-            listener(page)
+            try:
+                listener(applied)
+            except Exception:
+                # The projections are fine; a listener's bug must not fail the command.
+                log.exception("a listener of the projector failed")
 
     async def replay(self, progress: Callable[[int], None] | None = None) -> tuple[int, float]:
         """Fold the whole log from the current position; return (events applied, seconds)."""

@@ -23,6 +23,7 @@ from beerolympics.domain import formats, stations
 from beerolympics.domain import matches as lifecycle
 from beerolympics.domain.commands import CallMatch, Forfeit
 from beerolympics.domain.errors import DomainError
+from beerolympics.domain.events import Event
 from beerolympics.ports.eventstore import RecordedEvent
 from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.play import Play, TournamentPlay
@@ -54,9 +55,9 @@ class Conductor:
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def notice(self, page: Sequence[RecordedEvent]) -> None:
-        """Projector listener: the scopes of these events need a look."""
-        self._dirty.update(e.scope for e in page if e.scope)
+    def notice(self, page: Sequence[tuple[Event, RecordedEvent]]) -> None:
+        """Projector listener: the tournaments of these events need a look."""
+        self._dirty.update(recorded.scope for _, recorded in page if recorded.scope)
         self._changed.set()
 
     def wake(self) -> None:

@@ -47,6 +47,7 @@ from beerolympics.projections.play_views import Views
 from beerolympics.services.runner import CommandRunner, Decision, IdempotencyKey, check_version
 from beerolympics.services.tournaments import (
     ChangeOutcome,
+    CreatedOutcome,
     CredentialOutcome,
     TournamentService,
     metadata_for,
@@ -59,13 +60,6 @@ class MatchOutcome(msgspec.Struct, frozen=True):
     tournament_id: str
     match: str
     changed: bool
-
-
-class CreatedOutcome(msgspec.Struct, frozen=True):
-    """A command that created something with a new id (a game, a bonus, a claim)."""
-
-    tournament_id: str
-    id: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from beerolympics.domain.commands import (
     CreateTournament,
     JoinTeam,
     LogIn,
+    PostAnnouncement,
     RegisterTeam,
     SetPassword,
     UpdateTeam,
@@ -42,6 +43,13 @@ CREATION_SCOPE = "tournament-creation"
 class TournamentCreatedOutcome(msgspec.Struct, frozen=True):
     tournament_id: str
     credential_id: str
+
+
+class CreatedOutcome(msgspec.Struct, frozen=True):
+    """A command that created something with a new id (a game, a bonus, an announcement)."""
+
+    tournament_id: str
+    id: str
 
 
 class CredentialOutcome(msgspec.Struct, frozen=True):
@@ -232,6 +240,25 @@ class TournamentService:
             tournament_id,
             actor,
             lambda state: rules.revoke_credential(state, actor, credential_id),
+            idempotency=idempotency,
+        )
+
+    async def post_announcement(
+        self,
+        tournament_id: str,
+        actor: Actor,
+        cmd: PostAnnouncement,
+        *,
+        idempotency: IdempotencyKey | None = None,
+    ) -> CreatedOutcome:
+        announcement_id = new_id("an", 8)
+        return await self.on_tournament(
+            tournament_id,
+            actor,
+            lambda state: rules.post_announcement(
+                state, actor, cmd, announcement_id=announcement_id
+            ),
+            CreatedOutcome(tournament_id, announcement_id),
             idempotency=idempotency,
         )
 

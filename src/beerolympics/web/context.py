@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 
 from beerolympics.domain.errors import Unauthenticated
 from beerolympics.domain.identity import Actor
@@ -31,7 +32,9 @@ def cookie_name(tournament_id: str) -> str:
     return f"bo_{tournament_id}"
 
 
-def credential_token(request: Request[Any, Any, Any], tournament_id: str | None) -> str | None:
+def credential_token(
+    request: ASGIConnection[Any, Any, Any, Any], tournament_id: str | None
+) -> str | None:
     """The bearer token of the request, else the tournament's credential cookie."""
     header = request.headers.get("authorization")
     if header:
@@ -44,9 +47,10 @@ def credential_token(request: Request[Any, Any, Any], tournament_id: str | None)
     return request.cookies.get(cookie_name(tournament_id))
 
 
-def actor(request: Request[Any, Any, Any], tournament_id: str | None) -> Actor:
+def actor(request: ASGIConnection[Any, Any, Any, Any], tournament_id: str | None) -> Actor:
     """The caller; a spectator without credential; 401 for a forged or revoked one."""
-    found = runtime(request).authenticator.actor(credential_token(request, tournament_id))
+    rt: Runtime = request.app.state.runtime
+    found = rt.authenticator.actor(credential_token(request, tournament_id))
     if found is None:
         raise Unauthenticated(
             "this credential is not valid here (revoked, or from another server)",

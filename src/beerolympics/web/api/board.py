@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get
 from litestar.params import PathParameter
 
-from beerolympics.domain import stations
-from beerolympics.projections.play_views import (
-    LeaderboardView,
-    MatchView,
-    StationBoard,
-    StationsView,
-    StationView,
-    TeamPlayView,
-)
+from beerolympics.projections.play_views import LeaderboardView, StationsView, TeamPlayView
 from beerolympics.web.api.games import views
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
 from beerolympics.web.context import public_read, runtime
@@ -47,37 +38,9 @@ async def station_board(
 ) -> Response[StationsView]:
     """Per station: the match there now and the one the queue will send next; then the queue."""
     runtime(request).play.get(tournament_id)
-
-    def build() -> StationsView:
-        v = views(request, tournament_id)
-        play, state = v.play, v.state
-        queued = stations.queue(
-            list(play.waiting()),
-            busy=play.busy,
-            last_finished=play.last_finished,
-            rest=dt.timedelta(seconds=state.rest_seconds),
-        )
-        queue = [_match(v, q.match.key) for q in queued]
-        next_by_game: dict[str, list[MatchView]] = {}
-        for view in queue:
-            next_by_game.setdefault(view.game_id, []).append(view)
-        boards = []
-        for game in state.games.values():
-            upcoming = list(next_by_game.get(game.id, []))
-            for station in game.stations:
-                current = play.stations.get((game.id, station.id))
-                boards.append(
-                    StationBoard(
-                        game_id=game.id,
-                        game=game.name,
-                        station=StationView(station.id, station.name, current),
-                        now_playing=_match(v, current) if current else None,
-                        up_next=upcoming.pop(0) if upcoming else None,
-                    )
-                )
-        return StationsView(stations=boards, queue=queue)
-
-    return public_read(request, tournament_id, ("stations",), build)
+    return public_read(
+        request, tournament_id, ("stations",), lambda: views(request, tournament_id).stations()
+    )
 
 
 @get(
@@ -91,34 +54,12 @@ async def team_play(
 ) -> Response[TeamPlayView]:
     """Where the team is now, what is next, and its results."""
     runtime(request).catalog.get(tournament_id).team(team_id)
-
-    def build() -> TeamPlayView:
-        v = views(request, tournament_id)
-        mine = [
-            m
-            for m in v.all_matches()
-            if any(s.team is not None and s.team.id == team_id for s in m.slots)
-        ]
-        now = next((m for m in mine if m.status in ("called", "in_progress")), None)
-        row = next((r for r in v.play.leaderboard.rows() if r.team == team_id), None)
-        return TeamPlayView(
-            team=v.team(team_id),
-            status=v.state.teams[team_id].status,
-            rank=row.rank if row else None,
-            points=row.points if row else 0.0,
-            now=now,
-            upcoming=[m for m in mine if m.status in ("ready", "pending") and m is not now],
-            results=[
-                m for m in mine if m.status in ("confirmed", "submitted", "disputed", "flagged")
-            ],
-        )
-
-    return public_read(request, tournament_id, ("team-play", team_id), build)
-
-
-def _match(v: Any, key: str) -> MatchView:
-    game_id, _, spec_id = key.partition(".")
-    return v.match(v.play.games[game_id], spec_id)  # type: ignore[no-any-return]
+    return public_read(
+        request,
+        tournament_id,
+        ("team-play", team_id),
+        lambda: views(request, tournament_id).team_play(team_id),
+    )
 
 
 router = Router(

@@ -1,0 +1,1 @@
+"""Live updates: channels, batching, resume and presence, over WebSocket and SSE."""

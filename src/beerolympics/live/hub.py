@@ -1,0 +1,338 @@
+"""The live hub of one instance: channels, batching, resume, presence and heartbeats.
+
+It follows the projector: every page of events this instance applies (its own commands and,
+through the backplane, other instances') is routed to the channels that have subscribers. The
+first update on an idle channel goes out at once; updates within the next window go out
+together. A frame is encoded once and the same text goes to every subscriber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from beerolympics.domain.errors import DomainError, NotFound
+from beerolympics.domain.events import Event, EventCodec
+from beerolympics.live import routing
+from beerolympics.live.channels import Channel, authorize, parse
+from beerolympics.live.connection import Connection, Frame, Subscription
+from beerolympics.live.presence import Presence
+from beerolympics.ports.eventstore import EventStore, RecordedEvent
+from beerolympics.projections.catalog import Catalog
+from beerolympics.projections.play import Play
+from beerolympics.projections.play_views import Views
+from beerolympics.projections.views import tournament_view
+from beerolympics.settings import Settings
+
+log = logging.getLogger("beerolympics.live")
+_encode = msgspec.json.Encoder().encode
+
+
+class TooManyConnections(DomainError):
+    default_code = "too_many_connections"
+
+
+@dataclass(slots=True, eq=False)
+class ChannelState:
+    tournament_id: str
+    channel: Channel
+    last_to: int
+    subscribers: set[Connection] = field(default_factory=set)
+    pending: dict[object, routing.Update] = field(default_factory=dict)
+    scheduled: asyncio.TimerHandle | None = None
+    last_flush: float = float("-inf")
+
+
+class Hub:
+    """Routes applied events to channel subscribers of this instance."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: EventStore,
+        codec: EventCodec,
+        catalog: Catalog,
+        play: Play,
+        presence: Presence,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.codec = codec
+        self.catalog = catalog
+        self.play = play
+        self.presence = presence
+        self.position = 0
+        self.window = settings.live_window_ms / 1000
+        self.channels: dict[tuple[str, str], ChannelState] = {}
+        self.connections: set[Connection] = set()
+        self._per_key: dict[str, int] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
+        self.frames_sent = 0
+        presence.on_change(self._presence_changed)
+
+    def start(self, position: int) -> None:
+        self.position = position
+        self._heartbeat = asyncio.create_task(self._beat(), name="live-heartbeat")
+
+    async def stop(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        for conn in list(self.connections):
+            conn.close(1001, "the server is going away")
+
+    # -- connections -------------------------------------------------------------------------
+
+    def connect(self, conn: Connection) -> None:
+        """Admit a connection (``TooManyConnections`` beyond the limit per credential/address)."""
+        self.catalog.get(conn.tournament_id)
+        key = conn.limit_key
+        if self._per_key.get(key, 0) >= self.settings.live_max_connections:
+            raise TooManyConnections("too many connections for this credential or address")
+        self._per_key[key] = self._per_key.get(key, 0) + 1
+        self.connections.add(conn)
+        self.presence.join(conn)
+
+    def disconnect(self, conn: Connection) -> None:
+        if conn not in self.connections:
+            return
+        self.connections.discard(conn)
+        key = conn.limit_key
+        self._per_key[key] -= 1
+        if not self._per_key[key]:
+            del self._per_key[key]
+        for name in list(conn.subscriptions):
+            self._leave(conn, name)
+        self.presence.leave(conn)
+
+    def reidentify(self, conn: Connection, actor: Any) -> None:
+        """The client authenticated: same connection, new role (and presence entry)."""
+        self.presence.leave(conn)
+        old = conn.limit_key
+        conn.actor = actor
+        self._per_key[old] -= 1
+        if not self._per_key[old]:
+            del self._per_key[old]
+        self._per_key[conn.limit_key] = self._per_key.get(conn.limit_key, 0) + 1
+        self.presence.join(conn)
+
+    # -- subscriptions -------------------------------------------------------------------------
+
+    async def subscribe(self, conn: Connection, name: str, since: int | None) -> None:
+        """Follow a channel; with ``since``, first get everything after it (or a snapshot)."""
+        channel = parse(name)
+        state = self.catalog.get(conn.tournament_id)
+        authorize(channel, conn.actor, state)
+        if channel.name in conn.subscriptions:
+            return
+        if len(conn.subscriptions) >= self.settings.live_max_subscriptions:
+            raise TooManyConnections(
+                "too many channels on one connection", code="too_many_subscriptions"
+            )
+        if channel.kind == "match":
+            self._check_match(conn.tournament_id, channel.arg)
+        key = (conn.tournament_id, channel.name)
+        ch = self.channels.get(key)
+        if ch is None:
+            ch = self.channels[key] = ChannelState(conn.tournament_id, channel, self.position)
+        conn.subscriptions[channel.name] = Subscription()
+        ch.subscribers.add(conn)
+        start = self.position
+        conn.send({"type": "subscribed", "channel": channel.name, "position": start})
+        if since is None or since < 0:
+            self._send_snapshot(conn, channel, start)
+            conn.caught_up(channel.name, start)
+        elif since >= start:
+            conn.caught_up(channel.name, since)
+        else:
+            await self._replay(conn, channel, since, start)
+            conn.caught_up(channel.name, start)
+
+    def unsubscribe(self, conn: Connection, name: str) -> None:
+        self._leave(conn, parse(name).name)
+        conn.send({"type": "unsubscribed", "channel": name})
+
+    def _leave(self, conn: Connection, name: str) -> None:
+        conn.subscriptions.pop(name, None)
+        ch = self.channels.get((conn.tournament_id, name))
+        if ch is not None:
+            ch.subscribers.discard(conn)
+            if not ch.subscribers:
+                if ch.scheduled is not None:
+                    ch.scheduled.cancel()
+                del self.channels[(conn.tournament_id, name)]
+
+    def _check_match(self, tournament_id: str, match: str) -> None:
+        game_id, _, spec_id = match.partition(".")
+        run = self.play.get(tournament_id).games.get(game_id)
+        if run is None or spec_id not in run.specs:
+            raise NotFound(f"no match {match!r}", code="unknown_channel")
+
+    async def _replay(self, conn: Connection, channel: Channel, since: int, until: int) -> None:
+        """Send what ``channel`` said after ``since`` up to ``until``, from the event log."""
+        limit = self.settings.live_replay_limit
+        events: list[RecordedEvent] = []
+        after = since
+        while after < until:
+            page = await self.store.read_all(after, 1000, scope=conn.tournament_id)
+            page = [e for e in page if e.position <= until]
+            if not page:
+                break
+            events.extend(page)
+            after = page[-1].position
+            if len(events) > limit:
+                self._send_snapshot(conn, channel, until)
+                return
+        views = self._views(conn.tournament_id)
+        updates: list[routing.Update] = []
+        for recorded in events:
+            event = self.codec.decode(recorded)
+            updates.extend(
+                u
+                for u in routing.route(event, recorded.position, views)
+                if u.channel == channel.name
+            )
+        messages = _messages(_coalesce(updates), views)
+        conn.send(
+            {
+                "type": "frame",
+                "channel": channel.name,
+                "from": since,
+                "to": until,
+                "messages": messages,
+            }
+        )
+
+    def _send_snapshot(self, conn: Connection, channel: Channel, position: int) -> None:
+        conn.send(
+            {
+                "type": "snapshot",
+                "channel": channel.name,
+                "position": position,
+                "state": self._snapshot(conn, channel),
+            }
+        )
+
+    def _snapshot(self, conn: Connection, channel: Channel) -> dict[str, Any]:
+        views = self._views(conn.tournament_id)
+        if channel.kind == "tournament":
+            return {
+                "tournament": tournament_view(views.state),
+                "games": [views.game(g) for g in views.state.games.values()],
+                "leaderboard": views.leaderboard(),
+                "stations": views.stations(),
+            }
+        if channel.kind == "match":
+            game_id, _, spec_id = channel.arg.partition(".")
+            return {"match": views.match_detail(views.play.games[game_id], spec_id)}
+        if channel.kind == "team":
+            return {"team": views.team_play(channel.arg)}
+        if channel.kind == "captains":
+            return {"announcements": views.announcements(conn.actor)}
+        return {"presence": self.presence.summary(conn.tournament_id)}
+
+    def _views(self, tournament_id: str) -> Views:
+        return Views(self.catalog.get(tournament_id), self.play.get(tournament_id))
+
+    # -- following the projector -------------------------------------------------------------
+
+    def on_applied(self, page: Sequence[tuple[Event, RecordedEvent]]) -> None:
+        """Projector listener: route a page of applied events to subscribed channels."""
+        if not page:
+            return
+        self.position = page[-1][1].position
+        if not self.channels:
+            return
+        touched: set[ChannelState] = set()
+        views: dict[str, Views] = {}
+        for event, recorded in page:
+            tid = recorded.scope
+            if not tid or not any(k[0] == tid for k in self.channels):
+                continue
+            view = views.get(tid)
+            if view is None:
+                view = views[tid] = self._views(tid)
+            for update in routing.route(event, recorded.position, view):
+                ch = self.channels.get((tid, update.channel))
+                if ch is None:
+                    continue
+                key: object = update.key if update.key is not None else (update.p, len(ch.pending))
+                ch.pending.pop(key, None)  # the newest goes last
+                ch.pending[key] = update
+                touched.add(ch)
+        for ch in touched:
+            self._schedule(ch)
+
+    def _schedule(self, ch: ChannelState) -> None:
+        if ch.scheduled is not None:
+            return
+        loop = asyncio.get_running_loop()
+        # The first update on an idle channel goes out at once; later ones wait for the window.
+        at = max(loop.time(), ch.last_flush + self.window)
+        ch.scheduled = loop.call_at(at, self._flush, ch)
+
+    def _flush(self, ch: ChannelState) -> None:
+        ch.scheduled = None
+        if not ch.subscribers or (not ch.pending and ch.channel.kind != "presence"):
+            return
+        views = self._views(ch.tournament_id)
+        if ch.channel.kind == "presence":
+            summary = self.presence.summary(ch.tournament_id)
+            messages = [{"p": self.position, "kind": "presence", "presence": summary}]
+        else:
+            messages = _messages(list(ch.pending.values()), views)
+        ch.pending = {}
+        frame_dict = {
+            "type": "frame",
+            "channel": ch.channel.name,
+            "from": ch.last_to,
+            "to": self.position,
+            "messages": messages,
+        }
+        text = _encode(frame_dict).decode()
+        frame = Frame(ch.channel.name, ch.last_to, self.position, text, messages)
+        ch.last_to = self.position
+        ch.last_flush = asyncio.get_running_loop().time()
+        for conn in list(ch.subscribers):
+            conn.deliver(frame)
+        self.frames_sent += 1
+
+    def _presence_changed(self, tournament_id: str) -> None:
+        ch = self.channels.get((tournament_id, "presence"))
+        if ch is not None:
+            self._schedule(ch)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.live_heartbeat)
+            text = _encode({"type": "heartbeat", "position": self.position}).decode()
+            for conn in list(self.connections):
+                conn.enqueue(text)
+
+
+def _coalesce(updates: list[routing.Update]) -> list[routing.Update]:
+    kept: dict[object, routing.Update] = {}
+    for i, update in enumerate(updates):
+        key: object = update.key if update.key is not None else i
+        kept.pop(key, None)
+        kept[key] = update
+    return list(kept.values())
+
+
+def _messages(updates: list[routing.Update], views: Views) -> list[dict[str, Any]]:
+    messages = []
+    for update in sorted(updates, key=lambda u: u.p):
+        try:
+            body = update.build(views)
+        except (KeyError, DomainError):
+            # What the update was about is gone (a removed game): nothing to say.
+            continue
+        messages.append({"p": update.p, "kind": update.kind, **body})
+    return messages

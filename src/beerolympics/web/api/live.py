@@ -1,0 +1,209 @@
+"""``/api/v1/tournaments/{id}/live``: the live protocol over WebSocket, and over SSE
+(``/live/events``). See docs/live-protocol.md."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, WebSocket, get, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import HeaderParameter, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from beerolympics.domain.errors import DomainError, NotFound, Unauthenticated
+from beerolympics.live.connection import Connection
+from beerolympics.live.hub import Hub, TooManyConnections
+from beerolympics.runtime import Runtime
+from beerolympics.web.api.tournaments import ERRORS, TournamentId
+from beerolympics.web.context import actor
+
+CLOSE_BAD_MESSAGE = 4000
+CLOSE_INVALID_CREDENTIAL = 4001
+CLOSE_NO_TOURNAMENT = 4004
+CLOSE_TOO_MANY = 4009
+CLOSE_TOO_BIG = 1009
+
+
+class Auth(msgspec.Struct, tag="auth"):
+    token: str
+
+
+class Subscribe(msgspec.Struct, tag="subscribe"):
+    channel: str
+    since: int | None = None
+
+
+class Unsubscribe(msgspec.Struct, tag="unsubscribe"):
+    channel: str
+
+
+class Ping(msgspec.Struct, tag="ping"):
+    id: int | str | None = None
+
+
+ClientMessage = Auth | Subscribe | Unsubscribe | Ping
+_decode = msgspec.json.Decoder(ClientMessage).decode
+
+
+class _Head(msgspec.Struct):
+    type: str
+    to: int | None = None
+    position: int | None = None
+
+
+_head = msgspec.json.Decoder(_Head).decode
+
+
+def _parts(socket: WebSocket[Any, Any, Any]) -> tuple[Runtime, Hub]:
+    return socket.app.state.runtime, socket.app.state.hub
+
+
+def _welcome(conn: Connection, hub: Hub) -> dict[str, Any]:
+    return {
+        "type": "welcome",
+        "connection": conn.id,
+        "tournament": conn.tournament_id,
+        "role": conn.actor.role,
+        "position": hub.position,
+        "heartbeat": hub.settings.live_heartbeat,
+        "window_ms": hub.settings.live_window_ms,
+    }
+
+
+@websocket("/tournaments/{tournament_id:str}/live")
+async def live_socket(socket: WebSocket[Any, Any, Any], tournament_id: TournamentId) -> None:
+    """The live protocol over a WebSocket (see docs/live-protocol.md)."""
+    rt, hub = _parts(socket)
+    await socket.accept()
+    try:
+        rt.catalog.get(tournament_id)
+        who = actor(socket, tournament_id)
+    except NotFound:
+        await socket.close(CLOSE_NO_TOURNAMENT, "no such tournament")
+        return
+    except Unauthenticated:
+        await socket.close(CLOSE_INVALID_CREDENTIAL, "the credential is not valid")
+        return
+    settings = rt.settings
+    conn = Connection(
+        tournament_id,
+        who,
+        socket.client.host if socket.client else "unknown",
+        buffer=settings.live_send_buffer,
+        per_minute=settings.live_messages_per_minute,
+    )
+    try:
+        hub.connect(conn)
+    except TooManyConnections:
+        await socket.close(CLOSE_TOO_MANY, "too many connections")
+        return
+    writer = asyncio.create_task(_write(socket, conn))
+    conn.send(_welcome(conn, hub))
+    try:
+        while conn.close_code is None:
+            text = await socket.receive_text()
+            if len(text.encode()) > settings.live_max_message_bytes:
+                conn.close(CLOSE_TOO_BIG, "message too big")
+            elif conn.count_message():
+                await _handle(rt, hub, conn, text)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.disconnect(conn)
+        conn.close(1000, "")
+        # Let the writer send what is queued and the close frame; then it is done either way.
+        with contextlib.suppress(TimeoutError, WebSocketDisconnect, RuntimeError):
+            async with asyncio.timeout(2):
+                await asyncio.shield(writer)
+        writer.cancel()
+
+
+async def _write(socket: WebSocket[Any, Any, Any], conn: Connection) -> None:
+    try:
+        async for text in conn.outgoing():
+            await socket.send_text(text)
+        await socket.close(conn.close_code or 1000, conn.close_reason)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        conn.close(1006, "gone")
+
+
+async def _handle(rt: Runtime, hub: Hub, conn: Connection, text: str) -> None:
+    try:
+        message = _decode(text)
+    except msgspec.DecodeError:
+        conn.close(CLOSE_BAD_MESSAGE, "not a known message")
+        return
+    channel = getattr(message, "channel", None)
+    try:
+        if isinstance(message, Subscribe):
+            await hub.subscribe(conn, message.channel, message.since)
+        elif isinstance(message, Unsubscribe):
+            hub.unsubscribe(conn, message.channel)
+        elif isinstance(message, Ping):
+            conn.send({"type": "pong", "id": message.id})
+        else:
+            found = rt.authenticator.actor(message.token)
+            if found is None or found.tournament_id != conn.tournament_id:
+                conn.close(CLOSE_INVALID_CREDENTIAL, "the credential is not valid")
+                return
+            hub.reidentify(conn, found)
+            conn.send(_welcome(conn, hub))
+    except DomainError as exc:
+        conn.send({"type": "error", "code": exc.code, "message": exc.message, "channel": channel})
+
+
+@get(
+    "/tournaments/{tournament_id:str}/live/events",
+    summary="Live updates as Server-Sent Events",
+    tags=["live"],
+    responses={404: ERRORS[404]},
+)
+async def live_events(
+    request: Request[Any, Any, Any],
+    tournament_id: TournamentId,
+    channel: Annotated[list[str], QueryParameter(max_items=20)],
+    since: Annotated[int | None, QueryParameter(ge=0)] = None,
+    last_event_id: Annotated[
+        str | None, HeaderParameter(name="Last-Event-ID", max_length=32)
+    ] = None,
+) -> ServerSentEvent:
+    """The same frames as the WebSocket, one SSE event each (``id`` is the frame's ``to``)."""
+    rt: Runtime = request.app.state.runtime
+    hub: Hub = request.app.state.hub
+    rt.catalog.get(tournament_id)
+    who = actor(request, tournament_id)
+    if last_event_id is not None and last_event_id.isdigit():
+        since = int(last_event_id)
+    settings = rt.settings
+    conn = Connection(
+        tournament_id,
+        who,
+        request.client.host if request.client else "unknown",
+        buffer=settings.live_send_buffer,
+        per_minute=settings.live_messages_per_minute,
+    )
+    hub.connect(conn)
+    try:
+        for name in channel:
+            await hub.subscribe(conn, name, since)
+    except DomainError:
+        hub.disconnect(conn)
+        raise
+    return ServerSentEvent(_events(hub, conn))
+
+
+async def _events(hub: Hub, conn: Connection) -> AsyncIterator[ServerSentEventMessage]:
+    try:
+        yield ServerSentEventMessage(
+            event="welcome", data=msgspec.json.encode(_welcome(conn, hub)).decode()
+        )
+        async for text in conn.outgoing():
+            head = _head(text)
+            event_id = head.to if head.to is not None else head.position
+            yield ServerSentEventMessage(event=head.type, data=text, id=event_id)
+    finally:
+        hub.disconnect(conn)

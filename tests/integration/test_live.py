@@ -1,0 +1,371 @@
+"""The live protocol against a real server (uvicorn in the test's event loop) and a real
+WebSocket client: snapshots, frames, batching, resume without gap or duplicate, private
+channels, presence, limits and close codes, SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from beerolympics.app import create_app
+from beerolympics.settings import Settings
+from tests.factories import make_settings
+
+
+class Server:
+    def __init__(self, base: str, settings: Settings) -> None:
+        self.base = base
+        self.ws = base.replace("http://", "ws://")
+        self.settings = settings
+        self.http = httpx.AsyncClient(base_url=base, timeout=10)
+        self.tid = ""
+        self.org: dict[str, str] = {}
+        self.teams: list[dict[str, Any]] = []
+
+    def url(self, path: str) -> str:
+        return f"/api/v1/tournaments/{self.tid}{path}"
+
+    async def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        r = await self.http.post(
+            self.url(path), json=body if body is not None else {}, headers=headers or self.org
+        )
+        assert r.status_code < 300, r.text
+        return r.json()
+
+    def socket(self, token: str | None = None, since_cookie: bool = False) -> Any:
+        headers = {"Cookie": f"bo_{self.tid}={token}"} if token else {}
+        return connect(
+            f"{self.ws}{self.url('/live')}", additional_headers=headers, compression=None
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Server]:
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn has no event for "started"
+        await asyncio.sleep(0.01)
+    s = Server(f"http://127.0.0.1:{port}", settings)
+    try:
+        yield s
+    finally:
+        await s.http.aclose()
+        server.should_exit = True
+        await task
+
+
+async def setup_tournament(s: Server, teams: int = 4) -> None:
+    r = await s.http.post("/api/v1/tournaments", json={"name": "Live Cup"})
+    body = r.json()
+    s.tid, s.org = body["tournament"]["id"], {"Authorization": f"Bearer {body['token']}"}
+    await s.http.patch(s.url(""), json={"rest_seconds": 0}, headers=s.org)
+    for i in range(teams):
+        team = await s.post(
+            "/teams", {"name": f"Crew {i}", "colour": "#123456", "captain_name": f"Cap {i}"}
+        )
+        s.teams.append(team)
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    settings = make_settings(tmp_path, live_window_ms=300, live_heartbeat=1, live_replay_limit=50)
+    async with running(settings) as s:
+        await setup_tournament(s)
+        yield s
+
+
+async def receive(
+    ws: ClientConnection, kind: str | None = None, within: float = 5
+) -> dict[str, Any]:
+    async with asyncio.timeout(within):
+        while True:
+            message: dict[str, Any] = json.loads(await ws.recv())
+            if kind is None or message["type"] == kind:
+                return message
+
+
+async def frames(ws: ClientConnection, until: Any, within: float = 5) -> list[dict[str, Any]]:
+    """Frames until ``until(frames)`` holds."""
+    got: list[dict[str, Any]] = []
+    async with asyncio.timeout(within):
+        while not until(got):
+            message = json.loads(await ws.recv())
+            if message["type"] == "frame":
+                got.append(message)
+    return got
+
+
+async def close_code(ws: ClientConnection) -> int:
+    """Read until the server closes; the close code it sent."""
+    received = None
+    try:
+        async with asyncio.timeout(5):
+            while True:
+                await ws.recv()
+    except ConnectionClosed as closed:
+        received = closed.rcvd
+    assert received is not None, "the server sent a close frame"
+    return received.code
+
+
+def kinds(frames_: list[dict[str, Any]]) -> list[str]:
+    return [m["kind"] for f in frames_ for m in f["messages"]]
+
+
+async def subscribe(ws: ClientConnection, channel: str, since: int | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"type": "subscribe", "channel": channel}
+    if since is not None:
+        message["since"] = since
+    await ws.send(json.dumps(message))
+    return await receive(ws, "subscribed")
+
+
+async def test_spectator_gets_a_snapshot_then_frames(server: Server) -> None:
+    async with server.socket() as ws:
+        welcome = await receive(ws, "welcome")
+        assert welcome["role"] == "spectator"
+        subscribed = await subscribe(ws, "tournament")
+        snapshot = await receive(ws, "snapshot")
+        assert snapshot["position"] == subscribed["position"]
+        assert [r["team"]["name"] for r in snapshot["state"]["leaderboard"]["rows"]] == [
+            "Crew 0",
+            "Crew 1",
+            "Crew 2",
+            "Crew 3",
+        ]
+        await server.post("/announcements", {"message": "Pizza is here!"})
+        [frame] = await frames(ws, lambda f: len(f) == 1)
+        assert frame["from"] == snapshot["position"]
+        assert frame["to"] > frame["from"]
+        assert [m["kind"] for m in frame["messages"]] == ["announcement"]
+        assert frame["messages"][0]["announcement"]["message"] == "Pizza is here!"
+
+
+async def test_updates_within_the_window_go_out_together(server: Server) -> None:
+    async with server.socket() as ws:
+        await subscribe(ws, "tournament")
+        await receive(ws, "snapshot")
+        for text in ("one", "two", "three"):
+            await server.post("/announcements", {"message": text})
+        got = await frames(ws, lambda f: sum(len(x["messages"]) for x in f) == 3)
+        # The first goes out at once; the two that follow within the window share a frame.
+        assert [len(f["messages"]) for f in got] == [1, 2]
+        assert got[1]["from"] == got[0]["to"]
+        assert [m["announcement"]["message"] for f in got for m in f["messages"]] == [
+            "one",
+            "two",
+            "three",
+        ]
+
+
+async def test_a_result_updates_match_leaderboard_and_stations_coalesced(server: Server) -> None:
+    game = await server.post(
+        "/games", {"name": "Pong", "format": "round_robin", "auto_call": False}
+    )
+    await server.post(f"/games/{game['id']}/start", {})
+    schedule = (await server.http.get(server.url("/matches"))).json()["items"]
+    key = schedule[0]["id"]
+    a, b = (s["team"]["id"] for s in schedule[0]["slots"])
+    async with server.socket() as ws:
+        await subscribe(ws, "tournament")
+        await receive(ws, "snapshot")
+        await server.post(f"/matches/{key}/start")
+        await server.post(f"/matches/{key}/result", {"winner": a, "score": {a: 10, b: 3}})
+        got = await frames(
+            ws, lambda f: any(m["kind"] == "leaderboard" for x in f for m in x["messages"])
+        )
+        messages = [m for f in got for m in f["messages"]]
+        updates = [m for m in messages if m["kind"] == "match_updated" and m["match"]["id"] == key]
+        assert updates[-1]["match"]["status"] == "confirmed"
+        board = next(m for m in messages if m["kind"] == "leaderboard")["leaderboard"]
+        winner = next(r for r in board["rows"] if r["team"]["id"] == a)
+        assert winner["wins"] == 1
+        for frame in got:
+            assert len(
+                {
+                    m.get("kind")
+                    for m in frame["messages"]
+                    if m["kind"] in ("leaderboard", "stations")
+                }
+            ) == len([m for m in frame["messages"] if m["kind"] in ("leaderboard", "stations")]), (
+                "state messages are coalesced within a frame"
+            )
+
+
+async def test_resume_sends_exactly_what_was_missed(server: Server) -> None:
+    async with server.socket() as ws:
+        await subscribe(ws, "tournament")
+        snapshot = await receive(ws, "snapshot")
+        await server.post("/announcements", {"message": "before"})
+        [first] = await frames(ws, lambda f: len(f) == 1)
+        cursor = first["to"]
+    for text in ("missed 1", "missed 2"):
+        await server.post("/announcements", {"message": text})
+    async with server.socket() as ws:
+        subscribed = await subscribe(ws, "tournament", since=cursor)
+        replay = await receive(ws, "frame")
+        assert (replay["from"], replay["to"]) == (cursor, subscribed["position"])
+        said = [
+            m["announcement"]["message"] for m in replay["messages"] if m["kind"] == "announcement"
+        ]
+        assert said == ["missed 1", "missed 2"]
+        await server.post("/announcements", {"message": "after"})
+        [live] = await frames(ws, lambda f: len(f) == 1)
+        assert live["from"] == replay["to"]
+        assert [m["announcement"]["message"] for m in live["messages"]] == ["after"]
+    assert snapshot["position"] < cursor
+
+
+async def test_far_behind_gets_a_snapshot(server: Server) -> None:
+    for i in range(60):
+        await server.post("/announcements", {"message": f"spam {i}"})
+    async with server.socket() as ws:
+        subscribed = await subscribe(ws, "tournament", since=1)
+        snapshot = await receive(ws, "snapshot")
+        assert snapshot["position"] == subscribed["position"]
+
+
+async def test_private_channels_need_the_right_credential(server: Server) -> None:
+    team = server.teams[0]
+    async with server.socket() as ws:
+        await receive(ws, "welcome")
+        await ws.send(json.dumps({"type": "subscribe", "channel": f"team:{team['team']['id']}"}))
+        error = await receive(ws, "error")
+        assert error["code"] == "forbidden_channel"
+        await ws.send(json.dumps({"type": "subscribe", "channel": "presence"}))
+        assert (await receive(ws, "error"))["code"] == "forbidden_channel"
+        await ws.send(json.dumps({"type": "subscribe", "channel": "nonsense"}))
+        assert (await receive(ws, "error"))["code"] == "unknown_channel"
+        await ws.send(json.dumps({"type": "auth", "token": team["token"]}))
+        welcome = await receive(ws, "welcome")
+        assert welcome["role"] == "captain"
+        await subscribe(ws, f"team:{team['team']['id']}")
+        await receive(ws, "snapshot")
+
+
+async def test_captain_hears_youre_up(server: Server) -> None:
+    game = await server.post(
+        "/games",
+        {"name": "Pong", "format": "round_robin", "auto_call": False, "stations": ["Table 3"]},
+    )
+    await server.post(f"/games/{game['id']}/start", {})
+    station = game["stations"][0]["id"]
+    schedule = (await server.http.get(server.url("/matches"))).json()["items"]
+    match = schedule[0]
+    team_id = match["slots"][0]["team"]["id"]
+    team = next(t for t in server.teams if t["team"]["id"] == team_id)
+    async with server.socket(team["token"]) as ws:
+        await subscribe(ws, f"team:{team_id}")
+        await receive(ws, "snapshot")
+        await server.post(f"/matches/{match['id']}/call", {"station_id": station})
+        [frame] = await frames(ws, lambda f: len(f) == 1)
+        [message] = frame["messages"]
+        assert message["kind"] == "you_are_up"
+        assert message["station"]["name"] == "Table 3"
+
+
+async def test_presence_names_members_and_counts_spectators(server: Server) -> None:
+    captain = server.teams[0]
+    async with server.socket(captain["token"]) as ws, server.socket() as _spectator:
+        await subscribe(ws, "presence")
+        snapshot = await receive(ws, "snapshot")
+        presence = snapshot["state"]["presence"]
+        assert [p["name"] for p in presence["players"]] == ["Cap 0"]
+        assert presence["captains"] == 1
+        assert presence["spectators"] == 1
+
+
+async def test_heartbeats_flow(server: Server) -> None:
+    async with server.socket() as ws:
+        beat = await receive(ws, "heartbeat", within=3)
+        assert beat["position"] >= 1
+
+
+async def test_close_codes(server: Server) -> None:
+    async def closed_with(ws: ClientConnection) -> int:
+        return await close_code(ws)
+
+    async with server.socket() as ws:
+        await ws.send("not json")
+        assert await closed_with(ws) == 4000
+    async with server.socket() as ws:
+        await ws.send(json.dumps({"type": "auth", "token": "forged.token"}))
+        assert await closed_with(ws) == 4001
+    async with server.socket() as ws:
+        await ws.send(json.dumps({"type": "ping", "id": "x" * 5000}))
+        assert await closed_with(ws) == 1009
+    async with connect(f"{server.ws}/api/v1/tournaments/nope/live") as ws:
+        assert await closed_with(ws) == 4004
+    token = server.teams[1]["token"]
+    sockets = [await server.socket(token).__aenter__() for _ in range(5)]
+    try:
+        async with server.socket(token) as sixth:
+            assert await closed_with(sixth) == 4009
+    finally:
+        for ws in sockets:
+            await ws.close()
+
+
+async def test_too_many_messages_closes_with_4029(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, live_messages_per_minute=5)
+    async with running(settings) as s:
+        await setup_tournament(s, teams=0)
+        async with s.socket() as ws:
+            for i in range(7):
+                await ws.send(json.dumps({"type": "ping", "id": i}))
+            assert await close_code(ws) == 4029
+
+
+async def test_server_sent_events(server: Server) -> None:
+    async with server.http.stream(
+        "GET", server.url("/live/events"), params={"channel": "tournament"}
+    ) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        lines = r.aiter_lines()
+        seen: list[tuple[str, str]] = []
+
+        async def read_until(event: str) -> dict[str, Any]:
+            current = ""
+            async with asyncio.timeout(5):
+                async for line in lines:
+                    if line.startswith("event: "):
+                        current = line[7:]
+                    elif line.startswith("data: ") and current == event:
+                        data: dict[str, Any] = json.loads(line[6:])
+                        return data
+                    elif line.startswith("id: "):
+                        seen.append((current, line[4:]))
+            raise AssertionError("stream ended")
+
+        await read_until("snapshot")
+        await server.post("/announcements", {"message": "via sse"})
+        frame = await read_until("frame")
+        assert frame["messages"][0]["announcement"]["message"] == "via sse"

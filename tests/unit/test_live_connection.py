@@ -1,0 +1,61 @@
+"""A live connection keeps frames in order, cuts overlaps, and drops a client that lags."""
+
+from __future__ import annotations
+
+import json
+
+from beerolympics.domain.identity import SPECTATOR
+from beerolympics.live.connection import (
+    CLOSE_RATE_LIMITED,
+    CLOSE_TOO_SLOW,
+    Connection,
+    Frame,
+    Subscription,
+)
+
+
+def frame(start: int, end: int, *positions: int) -> Frame:
+    messages = [{"p": p, "kind": "k"} for p in positions]
+    body = {
+        "type": "frame",
+        "channel": "tournament",
+        "from": start,
+        "to": end,
+        "messages": messages,
+    }
+    return Frame("tournament", start, end, json.dumps(body), messages)
+
+
+def queued(conn: Connection) -> list[dict[str, object]]:
+    return [json.loads(text) for text in conn._queue]
+
+
+def test_frames_held_during_catch_up_are_cut_to_what_is_new() -> None:
+    conn = Connection("t", SPECTATOR, "1.2.3.4", buffer=10, per_minute=100)
+    conn.subscriptions["tournament"] = Subscription()
+    conn.deliver(frame(10, 14, 12, 14))
+    conn.deliver(frame(14, 16, 15))
+    assert queued(conn) == []
+    conn.caught_up("tournament", 12)
+    sent = queued(conn)
+    assert [(f["from"], f["to"]) for f in sent] == [(12, 14), (14, 16)]
+    assert [[m["p"] for m in f["messages"]] for f in sent] == [[14], [15]]  # type: ignore[union-attr]
+    conn.deliver(frame(10, 16, 16))
+    assert len(queued(conn)) == 2, "nothing already covered is sent again"
+
+
+def test_a_client_that_does_not_keep_up_is_dropped() -> None:
+    conn = Connection("t", SPECTATOR, "1.2.3.4", buffer=3, per_minute=100)
+    for i in range(3):
+        conn.enqueue(f"frame {i}")
+    assert conn.close_code is None
+    conn.enqueue("one too many")
+    assert conn.close_code == CLOSE_TOO_SLOW
+
+
+def test_too_many_messages_close_the_connection() -> None:
+    conn = Connection("t", SPECTATOR, "1.2.3.4", buffer=3, per_minute=2)
+    assert conn.count_message()
+    assert conn.count_message()
+    assert not conn.count_message()
+    assert conn.close_code == CLOSE_RATE_LIMITED
