@@ -94,10 +94,10 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         rt = runtime or await Runtime.open(settings, clock=clock)
         app.state.runtime = rt
-        app.state.representations = Representations()
+        representations = app.state.representations = Representations()
         app.state.public_reads = PublicReads(rt.catalog.position_of)
         hub = app.state.hub = Hub(
-            settings, rt.store, rt.codec, rt.catalog, rt.play, Presence(rt.catalog)
+            settings, rt.store, rt.codec, rt.catalog, rt.play, Presence(rt.catalog), representations
         )
         try:
             await rt.start()

@@ -150,7 +150,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         5,
         "Live: connections per credential or address.",
         minimum=1,
-        maximum=10_000,
+        maximum=100_000,
     ),
     Setting(
         "live_messages_per_minute",

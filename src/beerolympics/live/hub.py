@@ -29,6 +29,7 @@ from beerolympics.projections.play import Play
 from beerolympics.projections.play_views import Views
 from beerolympics.projections.views import tournament_view
 from beerolympics.settings import Settings
+from beerolympics.web.http import Representations
 
 log = logging.getLogger("beerolympics.live")
 _encode = msgspec.json.Encoder().encode
@@ -60,8 +61,10 @@ class Hub:
         catalog: Catalog,
         play: Play,
         presence: Presence,
+        representations: Representations,
     ) -> None:
         self.settings = settings
+        self.representations = representations
         self.store = store
         self.codec = codec
         self.catalog = catalog
@@ -224,10 +227,12 @@ class Hub:
         views = self._views(conn.tournament_id)
         if channel.kind == "tournament":
             return {
-                "tournament": tournament_view(views.state),
-                "games": [views.game(g) for g in views.state.games.values()],
-                "leaderboard": views.leaderboard(),
-                "stations": views.stations(),
+                "tournament": views.cached("live-tournament", lambda: tournament_view(views.state)),
+                "games": views.cached(
+                    "live-games", lambda: [views.game(g) for g in views.state.games.values()]
+                ),
+                "leaderboard": views.cached(routing.LEADERBOARD, views.leaderboard),
+                "stations": views.cached(routing.STATIONS, views.stations),
             }
         if channel.kind == "match":
             game_id, _, spec_id = channel.arg.partition(".")
@@ -239,7 +244,14 @@ class Hub:
         return {"presence": self.presence.summary(conn.tournament_id)}
 
     def _views(self, tournament_id: str) -> Views:
-        return Views(self.catalog.get(tournament_id), self.play.get(tournament_id))
+        position = self.catalog.position_of(tournament_id)
+
+        def cache(name: str, build: Any) -> msgspec.Raw:
+            # Keyed like the HTTP reads: a frame and a GET share one encoding per position.
+            key = (tournament_id, name)
+            return msgspec.Raw(self.representations.get(key, position, build))
+
+        return Views(self.catalog.get(tournament_id), self.play.get(tournament_id), cache)
 
     # -- following the projector -------------------------------------------------------------
 

@@ -61,11 +61,18 @@ def state_update(channel: str, kind: str, p: int, build: Build) -> Update:
 
 
 def leaderboard(p: int) -> Update:
-    return state_update("tournament", LEADERBOARD, p, lambda v: {"leaderboard": v.leaderboard()})
+    return state_update(
+        "tournament",
+        LEADERBOARD,
+        p,
+        lambda v: {"leaderboard": v.cached(LEADERBOARD, v.leaderboard)},
+    )
 
 
 def stations(p: int) -> Update:
-    return state_update("tournament", STATIONS, p, lambda v: {"stations": v.stations()})
+    return state_update(
+        "tournament", STATIONS, p, lambda v: {"stations": v.cached(STATIONS, v.stations)}
+    )
 
 
 def _match(channel: str, p: int, event: str, game_id: str, spec_id: str) -> Update:

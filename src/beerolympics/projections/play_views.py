@@ -5,7 +5,7 @@ caches the encoded bytes per position."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from beerolympics.domain import formats, stations
@@ -196,8 +196,11 @@ class StationBoard(View, frozen=True):
 
 
 class StationsView(View, frozen=True):
+    """Every station; the first matches of the queue (``queued`` counts all of them)."""
+
     stations: list[StationBoard]
     queue: list[MatchView]
+    queued: int
 
 
 class TeamPlayView(View, frozen=True):
@@ -226,9 +229,23 @@ class AnnouncementView(View, frozen=True):
 class Views:
     """Builds play read models for one tournament."""
 
-    def __init__(self, state: TournamentState, play: TournamentPlay) -> None:
+    #: How much of the station queue is shown: enough for any "up next" board.
+    QUEUE_SHOWN = 20
+
+    def __init__(
+        self,
+        state: TournamentState,
+        play: TournamentPlay,
+        cache: Callable[[str, Callable[[], Any]], Any] | None = None,
+    ) -> None:
         self.state = state
         self.play = play
+        self._cache = cache
+
+    def cached(self, name: str, build: Callable[[], Any]) -> Any:
+        """``build()``, or what the cache holds for ``name`` at the tournament's position
+        (the same encoded bytes the HTTP API serves)."""
+        return build() if self._cache is None else self._cache(name, build)
 
     def team(self, team_id: str) -> TeamRef:
         team = self.state.teams[team_id]
@@ -431,10 +448,12 @@ class Views:
             last_finished=play.last_finished,
             rest=dt.timedelta(seconds=state.rest_seconds),
         )
-        queue = [self.match_by_key(q.match.key) for q in queued]
         next_by_game: dict[str, list[MatchView]] = {}
-        for view in queue:
-            next_by_game.setdefault(view.game_id, []).append(view)
+        for q in queued:
+            upcoming = next_by_game.setdefault(q.match.game_id, [])
+            if len(upcoming) < len(state.games[q.match.game_id].stations):
+                upcoming.append(self.match_by_key(q.match.key))
+        queue = [self.match_by_key(q.match.key) for q in queued[: self.QUEUE_SHOWN]]
         boards = []
         for game in state.games.values():
             upcoming = list(next_by_game.get(game.id, []))
@@ -449,7 +468,7 @@ class Views:
                         up_next=upcoming.pop(0) if upcoming else None,
                     )
                 )
-        return StationsView(stations=boards, queue=queue)
+        return StationsView(stations=boards, queue=queue, queued=len(queued))
 
     def team_play(self, team_id: str) -> TeamPlayView:
         mine = [
