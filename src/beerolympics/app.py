@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 
 from beerolympics import __version__
 from beerolympics.demo import load_demo
+from beerolympics.live.backplane import Backplane
 from beerolympics.live.hub import Hub
 from beerolympics.live.presence import Presence
 from beerolympics.runtime import Runtime
@@ -31,6 +32,7 @@ from beerolympics.web.api import (
     health,
     live,
     matches,
+    metrics,
     teams,
     tournaments,
 )
@@ -96,17 +98,22 @@ def create_app(
         app.state.runtime = rt
         representations = app.state.representations = Representations()
         app.state.public_reads = PublicReads(rt.catalog.position_of)
+        presence = Presence(rt.catalog)
         hub = app.state.hub = Hub(
-            settings, rt.store, rt.codec, rt.catalog, rt.play, Presence(rt.catalog), representations
+            settings, rt.store, rt.codec, rt.catalog, rt.play, presence, representations
         )
+        backplane = Backplane(rt.pubsub, rt.projector, presence, settings.live_heartbeat)
         try:
             await rt.start()
             rt.projector.on_applied(hub.on_applied)
             hub.start(rt.projector.position)
+            rt.runner.on_committed(backplane.committed)
+            backplane.start()
             if settings.demo:
                 await load_demo(rt)
             yield
         finally:
+            await backplane.stop()
             await hub.stop()
             if runtime is None:
                 await rt.close()
@@ -135,7 +142,14 @@ def create_app(
         cache_control=None,
     )
     return Litestar(
-        route_handlers=[api, openapi_json, health.healthz, health.readyz, swagger_assets],
+        route_handlers=[
+            api,
+            openapi_json,
+            health.healthz,
+            health.readyz,
+            metrics.metrics,
+            swagger_assets,
+        ],
         lifespan=[lifespan],
         openapi_config=_openapi(),
         exception_handlers={Exception: handle_exception},

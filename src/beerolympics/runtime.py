@@ -12,9 +12,11 @@ import logging
 from dataclasses import dataclass, field
 
 from beerolympics.adapters.memory.eventstore import MemoryEventStore
+from beerolympics.adapters.memory.pubsub import MemoryPubSub
 from beerolympics.adapters.sqlite.eventstore import SQLiteEventStore
 from beerolympics.domain.events import EventCodec
 from beerolympics.ports.eventstore import EventStore
+from beerolympics.ports.pubsub import PubSub
 from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.play import Play
 from beerolympics.projections.projector import Projector
@@ -26,6 +28,19 @@ from beerolympics.services.tournaments import TournamentService
 from beerolympics.settings import Settings, SettingsError
 
 log = logging.getLogger("beerolympics")
+
+
+async def open_pubsub(url: str) -> PubSub:
+    """The backplane a URL names: ``memory://`` (one instance) or ``redis://…``."""
+    if url.startswith("memory://"):
+        return MemoryPubSub()
+    try:
+        from beerolympics.adapters.redis.pubsub import RedisPubSub
+    except ImportError as exc:  # the optional extra is not installed
+        raise SettingsError(
+            "pubsub_url: Redis needs the 'redis' extra (pip install 'beerolympics[redis]')"
+        ) from exc
+    return await RedisPubSub.open(url)
 
 
 async def open_event_store(url: str, *, pool_min: int = 2, pool_max: int = 10) -> EventStore:
@@ -52,6 +67,7 @@ class Runtime:
 
     settings: Settings
     store: EventStore
+    pubsub: PubSub
     codec: EventCodec
     catalog: Catalog
     play: Play
@@ -71,6 +87,11 @@ class Runtime:
         store = await open_event_store(
             settings.store_url, pool_min=settings.pg_pool_min, pool_max=settings.pg_pool_max
         )
+        try:
+            pubsub = await open_pubsub(settings.pubsub_url)
+        except BaseException:
+            await store.close()
+            raise
         codec = EventCodec()
         catalog = Catalog()
         play = Play(catalog)
@@ -82,6 +103,7 @@ class Runtime:
         return cls(
             settings=settings,
             store=store,
+            pubsub=pubsub,
             codec=codec,
             catalog=catalog,
             play=play,
@@ -123,4 +145,5 @@ class Runtime:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+        await self.pubsub.close()
         await self.store.close()

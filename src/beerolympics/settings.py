@@ -306,12 +306,9 @@ def parse(setting: Setting, raw: Any, source: str) -> Any:
     value = str(raw).strip()
     if setting.choices and value.lower() not in setting.choices:
         raise bad("one of " + ", ".join(setting.choices))
-    if (
-        setting.kind == "url"
-        and value
-        and not value.startswith(("sqlite:///", "postgresql://", "postgres://", "memory://"))
-    ):
-        raise bad("a sqlite:///, postgresql:// or memory:// URL")
+    schemes = _URL_SCHEMES.get(setting.name, ())
+    if setting.kind == "url" and value and not value.startswith(schemes):
+        raise bad("a URL starting with " + " or ".join(schemes))
     return value.lower() if setting.choices else value
 
 

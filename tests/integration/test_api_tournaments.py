@@ -230,3 +230,12 @@ async def test_health_and_readiness(client: Client) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
+
+
+async def test_metrics_in_prometheus_text_format(client: Client) -> None:
+    await new_tournament(client)
+    await client.get("/api/v1/tournaments")
+    body = (await client.get("/metrics")).text
+    assert "beerolympics_tournaments 1.0" in body
+    assert "beerolympics_projection_position" in body
+    assert "# TYPE beerolympics_live_connections gauge" in body

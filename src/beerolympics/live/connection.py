@@ -91,6 +91,10 @@ class Connection:
         if sub.cursor is None:
             sub.held.append(frame)
             return
+        if frame.start == frame.end:
+            # State only (presence): it covers no events, so it cannot overlap anything.
+            self.enqueue(frame.text)
+            return
         if frame.end <= sub.cursor:
             return
         if frame.start < sub.cursor:

@@ -301,22 +301,24 @@ class Hub:
         else:
             messages = _messages(list(ch.pending.values()), views)
         ch.pending = {}
+        # Presence covers no events: its frames start and end where the channel stands.
+        start = self.position if ch.channel.kind == "presence" else ch.last_to
         frame_dict = {
             "type": "frame",
             "channel": ch.channel.name,
-            "from": ch.last_to,
+            "from": start,
             "to": self.position,
             "messages": messages,
         }
         text = _encode(frame_dict).decode()
-        frame = Frame(ch.channel.name, ch.last_to, self.position, text, messages)
+        frame = Frame(ch.channel.name, start, self.position, text, messages)
         ch.last_to = self.position
         ch.last_flush = asyncio.get_running_loop().time()
         for conn in list(ch.subscribers):
             conn.deliver(frame)
         self.frames_sent += 1
 
-    def _presence_changed(self, tournament_id: str) -> None:
+    def _presence_changed(self, tournament_id: str, local: bool) -> None:
         ch = self.channels.get((tournament_id, "presence"))
         if ch is not None:
             self._schedule(ch)

@@ -52,14 +52,16 @@ class Presence:
         self.ttl = ttl
         self._local: dict[str, Counter[tuple[str, str | None]]] = {}
         self._remote: dict[tuple[str, str], tuple[float, Summary]] = {}
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners: list[Callable[[str, bool], None]] = []
 
-    def on_change(self, listener: Callable[[str], None]) -> None:
+    def on_change(self, listener: Callable[[str, bool], None]) -> None:
+        """Call ``listener(tournament_id, local)`` when who is online changed (``local``: on
+        this instance, as opposed to reported by another one)."""
         self._listeners.append(listener)
 
     def join(self, conn: Connection) -> None:
         self._local.setdefault(conn.tournament_id, Counter())[_key(conn)] += 1
-        self._changed(conn.tournament_id)
+        self._changed(conn.tournament_id, local=True)
 
     def leave(self, conn: Connection) -> None:
         counts = self._local.get(conn.tournament_id)
@@ -71,7 +73,7 @@ class Presence:
             del counts[key]
         if not counts:
             del self._local[conn.tournament_id]
-        self._changed(conn.tournament_id)
+        self._changed(conn.tournament_id, local=True)
 
     def local(self, tournament_id: str) -> Summary:
         """This instance's summary (what it reports to the others)."""
@@ -96,8 +98,10 @@ class Presence:
 
     def heard(self, instance: str, tournament_id: str, summary: Summary) -> None:
         """Another instance reported its summary."""
+        previous = self._remote.get((instance, tournament_id))
         self._remote[(instance, tournament_id)] = (time.monotonic(), summary)
-        self._changed(tournament_id)
+        if previous is None or previous[1] != summary:
+            self._changed(tournament_id, local=False)
 
     def summary(self, tournament_id: str) -> PresenceView:
         now = time.monotonic()
@@ -122,9 +126,9 @@ class Presence:
     def tournaments(self) -> list[str]:
         return list(self._local)
 
-    def _changed(self, tournament_id: str) -> None:
+    def _changed(self, tournament_id: str, *, local: bool) -> None:
         for listener in self._listeners:
-            listener(tournament_id)
+            listener(tournament_id, local)
 
 
 def _key(conn: Connection) -> tuple[str, str | None]:

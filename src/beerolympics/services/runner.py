@@ -84,6 +84,11 @@ class CommandRunner:
         self.codec = codec
         self.projector = projector
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._committed: list[Callable[[int], None]] = []
+
+    def on_committed(self, hook: Callable[[int], None]) -> None:
+        """Call ``hook(last_position)`` after every append this instance makes."""
+        self._committed.append(hook)
 
     def _lock(self, stream: str) -> asyncio.Lock:
         lock = self._locks.get(stream)
@@ -161,6 +166,8 @@ class CommandRunner:
                         idempotency,
                         outcome_type,
                     )
+                for hook in self._committed:
+                    hook(result.last_position)
                 await self.projector.advance(result.events)
                 return decision.outcome
         except IdempotencyKeyReused as exc:

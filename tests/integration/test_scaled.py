@@ -1,0 +1,197 @@
+"""The scaled shape for real: two ``beerolympics serve`` processes sharing PostgreSQL and Redis.
+
+A result confirmed through one instance reaches a WebSocket client of the other; that client,
+disconnected and reconnected to the first instance, resumes without a gap; presence is shared.
+The instances poll only once a minute, so what crosses between them goes over Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from beerolympics.adapters.postgres.eventstore import split_schema
+from tests.conftest import service_url
+from tests.integration.test_quickstart import free_port
+
+
+@contextlib.contextmanager
+def instance(tmp: Path, database: str, redis: str, name: str) -> Iterator[str]:
+    port = free_port()
+    log = tmp / f"{name}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "beerolympics",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp / name),
+                "--database-url",
+                database,
+                "--pubsub-url",
+                redis,
+                "--secret-key",
+                "shared-by-every-instance",
+                "--poll-interval",
+                "60",
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(log.read_text())
+            time.sleep(0.1)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[str]:
+    base = service_url("postgres")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
+    conn = await asyncpg.connect(split_schema(base)[0])
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def next_of(ws: ClientConnection, kind: str, within: float = 10) -> dict[str, Any]:
+    async with asyncio.timeout(within):
+        while True:
+            message: dict[str, Any] = json.loads(await ws.recv())
+            if message["type"] == kind:
+                return message
+
+
+async def test_two_instances_share_live_updates_and_resume(tmp_path: Path, database: str) -> None:
+    redis = service_url("redis")
+    with (
+        instance(tmp_path, database, redis, "a") as a,
+        instance(tmp_path, database, redis, "b") as b,
+    ):
+        async with (
+            httpx.AsyncClient(base_url=a, timeout=10) as http_a,
+            httpx.AsyncClient(base_url=b, timeout=10) as http_b,
+        ):
+            created = (await http_a.post("/api/v1/tournaments", json={"name": "Two Halls"})).json()
+            tid, auth = created["tournament"]["id"], {"Authorization": f"Bearer {created['token']}"}
+            api = f"/api/v1/tournaments/{tid}"
+            teams = []
+            for name in ("Hop Stars", "Lager Legends"):
+                body = {"name": name, "colour": "#123456", "captain_name": f"{name} captain"}
+                teams.append((await http_a.post(f"{api}/teams", json=body, headers=auth)).json())
+            game = (
+                await http_a.post(
+                    f"{api}/games",
+                    json={"name": "Pong", "format": "round_robin", "auto_call": False},
+                    headers=auth,
+                )
+            ).json()
+            await http_a.post(f"{api}/games/{game['id']}/start", json={}, headers=auth)
+
+            # Instance B learns about all this through the backplane.
+            async def b_knows() -> bool:
+                return (await http_b.get(f"{api}/matches")).status_code == 200
+
+            async with asyncio.timeout(10):
+                while not await b_knows():
+                    await asyncio.sleep(0.05)
+            [match] = (await http_b.get(f"{api}/matches")).json()["items"]
+            key, winner = match["id"], match["slots"][0]["team"]["id"]
+
+            ws_b = b.replace("http", "ws") + f"{api}/live"
+            async with connect(ws_b, compression=None) as ws:
+                await ws.send(json.dumps({"type": "subscribe", "channel": "tournament"}))
+                await next_of(ws, "snapshot")
+                await http_a.post(f"{api}/matches/{key}/start", headers=auth)
+                await http_a.post(
+                    f"{api}/matches/{key}/result", json={"winner": winner}, headers=auth
+                )
+                cursor = 0
+                async with asyncio.timeout(10):
+                    while True:
+                        frame = await next_of(ws, "frame")
+                        cursor = frame["to"]
+                        done = [
+                            m
+                            for m in frame["messages"]
+                            if m["kind"] == "match_updated" and m["match"]["status"] == "confirmed"
+                        ]
+                        if done:
+                            break
+
+            for text in ("first missed", "second missed"):
+                await http_b.post(f"{api}/announcements", json={"message": text}, headers=auth)
+
+            ws_a = a.replace("http", "ws") + f"{api}/live"
+            async with connect(ws_a, compression=None) as ws:
+                await ws.send(
+                    json.dumps({"type": "subscribe", "channel": "tournament", "since": cursor})
+                )
+                subscribed = await next_of(ws, "subscribed")
+                replay = await next_of(ws, "frame")
+                assert (replay["from"], replay["to"]) == (cursor, subscribed["position"])
+                missed = [
+                    m["announcement"]["message"]
+                    for m in replay["messages"]
+                    if m["kind"] == "announcement"
+                ]
+                assert missed == ["first missed", "second missed"]
+                await http_b.post(
+                    f"{api}/announcements", json={"message": "live again"}, headers=auth
+                )
+                live = await next_of(ws, "frame")
+                assert live["from"] == replay["to"]
+                assert [m["announcement"]["message"] for m in live["messages"]] == ["live again"]
+
+            # Presence adds up both instances: a captain on each.
+            cookie_a = {"Cookie": f"bo_{tid}={teams[0]['token']}"}
+            cookie_b = {"Cookie": f"bo_{tid}={teams[1]['token']}"}
+            async with (
+                connect(ws_a, additional_headers=cookie_a, compression=None) as on_a,
+                connect(ws_b, additional_headers=cookie_b, compression=None),
+            ):
+                await on_a.send(json.dumps({"type": "subscribe", "channel": "presence"}))
+                players = (await next_of(on_a, "snapshot"))["state"]["presence"]["players"]
+                async with asyncio.timeout(10):
+                    while len(players) < 2:
+                        frame = await next_of(on_a, "frame")
+                        players = frame["messages"][-1]["presence"]["players"]
+                assert sorted(p["name"] for p in players) == [
+                    "Hop Stars captain",
+                    "Lager Legends captain",
+                ]
