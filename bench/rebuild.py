@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import time
 
+from beerolympics.domain import teams
 from beerolympics.domain import tournament as rules
 from beerolympics.domain.commands import CreateTournament, JoinTeam, RegisterTeam, UpdateTournament
 from beerolympics.domain.events import Event, EventCodec, JoinCodeReserved
@@ -46,7 +47,7 @@ async def fill(store: EventStore, target: int) -> int:
             rules.evolve(state, e, NOW)
         organizer = Actor("organizer", tid, f"cr_org_{t}")
         for n in range(32):
-            new = rules.register_team(
+            new = teams.register_team(
                 state,
                 SPECTATOR,
                 RegisterTeam(
@@ -64,7 +65,7 @@ async def fill(store: EventStore, target: int) -> int:
                 for e in new:
                     rules.evolve(state, e, NOW)
                 events += new
-                new = rules.join_team(
+                new = teams.join_team(
                     state,
                     SPECTATOR,
                     JoinTeam(invite_code=f"I{n:05d}", name=f"P{m}"),

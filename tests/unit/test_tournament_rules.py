@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from beerolympics.domain import events as ev
+from beerolympics.domain import teams
 from beerolympics.domain import tournament as rules
 from beerolympics.domain.codes import CODE_ALPHABET, name_key, new_code, slugify
 from beerolympics.domain.commands import CreateTournament, JoinTeam, RegisterTeam, UpdateTournament
@@ -36,7 +37,7 @@ def new_state(**overrides: object) -> rules.TournamentState:
 
 
 def add_team(state: rules.TournamentState, name: str, n: int) -> list[ev.Event]:
-    events = rules.register_team(
+    events = teams.register_team(
         state,
         SPECTATOR,
         RegisterTeam(join_code="abcdef", name=name, colour="#aabbcc", captain_name=f"Cap {n}"),
@@ -82,7 +83,7 @@ def test_refusals() -> None:
         add_team(state, "C", 3)
     assert full.value.code == "tournament_full"
     with pytest.raises(Forbidden) as wrong_code:
-        rules.register_team(
+        teams.register_team(
             state,
             SPECTATOR,
             RegisterTeam(join_code="ZZZZZZ", name="D", colour="#000000", captain_name="x"),
@@ -105,7 +106,7 @@ def test_refusals() -> None:
 def test_team_full_and_join() -> None:
     state = new_state(max_team_size=2)
     add_team(state, "A", 1)
-    events = rules.join_team(
+    events = teams.join_team(
         state,
         SPECTATOR,
         JoinTeam(invite_code="inv001", name="Mate"),
@@ -116,7 +117,7 @@ def test_team_full_and_join() -> None:
         rules.evolve(state, event, AT)
     assert state.actor_for("cr_x") == Actor("player", "cup", "cr_x", "tm_1", "mb_x")
     with pytest.raises(Conflict) as full:
-        rules.join_team(
+        teams.join_team(
             state,
             SPECTATOR,
             JoinTeam(invite_code="INV001", name="Third"),
@@ -129,7 +130,7 @@ def test_team_full_and_join() -> None:
 def test_removing_a_member_revokes_their_devices() -> None:
     state = new_state()
     add_team(state, "A", 1)
-    for event in rules.join_team(
+    for event in teams.join_team(
         state,
         SPECTATOR,
         JoinTeam(invite_code="INV001", name="Mate"),
@@ -139,13 +140,13 @@ def test_removing_a_member_revokes_their_devices() -> None:
         rules.evolve(state, event, AT)
     captain = state.actor_for("cr_1")
     assert captain is not None
-    events = rules.remove_member(state, captain, "tm_1", "mb_x")
+    events = teams.remove_member(state, captain, "tm_1", "mb_x")
     assert [type(e).__name__ for e in events] == ["MemberRemoved", "CredentialRevoked"]
     for event in events:
         rules.evolve(state, event, AT)
     assert state.actor_for("cr_x") is None
     with pytest.raises(NotFound):
-        rules.remove_member(state, captain, "tm_1", "mb_x")
+        teams.remove_member(state, captain, "tm_1", "mb_x")
 
 
 def test_the_last_captain_may_leave_an_empty_team() -> None:
@@ -153,7 +154,7 @@ def test_the_last_captain_may_leave_an_empty_team() -> None:
     add_team(state, "A", 1)
     captain = state.actor_for("cr_1")
     assert captain is not None
-    events = rules.remove_member(state, captain, "tm_1", "mb_1")
+    events = teams.remove_member(state, captain, "tm_1", "mb_1")
     assert isinstance(events[0], ev.MemberRemoved)
     assert events[0].reason == "left"
 

@@ -31,7 +31,7 @@ from beerolympics.domain.identity import (
     require_team_lead,
 )
 from beerolympics.domain.scoring import PointsTable, check_points_table
-from beerolympics.domain.tournament import TournamentState
+from beerolympics.domain.tournament import TournamentState, require_not_finished
 
 if TYPE_CHECKING:  # the projection types are only annotations here
     from beerolympics.projections.play import GameRun, TournamentPlay
@@ -56,7 +56,7 @@ def add_game(
     state: TournamentState, actor: Actor, cmd: AddGame, *, game_id: str, station_ids: Sequence[str]
 ) -> list[ev.Event]:
     require_organizer(actor, state.id)
-    _not_finished(state)
+    require_not_finished(state)
     if any(g.name.casefold() == clean_line(cmd.name).casefold() for g in state.games.values()):
         raise Conflict(f"a game called {cmd.name!r} already exists", code="game_name_taken")
     options = formats.get_format(cmd.format).parse_options(cmd.options)
@@ -156,7 +156,7 @@ def start_game(
     """Build the game's plan from its format, options and the teams in seed order."""
     require_organizer(actor, state.id)
     game = state.game(game_id)
-    _not_finished(state)
+    require_not_finished(state)
     if started:
         return []
     active = [t.id for t in state.teams.values() if t.status == "active"]
@@ -352,8 +352,3 @@ def dependent_writes(
         elif record is not None and record.phase not in ("open", "confirmed"):
             writes.append((stream, [ev.MatchReset(**base, reason=reason)], record.version))
     return writes
-
-
-def _not_finished(state: TournamentState) -> None:
-    if state.status == "finished":
-        raise Conflict("the tournament is finished", code="tournament_finished")

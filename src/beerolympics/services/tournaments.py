@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from beerolympics.domain import teams
 from beerolympics.domain import tournament as rules
 from beerolympics.domain.codes import new_code, new_id, slugify
 from beerolympics.domain.commands import (
@@ -280,7 +281,7 @@ class TournamentService:
         return await self.on_tournament(
             tournament_id,
             actor,
-            lambda state: rules.register_team(
+            lambda state: teams.register_team(
                 state,
                 actor,
                 cmd,
@@ -306,7 +307,7 @@ class TournamentService:
         return await self.on_tournament(
             tournament_id,
             actor,
-            lambda state: rules.join_team(
+            lambda state: teams.join_team(
                 state, actor, cmd, member_id=member_id, credential_id=credential_id
             ),
             CredentialOutcome(tournament_id, credential_id, team_id, member_id),
@@ -326,7 +327,7 @@ class TournamentService:
         return await self.change(
             tournament_id,
             actor,
-            lambda state: rules.update_team(state, actor, team_id, cmd),
+            lambda state: teams.update_team(state, actor, team_id, cmd),
             if_match=if_match,
             idempotency=idempotency,
         )
@@ -343,7 +344,7 @@ class TournamentService:
         return await self.change(
             tournament_id,
             actor,
-            lambda state: rules.appoint_captain(state, actor, team_id, cmd.member_id),
+            lambda state: teams.appoint_captain(state, actor, team_id, cmd.member_id),
             idempotency=idempotency,
         )
 
@@ -359,7 +360,7 @@ class TournamentService:
         return await self.change(
             tournament_id,
             actor,
-            lambda state: rules.remove_member(state, actor, team_id, member_id),
+            lambda state: teams.remove_member(state, actor, team_id, member_id),
             idempotency=idempotency,
         )
 
