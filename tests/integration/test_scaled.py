@@ -27,6 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from beerolympics.adapters.postgres.eventstore import split_schema
 from tests.conftest import service_url
+from tests.factories import eventually
 from tests.integration.test_quickstart import free_port
 
 
@@ -127,9 +128,7 @@ async def test_two_instances_share_live_updates_and_resume(tmp_path: Path, datab
             async def b_knows() -> bool:
                 return (await http_b.get(f"{api}/matches")).status_code == 200
 
-            async with asyncio.timeout(10):
-                while not await b_knows():
-                    await asyncio.sleep(0.05)
+            await eventually(b_knows, within=10)
             [match] = (await http_b.get(f"{api}/matches")).json()["items"]
             key, winner = match["id"], match["slots"][0]["team"]["id"]
 
