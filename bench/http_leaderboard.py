@@ -59,14 +59,14 @@ async def fill(data_dir: Path, teams: int) -> str:
             continue
         spec, teams_, kind = rng.choice(ready)
         key = f"{game_id}.{spec}"
-        await rt.games.start_match(tid, organizer, key)
+        await rt.matches.start_match(tid, organizer, key)
         winner = rng.choice(teams_)
         result = (
             tournament.ReportResult(values={t: rng.uniform(5, 30) for t in teams_})
             if kind == "heat"
             else tournament.ReportResult(winner=winner)
         )
-        await rt.games.report(tid, organizer, key, result)
+        await rt.matches.report(tid, organizer, key, result)
     await rt.close()
     return tid
 

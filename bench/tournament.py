@@ -135,9 +135,9 @@ async def play_out(
             winner = rng.choice(teams)
             loser = teams[0] if winner == teams[1] else teams[1]
             result = ReportResult(winner=winner, score={winner: 10, loser: rng.randint(0, 9)})
-        await rt.games.start_match(tid, organizer, key)
+        await rt.matches.start_match(tid, organizer, key)
         started = time.perf_counter()
-        await rt.games.report(tid, organizer, key, result)
+        await rt.matches.report(tid, organizer, key, result)
         latencies.append(time.perf_counter() - started)
     return latencies
 

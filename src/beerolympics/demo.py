@@ -149,8 +149,8 @@ async def play_demo_games(rt: Runtime, organizer: Actor, rng: random.Random) -> 
                 break
             spec_id, teams, kind = ready[0]
             key = match_key(created.id, spec_id)
-            await rt.games.start_match(tid, organizer, key)
-            await rt.games.report(tid, organizer, key, _result(rng, teams, kind))
+            await rt.matches.start_match(tid, organizer, key)
+            await rt.matches.report(tid, organizer, key, _result(rng, teams, kind))
     # Only now the queue may call matches: while results were entered, nobody was at a table.
     for game_id in game_ids:
         await rt.games.update_game(tid, organizer, game_id, UpdateGame(auto_call=True))

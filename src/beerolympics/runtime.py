@@ -23,6 +23,7 @@ from beerolympics.projections.projector import Projector
 from beerolympics.services.conductor import Clock, Conductor
 from beerolympics.services.credentials import Authenticator, CredentialSigner, PasswordHashing
 from beerolympics.services.games import GameService
+from beerolympics.services.matches import MatchService
 from beerolympics.services.runner import CommandRunner
 from beerolympics.services.tournaments import TournamentService
 from beerolympics.settings import Settings, SettingsError
@@ -75,6 +76,7 @@ class Runtime:
     runner: CommandRunner
     tournaments: TournamentService
     games: GameService
+    matches: MatchService
     conductor: Conductor
     authenticator: Authenticator
     signer: CredentialSigner
@@ -100,6 +102,7 @@ class Runtime:
         signer = CredentialSigner(settings.resolved_secret())
         tournaments = TournamentService(runner, catalog, PasswordHashing())
         games = GameService(runner, tournaments, play, clock)
+        matches = MatchService(runner, catalog, play, clock)
         return cls(
             settings=settings,
             store=store,
@@ -111,7 +114,8 @@ class Runtime:
             runner=runner,
             tournaments=tournaments,
             games=games,
-            conductor=Conductor(games, catalog, play, clock),
+            matches=matches,
+            conductor=Conductor(games, matches, catalog, play, clock),
             authenticator=Authenticator(signer, catalog),
             signer=signer,
         )

@@ -27,7 +27,8 @@ from beerolympics.domain.events import Event
 from beerolympics.ports.eventstore import RecordedEvent
 from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.play import Play, TournamentPlay
-from beerolympics.services.games import GameService, system_actor
+from beerolympics.services.games import GameService
+from beerolympics.services.matches import MatchService, system_actor
 
 log = logging.getLogger("beerolympics.conductor")
 
@@ -40,12 +41,14 @@ class Conductor:
     def __init__(
         self,
         games: GameService,
+        matches: MatchService,
         catalog: Catalog,
         play: Play,
         clock: Clock | None = None,
         tick: float = 0.5,
     ) -> None:
         self.games = games
+        self.matches = matches
         self.catalog = catalog
         self.play = play
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -128,7 +131,7 @@ class Conductor:
                 if record.phase == "submitted" and record.deadline and record.deadline <= now:
                     key = lifecycle.match_key(run.game_id, record.spec_id)
                     await self._attempt(
-                        "deadline", self.games.confirm_after_deadline(tournament_id, key)
+                        "deadline", self.matches.confirm_after_deadline(tournament_id, key)
                     )
 
     async def _rounds(self, tournament_id: str, play: TournamentPlay) -> None:
@@ -162,7 +165,7 @@ class Conductor:
                     continue
                 key = lifecycle.match_key(run.game_id, spec_id)
                 cmd = Forfeit(teams=absent, reason="withdrawn from the tournament")
-                await self._attempt("forfeit", self.games.forfeit(tournament_id, actor, key, cmd))
+                await self._attempt("forfeit", self.matches.forfeit(tournament_id, actor, key, cmd))
 
     async def _queue(
         self, tournament_id: str, play: TournamentPlay, now: dt.datetime
@@ -186,7 +189,7 @@ class Conductor:
         for match, station_id in stations.assign(queued, free, now=now):
             await self._attempt(
                 "call",
-                self.games.call_match(
+                self.matches.call_match(
                     tournament_id, actor, match.key, CallMatch(station_id=station_id), auto=True
                 ),
             )

@@ -22,7 +22,7 @@ from beerolympics.domain.errors import NotFound
 from beerolympics.domain.identity import Actor
 from beerolympics.projections.play_views import MatchDetailView, MatchView
 from beerolympics.projections.views import Page
-from beerolympics.services.games import split_key
+from beerolympics.services.matches import split_key
 from beerolympics.services.runner import IdempotencyKey
 from beerolympics.web.api.games import started_run, views
 from beerolympics.web.api.tournaments import (
@@ -163,7 +163,7 @@ async def call_match(
     if_match: IfMatch = None,
 ) -> Response[MatchDetailView]:
     """Organizers and referees (the queue does this by itself for games with auto-calling)."""
-    games = runtime(request).games
+    games = runtime(request).matches
     return await _command(
         request,
         tournament_id,
@@ -192,7 +192,7 @@ async def start_match(
     if_match: IfMatch = None,
 ) -> Response[MatchDetailView]:
     """A captain of either side, or an official."""
-    games = runtime(request).games
+    games = runtime(request).matches
     return await _command(
         request,
         tournament_id,
@@ -222,7 +222,7 @@ async def report(
 ) -> Response[MatchDetailView]:
     """A captain reports and the other side confirms (or it counts after the deadline); an
     official's report counts at once."""
-    games = runtime(request).games
+    games = runtime(request).matches
     return await _command(
         request,
         tournament_id,
@@ -251,7 +251,7 @@ async def confirm(
     if_match: IfMatch = None,
 ) -> Response[MatchDetailView]:
     """The other side's captain (or an official)."""
-    games = runtime(request).games
+    games = runtime(request).matches
     return await _command(
         request,
         tournament_id,
@@ -279,7 +279,7 @@ async def dispute(
     idempotency: IdempotencyHeader = None,
     if_match: IfMatch = None,
 ) -> Response[MatchDetailView]:
-    games = runtime(request).games
+    games = runtime(request).matches
     return await _command(
         request,
         tournament_id,
@@ -309,7 +309,7 @@ async def resolve_dispute(
     if_match: IfMatch = None,
 ) -> Response[MatchDetailView]:
     """Organizers: accept the report, override it with ``result``, or order a replay."""
-    games = runtime(request).games
+    games = runtime(request).matches
     return await _command(
         request,
         tournament_id,
@@ -339,7 +339,7 @@ async def override(
     if_match: IfMatch = None,
 ) -> Response[MatchDetailView]:
     """Officials, with a reason. Dependent matches are reset (not played yet) or flagged."""
-    games = runtime(request).games
+    games = runtime(request).matches
     return await _command(
         request,
         tournament_id,
@@ -369,7 +369,7 @@ async def forfeit(
     if_match: IfMatch = None,
 ) -> Response[MatchDetailView]:
     """Officials. Both teams of a match: a double forfeit."""
-    games = runtime(request).games
+    games = runtime(request).matches
     return await _command(
         request,
         tournament_id,
@@ -399,7 +399,7 @@ async def reopen(
     if_match: IfMatch = None,
 ) -> Response[MatchDetailView]:
     """Organizers, with a reason. Matches that depended on it are reset or flagged."""
-    games = runtime(request).games
+    games = runtime(request).matches
     return await _command(
         request,
         tournament_id,
