@@ -87,24 +87,32 @@ def serve(get_path: str | None, **values: Any) -> None:
     import uvicorn
 
     click.echo(f"Beer Olympics on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http="httptools",
-        ws="websockets-sansio",
+    uvicorn.Server(server_config(app, settings)).run()
+
+
+def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
+    """The uvicorn configuration ``serve`` runs with (tests run the same one)."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop" if sys.platform != "win32" else "asyncio",
+        "http": "httptools",
+        "ws": "websockets-sansio",
         # Frames are encoded once and sent to many: compressing per client costs 2-3x the CPU.
-        ws_per_message_deflate=False,
+        "ws_per_message_deflate": False,
         # A client that does not answer a ping within one heartbeat is dropped, so a dead
         # phone is gone within two heartbeats.
-        ws_ping_interval=settings.live_heartbeat,
-        ws_ping_timeout=settings.live_heartbeat,
-        ws_max_size=settings.live_max_message_bytes,
-        log_config=None,
-        access_log=settings.access_log,
-        lifespan="on",
-    )
+        "ws_ping_interval": settings.live_heartbeat,
+        "ws_ping_timeout": settings.live_heartbeat,
+        "ws_max_size": settings.live_max_message_bytes,
+        "log_config": None,
+        "access_log": settings.access_log,
+        "lifespan": "on",
+        **overrides,
+    }
+    return uvicorn.Config(app, **options)
 
 
 async def _with_runtime(settings: Settings, work: Callable[[Runtime], Any]) -> Any:

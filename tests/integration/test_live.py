@@ -19,8 +19,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from beerolympics.app import create_app
+from beerolympics.cli import server_config
 from beerolympics.settings import Settings
-from tests.factories import make_settings
+from tests.factories import eventually, make_settings
 
 
 class Server:
@@ -32,6 +33,7 @@ class Server:
         self.tid = ""
         self.org: dict[str, str] = {}
         self.teams: list[dict[str, Any]] = []
+        self.app: Any = None
 
     def url(self, path: str) -> str:
         return f"/api/v1/tournaments/{self.tid}{path}"
@@ -60,20 +62,15 @@ def free_port() -> int:
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Server]:
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        lifespan="on",
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
+    app = create_app(settings)
+    server = uvicorn.Server(
+        server_config(app, settings, host="127.0.0.1", port=port, loop="asyncio")
     )
-    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn has no event for "started"
         await asyncio.sleep(0.01)
     s = Server(f"http://127.0.0.1:{port}", settings)
+    s.app = app
     try:
         yield s
     finally:
@@ -369,3 +366,27 @@ async def test_server_sent_events(server: Server) -> None:
         await server.post("/announcements", {"message": "via sse"})
         frame = await read_until("frame")
         assert frame["messages"][0]["announcement"]["message"] == "via sse"
+
+
+async def test_a_silent_client_is_dropped_within_two_heartbeats(server: Server) -> None:
+    hub = server.app.state.hub
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(server.base.rsplit(":", 1)[1]))
+    writer.write(
+        (
+            f"GET {server.url('/live')} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    await writer.drain()
+    assert b"101" in await reader.readline()
+
+    async def connected(n: int) -> bool:
+        return len(hub.connections) == n
+
+    await eventually(lambda: connected(1), within=2)
+    # The client answers no ping: with a 1 s heartbeat it is gone within 2 s (plus slack).
+    started = asyncio.get_running_loop().time()
+    await eventually(lambda: connected(0), within=4)
+    assert asyncio.get_running_loop().time() - started <= 3
+    writer.close()
