@@ -39,7 +39,11 @@ def test_flags_beat_environment_beats_default() -> None:
             "database_url (BEEROLYMPICS_DATABASE_URL): expected a URL starting with sqlite",
         ),
         ("poll_interval", "0", "poll_interval (BEEROLYMPICS_POLL_INTERVAL): expected at least"),
-        ("pubsub_url", "amqp://x", "pubsub_url (BEEROLYMPICS_PUBSUB_URL): expected a URL starting with memory://"),
+        (
+            "pubsub_url",
+            "amqp://x",
+            "pubsub_url (BEEROLYMPICS_PUBSUB_URL): expected a URL starting with memory://",
+        ),
     ],
 )
 def test_bad_values_name_the_setting(name: str, value: str, message: str) -> None:
