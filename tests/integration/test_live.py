@@ -390,3 +390,50 @@ async def test_a_silent_client_is_dropped_within_two_heartbeats(server: Server) 
     await eventually(lambda: connected(0), within=4)
     assert asyncio.get_running_loop().time() - started <= 3
     writer.close()
+
+
+async def test_announcements_reach_their_audience_only(server: Server) -> None:
+    team = server.teams[0]
+    team_id = team["team"]["id"]
+    async with server.socket(team["token"]) as captain, server.socket() as spectator:
+        for ws, channels in (
+            (captain, ["captains", f"team:{team_id}", "tournament"]),
+            (spectator, ["tournament"]),
+        ):
+            for channel in channels:
+                await subscribe(ws, channel)
+                await receive(ws, "snapshot")
+        await server.post(
+            "/announcements", {"message": "captains, to the bar", "audience": "captains"}
+        )
+        await server.post(
+            "/announcements",
+            {"message": "your table is ready", "audience": "teams", "team_ids": [team_id]},
+        )
+        await server.post("/announcements", {"message": "for everyone"})
+        heard: dict[str, list[str]] = {}
+        async with asyncio.timeout(5):
+            while sum(len(v) for v in heard.values()) < 3:
+                frame = await receive(captain, "frame")
+                for m in frame["messages"]:
+                    heard.setdefault(frame["channel"], []).append(m["announcement"]["message"])
+        assert heard == {
+            "captains": ["captains, to the bar"],
+            f"team:{team_id}": ["your table is ready"],
+            "tournament": ["for everyone"],
+        }
+        frame = await receive(spectator, "frame")
+        assert [m["announcement"]["message"] for m in frame["messages"]] == ["for everyone"]
+    async with httpx.AsyncClient(base_url=server.base) as anonymous:  # no organizer cookie
+        public = (await anonymous.get(server.url("/announcements"))).json()["items"]
+    assert [a["message"] for a in public] == ["for everyone"]
+    mine = (
+        await server.http.get(
+            server.url("/announcements"), headers={"Authorization": f"Bearer {team['token']}"}
+        )
+    ).json()["items"]
+    assert [a["message"] for a in mine] == [
+        "for everyone",
+        "your table is ready",
+        "captains, to the bar",
+    ]
