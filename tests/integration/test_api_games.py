@@ -313,3 +313,19 @@ async def test_match_commands_check_the_version(world: World) -> None:
     assert r.status_code == 409
     assert r.json()["code"] == "version_conflict"
     assert r.json()["current"]["match"]["status"] == "in_progress"
+
+
+async def test_points_race_records_every_change(world: World) -> None:
+    game = await world.add_game(format="single_elimination", auto_call=False)
+    await world.start(game)
+    for semi in await world.matches(status="ready"):
+        await world.play(semi["id"])
+    race = (await world.client.get(world.url("/leaderboard/history"))).json()
+    assert len(race["teams"]) == 4
+    totals = [sum(sample["points"].values()) for sample in race["samples"]]
+    assert totals == sorted(totals), "points only grow here"
+    positions = [sample["position"] for sample in race["samples"]]
+    assert positions == sorted(positions)
+    last = race["samples"][-1]["points"]
+    board = (await world.client.get(world.url("/leaderboard"))).json()
+    assert {row["team"]["id"]: row["points"] for row in board["rows"]} == last

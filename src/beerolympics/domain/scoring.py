@@ -334,6 +334,12 @@ class Leaderboard:
             self._count_match(old, -1)
             self._changed()
 
+    def totals(self) -> dict[TeamId, float]:
+        """Each ranked team's points now, without ranking anyone (cheap: for the race)."""
+        for team in self._dirty:
+            self._tallies[team].refresh()
+        return {team: self._tallies[team].points for team in self._teams}
+
     def rows(self) -> list[LeaderboardRow]:
         """The ranked leaderboard, best first; cached until the next change."""
         if self._rows is None:

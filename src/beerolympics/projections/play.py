@@ -94,6 +94,31 @@ class GameRun:
         return "ready" if phase in ("open", "confirmed") else phase
 
 
+@dataclass(frozen=True, slots=True)
+class RaceSample:
+    """Everyone's overall points after an event that moved them."""
+
+    position: int
+    at: dt.datetime
+    points: dict[str, float]
+
+
+#: Events after which overall points may have moved (the race samples after them).
+_MOVERS = (
+    ev.GameStarted,
+    ev.RoundAdded,
+    ev.GameUpdated,
+    ev.GameRemoved,
+    ev.ResultConfirmed,
+    ev.ResultOverridden,
+    ev.ResultReopened,
+    ev.BonusClaimed,
+    ev.BonusClaimApproved,
+    ev.BonusClaimRejected,
+    ev.TeamDisqualified,
+)
+
+
 @dataclass(slots=True)
 class TournamentPlay:
     """Games, stations and the leaderboard of one tournament."""
@@ -106,6 +131,13 @@ class TournamentPlay:
     last_finished: dict[str, dt.datetime] = field(default_factory=dict)
     #: (game, station) → key of the match there
     stations: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The points race: a sample each time overall points moved.
+    race: list[RaceSample] = field(default_factory=list)
+
+    def sample_race(self, position: int, at: dt.datetime) -> None:
+        points = self.leaderboard.totals()
+        if not self.race or self.race[-1].points != points:
+            self.race.append(RaceSample(position, at, points))
 
     def game(self, game_id: str) -> GameRun:
         run = self.games.get(game_id)
@@ -148,7 +180,6 @@ class Play:
         return self.tournaments[tournament_id]
 
     def apply(self, event: ev.Event, recorded: RecordedEvent) -> None:
-        at = recorded.recorded_at
         if isinstance(event, ev.TournamentCreated):
             self.tournaments[event.tournament_id] = TournamentPlay(
                 event.tournament_id, Leaderboard()
@@ -158,6 +189,14 @@ class Play:
         if play is None:
             return
         state = self.catalog.tournaments[recorded.scope]
+        self._apply(play, state, event, recorded)
+        if isinstance(event, _MOVERS):
+            play.sample_race(recorded.position, recorded.recorded_at)
+
+    def _apply(
+        self, play: TournamentPlay, state: TournamentState, event: ev.Event, recorded: RecordedEvent
+    ) -> None:
+        at = recorded.recorded_at
         if type(event) in lifecycle.MATCH_EVENTS:
             self._match_event(play, state, event, recorded)
         elif isinstance(event, ev.TeamRegistered):
@@ -197,10 +236,12 @@ class Play:
             run.specs[spec.id] = spec
             key = lifecycle.match_key(run.game_id, spec.id)
             for source in spec.slots:
+                # The first match reading a result is where it goes; a later one (a grand
+                # final reset) only replays it.
                 if isinstance(source, WinnerOf):
-                    run.feeds[("w", source.match)] = key
+                    run.feeds.setdefault(("w", source.match), key)
                 elif isinstance(source, LoserOf):
-                    run.feeds[("l", source.match)] = key
+                    run.feeds.setdefault(("l", source.match), key)
 
     def _match_event(
         self, play: TournamentPlay, state: TournamentState, event: ev.Event, recorded: RecordedEvent

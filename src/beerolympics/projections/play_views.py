@@ -213,6 +213,19 @@ class TeamPlayView(View, frozen=True):
     results: list[MatchView]
 
 
+class RacePoint(View, frozen=True):
+    position: int
+    at: dt.datetime
+    points: dict[str, float]
+
+
+class RaceView(View, frozen=True):
+    """Overall points after every change, per team id; ``teams`` names them."""
+
+    teams: list[TeamRef]
+    samples: list[RacePoint]
+
+
 class AnnouncementView(View, frozen=True):
     id: str
     message: str
@@ -513,6 +526,12 @@ class Views:
                 )
             )
         return shown
+
+    def race(self) -> RaceView:
+        return RaceView(
+            teams=[self.team(t) for t in self.state.teams],
+            samples=[RacePoint(r.position, r.at, r.points) for r in self.play.race],
+        )
 
     def all_matches(self) -> Iterable[MatchView]:
         for run in self.play.games.values():

@@ -7,7 +7,12 @@ from typing import Annotated, Any
 from litestar import Request, Response, Router, get
 from litestar.params import PathParameter
 
-from beerolympics.projections.play_views import LeaderboardView, StationsView, TeamPlayView
+from beerolympics.projections.play_views import (
+    LeaderboardView,
+    RaceView,
+    StationsView,
+    TeamPlayView,
+)
 from beerolympics.web.api.games import views
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
 from beerolympics.web.context import public_read, runtime
@@ -29,6 +34,22 @@ async def leaderboard(
         tournament_id,
         ("leaderboard",),
         lambda: views(request, tournament_id).leaderboard(),
+    )
+
+
+@get(
+    "/leaderboard/history",
+    summary="The points race",
+    tags=["standings"],
+    responses={404: ERRORS[404]},
+)
+async def leaderboard_history(
+    request: Request[Any, Any, Any], tournament_id: TournamentId
+) -> Response[RaceView]:
+    """Every team's overall points after each change of them, oldest first."""
+    runtime(request).play.get(tournament_id)
+    return public_read(
+        request, tournament_id, ("race",), lambda: views(request, tournament_id).race()
     )
 
 
@@ -64,5 +85,5 @@ async def team_play(
 
 router = Router(
     path="/tournaments/{tournament_id:str}",
-    route_handlers=[leaderboard, station_board, team_play],
+    route_handlers=[leaderboard, leaderboard_history, station_board, team_play],
 )
