@@ -23,6 +23,7 @@ from beerolympics.live.presence import Presence
 from beerolympics.runtime import Runtime
 from beerolympics.services.conductor import Clock
 from beerolympics.settings import Settings
+from beerolympics.web import pages
 from beerolympics.web.api import (
     announcements,
     board,
@@ -149,6 +150,7 @@ def create_app(
             health.readyz,
             metrics.metrics,
             swagger_assets,
+            pages.router,
         ],
         lifespan=[lifespan],
         openapi_config=_openapi(),

@@ -1,0 +1,200 @@
+"""The organizer's control room, and exports of the tournament as JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import msgspec
+from litestar import Request, Response, Router, get
+from litestar.params import PathParameter
+
+from beerolympics.domain.identity import Actor, require_organizer
+from beerolympics.projections.play_views import MatchView, Views
+from beerolympics.projections.views import credential_view, team_view, tournament_view
+from beerolympics.web.pages.rendering import (
+    not_modified,
+    page_tag,
+    points,
+    render,
+    viewer,
+    views,
+)
+
+TournamentId = Annotated[str, PathParameter(max_length=64)]
+#: Results the control room lists, newest first.
+RECENT = 12
+
+
+def _recent_results(v: Views) -> list[tuple[dt.datetime, MatchView]]:
+    done: list[tuple[dt.datetime, MatchView]] = []
+    for run in v.play.games.values():
+        if run.resolution is None:
+            continue
+        for spec_id, record in run.records.items():
+            if record.phase == "confirmed" and record.confirmed_at is not None:
+                done.append((record.confirmed_at, v.match(run, spec_id)))
+    done.sort(key=lambda item: item[0], reverse=True)
+    return done[:RECENT]
+
+
+def _people(v: Views) -> dict[str, str]:
+    """Who a credential belongs to, in words: 'Aoife (Hop Stars)'."""
+    names: dict[str, str] = {}
+    for team in v.state.teams.values():
+        for member in team.members.values():
+            names[member.id] = f"{member.name} ({team.name})"
+    return names
+
+
+@get("/admin", include_in_schema=False)
+async def control_room(
+    request: Request[Any, Any, Any], tournament_id: TournamentId
+) -> Response[bytes]:
+    """Everything an organizer runs the party with; referees see the tables and results."""
+    v = views(request, tournament_id)
+    who = viewer(request, tournament_id)
+    if not who.official:
+        return render(request, "signin.html", tournament=v.state, who=who, needed=True)
+    tag = page_tag(request, tournament_id, "admin")
+    if (cached := not_modified(request, tag)) is not None:
+        return cached
+    matches = list(v.all_matches())
+    stations = v.stations()
+    ready_by_game: dict[str, list[MatchView]] = {}
+    for match in matches:
+        if match.status == "ready":
+            ready_by_game.setdefault(match.game_id, []).append(match)
+    claims = [
+        (claim, v.state.bonuses[claim.bonus_id], v.state.teams[claim.team_id])
+        for claim in v.state.claims.values()
+        if claim.status == "pending" and claim.bonus_id in v.state.bonuses
+    ]
+    return render(
+        request,
+        "admin.html",
+        tag=tag,
+        tournament=v.state,
+        who=who,
+        info=tournament_view(v.state),
+        games=[v.game(g) for g in v.state.games.values()],
+        stations=stations,
+        ready_by_game=ready_by_game,
+        attention=[m for m in matches if m.status in ("disputed", "flagged", "submitted")],
+        recent=_recent_results(v),
+        claims=claims,
+        bonuses=list(v.state.bonuses.values()),
+        announcements=v.announcements(who.actor)[:10],
+        teams=[team_view(t) for t in v.state.teams.values()],
+        devices=[credential_view(c) for c in v.state.credentials.values() if not c.revoked],
+        people=_people(v),
+    )
+
+
+class Export(msgspec.Struct, frozen=True):
+    exported_at: dt.datetime
+    tournament: Any
+    teams: Any
+    leaderboard: Any
+    matches: Any
+    bonuses: Any
+    announcements: Any
+
+
+def _export(v: Views) -> Export:
+    state = v.state
+    return Export(
+        exported_at=dt.datetime.now(dt.UTC),
+        tournament=tournament_view(state),
+        teams=[team_view(t) for t in state.teams.values()],
+        leaderboard=v.leaderboard(),
+        matches=list(v.all_matches()),
+        bonuses=[
+            {
+                "bonus": dataclasses.asdict(b),
+                "claims": [
+                    {
+                        "team": state.teams[c.team_id].name,
+                        "status": c.status,
+                        "note": c.note,
+                        "at": c.at,
+                    }
+                    for c in state.claims.values()
+                    if c.bonus_id == b.id and c.team_id in state.teams
+                ],
+            }
+            for b in state.bonuses.values()
+        ],
+        # As an organizer sees them: every announcement, whatever its audience.
+        announcements=v.announcements(Actor("organizer", state.id, "export")),
+    )
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@get("/admin/export.json", include_in_schema=False)
+async def export_json(
+    request: Request[Any, Any, Any], tournament_id: TournamentId
+) -> Response[bytes]:
+    """Everything the pages show, as one JSON document (organizers only)."""
+    v = views(request, tournament_id)
+    require_organizer(viewer(request, tournament_id).actor, tournament_id)
+    body = msgspec.json.format(msgspec.json.encode(_export(v)), indent=2)
+    return _download(body, "application/json", f"{quote(tournament_id)}.json")
+
+
+@get("/admin/results.csv", include_in_schema=False)
+async def export_csv(
+    request: Request[Any, Any, Any], tournament_id: TournamentId
+) -> Response[bytes]:
+    """The overall leaderboard with every game's points, for a spreadsheet."""
+    v = views(request, tournament_id)
+    require_organizer(viewer(request, tournament_id).actor, tournament_id)
+    board = v.leaderboard()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["rank", "team", "points", "bonus", *(g.name for g in board.games), "wins", "losses"]
+    )
+    for row in board.rows:
+        per_game = [
+            points(row.games[g.id].points) if g.id in row.games else "" for g in board.games
+        ]
+        writer.writerow(
+            [
+                row.rank,
+                _cell(row.team.name),
+                points(row.points),
+                points(row.bonus_points),
+                *per_game,
+                row.wins,
+                row.losses,
+            ]
+        )
+    return _download(
+        out.getvalue().encode(), "text/csv; charset=utf-8", f"{quote(tournament_id)}.csv"
+    )
+
+
+def _cell(text: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: quote them as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+router = Router(
+    path="/t/{tournament_id:str}", route_handlers=[control_room, export_json, export_csv]
+)

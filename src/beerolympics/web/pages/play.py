@@ -1,0 +1,266 @@
+"""Schedule and stations, a game's bracket or tables, and the match page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, Router, get
+from litestar.params import PathParameter
+
+from beerolympics.domain.errors import NotFound
+from beerolympics.domain.tournament import GameConfig
+from beerolympics.projections.play import GameRun
+from beerolympics.projections.play_views import (
+    BracketView,
+    MatchDetailView,
+    MatchView,
+    SectionView,
+    StandingsView,
+    TableView,
+    Views,
+)
+from beerolympics.services.matches import split_key
+from beerolympics.web.pages.rendering import (
+    Viewer,
+    not_modified,
+    page_tag,
+    render,
+    viewer,
+    views,
+)
+
+TournamentId = Annotated[str, PathParameter(max_length=64)]
+#: Sections drawn as a knockout tree; the others are lists of rounds.
+TREES = frozenset({"winners", "losers", "grand_final", "playoff", "third_place"})
+SECTION_TITLES = {
+    "winners": "Winners bracket",
+    "losers": "Losers bracket",
+    "grand_final": "Grand final",
+    "playoff": "Playoffs",
+    "third_place": "Match for third place",
+    "round_robin": "Table and matches",
+    "swiss": "Table and rounds",
+    "heats": "Heats",
+}
+#: Standings columns a tie-break adds, per tie-break name: (row field, short title, long title).
+TIEBREAK_COLUMNS = {
+    "buchholz": ("buchholz", "Bu", "Buchholz: the points of everyone you played"),
+    "median_buchholz": ("median_buchholz", "MBu", "Median Buchholz: Buchholz without best/worst"),
+    "sonneborn_berger": (
+        "sonneborn_berger",
+        "SB",
+        "Sonneborn-Berger: the points of those you beat",
+    ),
+    "point_diff": ("point_diff", "+/−", "Point difference"),
+    "points_for": ("points_for", "For", "Points scored"),
+    "points_against": ("points_against", "Agst", "Points conceded"),
+    "wins": ("wins", "W", "Wins"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SectionPlan:
+    """One section of a game as the page draws it."""
+
+    key: str
+    title: str
+    tree: bool
+    section: SectionView
+    table: TableView | None
+
+
+def section_title(name: str) -> str:
+    """``group:A`` → Group A, ``winners`` → Winners bracket."""
+    if name.startswith("group:"):
+        return f"Group {name.partition(':')[2]}"
+    return SECTION_TITLES.get(name, name.replace("_", " ").capitalize())
+
+
+def _sections(
+    config: GameConfig, bracket: BracketView, standings: StandingsView | None
+) -> list[SectionPlan]:
+    tables = {t.name: t for t in standings.tables} if standings is not None else {}
+    plans = []
+    for section in bracket.sections:
+        name = section.name
+        table = None
+        title = section_title(name)
+        if name.startswith("group:"):
+            table = tables.get(name.partition(":")[2])
+        elif name in ("round_robin", "swiss") and len(tables) == 1:
+            table = next(iter(tables.values()))
+        plans.append(SectionPlan(name, title, name in TREES, section, table))
+    return plans
+
+
+def _tiebreak_columns(config: GameConfig) -> list[tuple[str, str, str]]:
+    names = config.options.get("tiebreaks") or []
+    return [TIEBREAK_COLUMNS[n] for n in names if n in TIEBREAK_COLUMNS]
+
+
+@get("/schedule", include_in_schema=False)
+async def schedule(request: Request[Any, Any, Any], tournament_id: TournamentId) -> Response[bytes]:
+    """Now playing and up next at every table, then every game's matches."""
+    tag = page_tag(request, tournament_id)
+    if (cached := not_modified(request, tag)) is not None:
+        return cached
+    v = views(request, tournament_id)
+    by_game: dict[str, list[MatchView]] = {}
+    for match in v.all_matches():
+        if match.status not in ("bye", "void"):
+            by_game.setdefault(match.game_id, []).append(match)
+    return render(
+        request,
+        "schedule.html",
+        tag=tag,
+        tournament=v.state,
+        who=viewer(request, tournament_id),
+        stations=v.stations(),
+        games=[v.game(g) for g in v.state.games.values()],
+        by_game=by_game,
+    )
+
+
+def _run(v: Views, game_id: str) -> GameRun | None:
+    run = v.play.games.get(game_id)
+    return run if run is not None and run.resolution is not None else None
+
+
+@get("/games/{game_id:str}", include_in_schema=False)
+async def game_page(
+    request: Request[Any, Any, Any],
+    tournament_id: TournamentId,
+    game_id: Annotated[str, PathParameter(max_length=64)],
+) -> Response[bytes]:
+    """A game: its bracket, groups, Swiss rounds or heats, and the places so far."""
+    tag = page_tag(request, tournament_id, game_id)
+    if (cached := not_modified(request, tag)) is not None:
+        return cached
+    v = views(request, tournament_id)
+    config = v.state.game(game_id)
+    run = _run(v, game_id)
+    bracket = v.bracket(run) if run is not None else None
+    standings = v.standings(run) if run is not None else None
+    conditional = (
+        {f"{game_id}.{s.id}" for s in run.specs.values() if s.condition is not None}
+        if run is not None
+        else set()
+    )
+    return render(
+        request,
+        "game.html",
+        tag=tag,
+        tournament=v.state,
+        who=viewer(request, tournament_id),
+        game=v.game(config),
+        bracket=bracket,
+        sections=_sections(config, bracket, standings) if bracket is not None else [],
+        tiebreak_columns=_tiebreak_columns(config),
+        conditional=conditional,
+        games=[v.game(g) for g in v.state.games.values()],
+    )
+
+
+#: Where an official may simply set the result (a dispute is resolved instead).
+OVERRIDABLE = frozenset({"in_progress", "confirmed", "flagged", "submitted"})
+
+
+@dataclass(frozen=True, slots=True)
+class MatchActions:
+    """What the viewer may do with a match right now; the server checks again anyway."""
+
+    side: int | None
+    can_report: bool
+    needs_start: bool
+    can_confirm: bool
+    waiting: bool
+    can_call: bool
+    can_resolve: bool
+    can_override: bool
+    can_reopen: bool
+    allow_draw: bool
+    heat: bool
+    heat_values: bool
+
+
+def _actions(
+    who: Viewer, detail: MatchDetailView, allow_draw: bool, config: GameConfig
+) -> MatchActions:
+    match = detail.match
+    teams = [s.team.id if s.team else None for s in match.slots]
+    side = teams.index(who.team_id) if who.team_id in teams else None
+    lead = who.official or (who.captain and side is not None)
+    known = match.status not in ("pending", "bye", "void")
+    status = match.status
+    return MatchActions(
+        side=side,
+        can_report=lead and known and status in ("ready", "called", "in_progress"),
+        needs_start=status in ("ready", "called"),
+        can_confirm=status == "submitted"
+        and (
+            who.official
+            or (who.captain and side is not None and detail.submitted_by != who.team_id)
+        ),
+        waiting=status == "submitted" and side is not None and detail.submitted_by == who.team_id,
+        can_call=who.official and known and status in ("ready", "called"),
+        can_resolve=who.organizer and status == "disputed",
+        can_override=(who.official and known and status in OVERRIDABLE)
+        or (who.organizer and status == "disputed"),
+        can_reopen=who.organizer and status in ("confirmed", "flagged"),
+        allow_draw=allow_draw,
+        heat=match.kind == "heat",
+        heat_values=config.heat_scoring != "places",
+    )
+
+
+def _humane(v: Views, config: GameConfig, detail: MatchDetailView) -> MatchDetailView:
+    """The match trail names teams and tables by their names, not their ids."""
+    names = {team.id: team.name for team in v.state.teams.values()}
+    names.update({station.id: station.name for station in config.stations})
+    pattern = re.compile(r"\b(?:tm|st)_[a-z0-9]+\b")
+    history = [
+        msgspec.structs.replace(h, summary=pattern.sub(lambda m: names.get(m[0], m[0]), h.summary))
+        for h in detail.history
+    ]
+    return msgspec.structs.replace(detail, history=history)
+
+
+@get("/matches/{match:str}", include_in_schema=False)
+async def match_page(
+    request: Request[Any, Any, Any],
+    tournament_id: TournamentId,
+    match: Annotated[str, PathParameter(max_length=140)],
+) -> Response[bytes]:
+    """One match: who plays where, the result, and big buttons to report, confirm or dispute."""
+    tag = page_tag(request, tournament_id, match)
+    if (cached := not_modified(request, tag)) is not None:
+        return cached
+    v = views(request, tournament_id)
+    game_id, spec_id = split_key(match)
+    run = _run(v, game_id)
+    if run is None or spec_id not in run.specs:
+        raise NotFound(f"no match {match!r}", code="match_not_found")
+    config = v.state.game(game_id)
+    detail = v.match_detail(run, spec_id)
+    who = viewer(request, tournament_id)
+    submitted_by = v.state.teams.get(detail.submitted_by or "")
+    detail = _humane(v, config, detail)
+    return render(
+        request,
+        "match.html",
+        tag=tag,
+        tournament=v.state,
+        who=who,
+        detail=detail,
+        m=detail.match,
+        game=config,
+        actions=_actions(who, detail, run.specs[spec_id].allow_ties, config),
+        submitted_by=submitted_by.name if submitted_by else None,
+        stations=config.stations,
+    )
+
+
+router = Router(path="/t/{tournament_id:str}", route_handlers=[schedule, game_page, match_page])

@@ -1,0 +1,254 @@
+"""Rendering pages: the Jinja environment, who is looking, and the headers every page carries.
+
+Templates autoescape everything; user text never reaches a page unescaped. Pages carry a strict
+Content-Security-Policy (scripts and styles only from this site, no inline script at all), so a
+team name that smuggles markup could not run even if it got through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+from litestar import Request, Response
+
+from beerolympics.domain.errors import Unauthenticated
+from beerolympics.domain.identity import SPECTATOR, Actor
+from beerolympics.domain.tournament import TournamentState
+from beerolympics.projections.play_views import Views
+from beerolympics.web.context import actor, cookie_name, runtime
+from beerolympics.web.http import etag_matches
+from beerolympics.web.pages.assets import assets
+
+TEMPLATES: Final = Path(__file__).parents[1] / "templates"
+HTML: Final = "text/html; charset=utf-8"
+
+CSP: Final = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+#: How a match's status reads to a party guest.
+STATUS_TEXT: Final = {
+    "pending": "waiting for earlier games",
+    "ready": "ready to play",
+    "called": "called to a table",
+    "in_progress": "playing now",
+    "submitted": "result waiting for OK",
+    "disputed": "result disputed",
+    "confirmed": "done",
+    "flagged": "needs a check",
+    "bye": "bye",
+    "void": "not needed",
+}
+FORMAT_TEXT: Final = {
+    "round_robin": "Everyone plays everyone",
+    "single_elimination": "Knockout",
+    "double_elimination": "Double knockout",
+    "swiss": "Swiss rounds",
+    "groups_playoffs": "Groups, then playoffs",
+    "heats": "Heats",
+}
+TOURNAMENT_TEXT: Final = {
+    "draft": "getting ready",
+    "registration": "teams joining",
+    "live": "live now",
+    "finished": "finished",
+}
+ROLE_TEXT: Final = {
+    "organizer": "organizer",
+    "referee": "referee",
+    "captain": "captain",
+    "player": "player",
+    "spectator": "guest",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is looking at a page of one tournament."""
+
+    actor: Actor
+    #: The device had a credential that no longer works here (kicked, or from another server).
+    signed_out: bool = False
+
+    @property
+    def role(self) -> str:
+        return self.actor.role
+
+    @property
+    def team_id(self) -> str | None:
+        return self.actor.team_id
+
+    @property
+    def organizer(self) -> bool:
+        return self.actor.role == "organizer"
+
+    @property
+    def official(self) -> bool:
+        return self.actor.role in ("organizer", "referee")
+
+    @property
+    def member(self) -> bool:
+        return self.actor.role in ("captain", "player")
+
+    @property
+    def captain(self) -> bool:
+        return self.actor.role == "captain"
+
+
+def viewer(request: Request[Any, Any, Any], tournament_id: str) -> Viewer:
+    """The viewer of a tournament's page: a revoked or foreign credential reads as a guest."""
+    try:
+        found = actor(request, tournament_id)
+    except Unauthenticated:
+        return Viewer(SPECTATOR, signed_out=True)
+    if found.authenticated and found.tournament_id != tournament_id:
+        return Viewer(SPECTATOR)
+    return Viewer(found)
+
+
+def views(request: Request[Any, Any, Any], tournament_id: str) -> Views:
+    """The play read models of a tournament (404 when there is none)."""
+    rt = runtime(request)
+    return Views(rt.catalog.get(tournament_id), rt.play.get(tournament_id))
+
+
+def points(value: float | None) -> str:
+    """Points as people write them: 100, 37.5, 12.33."""
+    if value is None:
+        return "–"
+    rounded = round(value, 2)
+    if rounded == int(rounded):
+        return str(int(rounded))
+    return f"{rounded:.2f}".rstrip("0")
+
+
+def clock(value: dt.datetime | None) -> str:
+    """A time of day, HH:MM, in the server's time zone — at a party, everyone's (scripts then
+    show it in the phone's own)."""
+    return value.astimezone().strftime("%H:%M") if value else ""
+
+
+def iso(value: dt.datetime | None) -> str:
+    """A time for ``<time datetime>``, which scripts turn into countdowns."""
+    return value.astimezone(dt.UTC).isoformat() if value else ""
+
+
+def ordinal(value: int | None) -> str:
+    """1st, 2nd, 3rd, 11th…"""
+    if value is None:
+        return "–"
+    suffix = "th" if 10 <= value % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
+    return f"{value}{suffix}"
+
+
+def sentence(text: str) -> str:
+    """The first letter upper-cased, the rest as it is ("winner of W2-1" → "Winner of W2-1")."""
+    return text[:1].upper() + text[1:]
+
+
+class Pages:
+    """What pages of one app share: the template environment."""
+
+    def __init__(self) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(
+            points=points,
+            clock=clock,
+            iso=iso,
+            ordinal=ordinal,
+            sentence=sentence,
+        )
+        self.env.globals.update(
+            STATUS_TEXT=STATUS_TEXT,
+            FORMAT_TEXT=FORMAT_TEXT,
+            ROLE_TEXT=ROLE_TEXT,
+            TOURNAMENT_TEXT=TOURNAMENT_TEXT,
+        )
+
+
+def pages(request: Request[Any, Any, Any]) -> Pages:
+    """The app's template environment, made on first use."""
+    found: Pages | None = getattr(request.app.state, "pages", None)
+    if found is None:
+        found = Pages()
+        request.app.state.pages = found
+    return found
+
+
+def page_tag(request: Request[Any, Any, Any], tournament_id: str, *extra: str) -> str:
+    """A validator for a page of a tournament: the build, the tournament's position and who
+    asks — a page changes only when one of them does."""
+    rt = runtime(request)
+    cookie = request.cookies.get(cookie_name(tournament_id), "")
+    who = hashlib.sha256(cookie.encode()).hexdigest()[:10] if cookie else "anon"
+    parts = [assets(request).build, str(rt.catalog.position_of(tournament_id)), who, *extra]
+    return f'W/"{"-".join(parts)}"'
+
+
+def not_modified(request: Request[Any, Any, Any], tag: str) -> Response[bytes] | None:
+    """A 304 when the browser already has this version of the page."""
+    if etag_matches(request, tag.removeprefix("W/")):
+        return Response(
+            b"", status_code=304, headers={"ETag": tag, "Cache-Control": "private, no-cache"}
+        )
+    return None
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    status: int = 200,
+    tag: str | None = None,
+    tournament: TournamentState | None = None,
+    who: Viewer | None = None,
+    **context: Any,
+) -> Response[bytes]:
+    """A page: the template rendered with the common context, and the page headers."""
+    static = assets(request)
+    body = (
+        pages(request)
+        .env.get_template(template)
+        .render(
+            asset=static.url,
+            build=static.build,
+            request_path=request.url.path,
+            tournament=tournament,
+            viewer=who or Viewer(SPECTATOR),
+            **context,
+        )
+    )
+    headers = {**SECURITY_HEADERS, "Cache-Control": "private, no-cache", "Vary": "Cookie"}
+    if tag is not None:
+        headers["ETag"] = tag
+    return Response(body.encode(), status_code=status, media_type=HTML, headers=headers)

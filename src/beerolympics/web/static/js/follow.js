@@ -1,0 +1,92 @@
+// Pages follow their tournament live: a message that changes what the page shows makes it
+// fetch itself again (debounced, jittered) and swap the regions that changed. Wherever they
+// are, members also hear their team's "you're up" and announcements meant for them.
+
+import { debounce, h, refreshRegions } from "./dom.js";
+import { Live, showStatus } from "./live.js";
+
+const body = document.body.dataset;
+const tournament = body.tournament;
+
+function flash(node) {
+  const box = document.getElementById("flash");
+  if (!box) return;
+  box.prepend(node);
+  while (box.children.length > 3) box.lastElementChild.remove();
+}
+
+/** "You're up at Table 2": a banner on whatever page the member is on, and a buzz. */
+export function youreUp(message) {
+  if (!message.match) return;
+  const station = (message.station && message.station.name) || (message.match.station && message.match.station.name) || "your table";
+  const match = message.match;
+  const banner = h(
+    "a",
+    { class: "banner up", href: `/t/${encodeURIComponent(tournament)}/matches/${encodeURIComponent(match.id)}` },
+    h("strong", {}, "You're up!"),
+    " Go to ",
+    h("strong", {}, station),
+    ` — ${match.game || ""}${match.label ? `, ${match.label}` : ""}.`,
+    h("span", { class: "go" }, "Open the match →"),
+  );
+  const inPage = document.getElementById("youre-up");
+  if (inPage) inPage.replaceChildren(banner);
+  else flash(banner);
+  if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
+}
+
+function announce(message) {
+  const a = message.announcement;
+  if (!a || document.querySelector(`#flash [data-key="${CSS.escape(a.id)}"]`)) return;
+  flash(
+    h(
+      "p",
+      { class: `banner ann pr-${a.priority || "info"}`, role: a.priority === "urgent" ? "alert" : "status", dataset: { key: a.id } },
+      "📣 ",
+      a.message,
+    ),
+  );
+}
+
+/**
+ * @param {object} o
+ * @param {string[]} o.channels
+ * @param {(channel: string, message: object) => boolean|void} [o.onMessage]
+ *   return false when the page already shows the message (no refresh needed)
+ * @param {(channel: string, state: object) => void} [o.onSnapshot]
+ * @param {(status: string, detail?: object) => void} [o.onStatus]
+ * @param {Set<string>} [o.skip]  regions the page keeps up to date by itself
+ * @param {number} [o.maxDelay]  longest reconnect wait, ms
+ * @param {boolean} [o.personal]  also follow the member's team and captains channels
+ */
+export function follow(o) {
+  const channels = new Set(o.channels);
+  if (o.personal !== false && body.team) channels.add(`team:${body.team}`);
+  if (o.personal !== false && body.role === "captain") channels.add("captains");
+  // Spread the refreshes of many phones over a few hundred milliseconds.
+  const refresh = debounce(() => refreshRegions(o.skip), 150 + Math.random() * 350);
+  const live = new Live({
+    tournament,
+    channels: [...channels],
+    maxDelay: o.maxDelay,
+    onStatus: (status, detail) => {
+      showStatus(status, detail);
+      if (o.onStatus) o.onStatus(status, detail);
+    },
+    onMessage: (channel, message) => {
+      if (message.kind === "you_are_up") youreUp(message);
+      if (message.kind === "announcement" && o.announcements !== false) announce(message);
+      if (o.onMessage && o.onMessage(channel, message) === false) return;
+      refresh();
+    },
+    onSnapshot: (channel, state) => {
+      if (o.onSnapshot) o.onSnapshot(channel, state);
+      refresh();
+    },
+    onResume: () => refresh(),
+  });
+  live.start();
+  document.addEventListener("outbox-sent", refresh);
+  addEventListener("online", refresh);
+  return { live, refresh };
+}

@@ -1,0 +1,79 @@
+// TV mode: rotates leaderboard, now playing, brackets, news and the points race by itself;
+// follows the tournament live and, after a server restart, is back within seconds (it retries
+// at most every 4 s: one TV is no crowd).
+
+import { leaderboardRows, renderBoard } from "../board.js";
+import { follow } from "../follow.js";
+
+const params = new URLSearchParams(location.search);
+// ?every=20: seconds per slide (12 by default).
+const SLIDE_MS = Math.max(2, Number(params.get("every")) || 12) * 1000;
+const slides = document.getElementById("slides");
+let activeKey = "leaderboard";
+
+function available() {
+  return [...slides.querySelectorAll(".slide")].filter((slide) => {
+    if (slide.dataset.slide === "news") return Boolean(slide.querySelector(".ann[data-key]"));
+    return true;
+  });
+}
+
+function fit(slide) {
+  for (const box of slide.querySelectorAll("[data-fit]")) {
+    box.style.transform = "";
+    const main = document.getElementById("main");
+    const room = main.getBoundingClientRect();
+    const top = box.getBoundingClientRect().top - room.top;
+    const scale = Math.min(1, main.clientWidth / box.scrollWidth, (main.clientHeight - top - 16) / box.scrollHeight);
+    if (scale < 1) box.style.transform = `scale(${Math.max(scale, 0.3)})`;
+  }
+}
+
+function show(key) {
+  const list = available();
+  const slide =
+    list.find((s) => s.dataset.slide === key) || list.find((s) => s.dataset.slide.startsWith(`${key}-`)) || list[0];
+  if (!slide) return;
+  activeKey = slide.dataset.slide;
+  for (const s of slides.querySelectorAll(".slide")) s.classList.toggle("active", s === slide);
+  fit(slide);
+  document.body.dataset.slide = activeKey;
+}
+
+function next() {
+  const list = available();
+  const at = list.findIndex((s) => s.dataset.slide === activeKey);
+  show(list[(at + 1) % list.length].dataset.slide);
+}
+
+// ?slide=race shows one slide and holds it (for screenshots, or a second screen).
+const pinned = params.get("slide");
+slides.classList.add("rotating");
+show(pinned || activeKey);
+if (!pinned) setInterval(next, SLIDE_MS);
+addEventListener("resize", () => show(activeKey));
+// After the page refreshed its regions, the same slide stays on screen.
+document.addEventListener("regions-refreshed", () => show(activeKey));
+
+const table = () => document.querySelector("#tv-leaders table.board");
+
+follow({
+  channels: ["tournament"],
+  personal: false,
+  announcements: false,
+  maxDelay: 4000,
+  skip: new Set(["tv-leaders"]),
+  onMessage: (channel, message) => {
+    const rows = message.kind === "leaderboard" ? leaderboardRows(message) : null;
+    if (rows && table()) renderBoard(table(), rows, 10);
+    if (message.kind === "announcement" && message.announcement && message.announcement.audience === "all") {
+      document.getElementById("tv-ticker").textContent = `📣 ${message.announcement.message}`;
+      show("news");
+    }
+    return true;
+  },
+  onSnapshot: (channel, state) => {
+    const rows = leaderboardRows(state);
+    if (table() && rows) renderBoard(table(), rows, 10);
+  },
+});

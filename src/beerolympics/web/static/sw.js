@@ -1,0 +1,141 @@
+// The service worker (served at /sw.js with this build's values filled in).
+//
+// - Static assets: cache-first, in a cache named after the build; older builds' caches are
+//   deleted when this worker takes over.
+// - Pages and tournament/match data: network-first (a slow network falls back to the cached
+//   copy after a few seconds), the cached copy when offline, else the offline page.
+// - Leaderboards: stale-while-revalidate — the cached board at once, refreshed behind it.
+// - Writes are never cached or replayed here: the outbox (IndexedDB) owns them, and this
+//   worker sends it on Background Sync.
+
+import { SYNC_TAG, sync } from "__STATIC__/js/outbox.js";
+
+const BUILD = "__BUILD__";
+const PRECACHE = ["__PRECACHE__"];
+const STATIC_CACHE = `bo-static-${BUILD}`;
+const PAGES_CACHE = "bo-pages-v1";
+const DATA_CACHE = "bo-data-v1";
+const BOARD_CACHE = "bo-boards-v1";
+const OFFLINE = "/offline";
+const NETWORK_TIMEOUT_MS = 4000;
+const BOARD = /^\/api\/v1\/tournaments\/[^/]+\/(leaderboard|stations)$/;
+const LIVE = /^\/api\/v1\/tournaments\/[^/]+\/live/;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(STATIC_CACHE);
+      await cache.addAll(PRECACHE);
+      const pages = await caches.open(PAGES_CACHE);
+      await pages.add(new Request(OFFLINE, { cache: "reload" }));
+      await self.skipWaiting();
+    })(),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("bo-static-") && name !== STATIC_CACHE) await caches.delete(name);
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname === "/sw.js" || LIVE.test(url.pathname)) return;
+  if (url.pathname.startsWith("/static/")) {
+    event.respondWith(cacheFirst(request));
+  } else if (BOARD.test(url.pathname)) {
+    event.respondWith(staleWhileRevalidate(event, request));
+  } else if (url.pathname.startsWith("/api/")) {
+    event.respondWith(networkFirst(event, request, DATA_CACHE, false));
+  } else {
+    const page = request.mode === "navigate" || (request.headers.get("Accept") || "").includes("text/html");
+    event.respondWith(networkFirst(event, request, PAGES_CACHE, page));
+  }
+});
+
+async function cacheFirst(request) {
+  const cached = await caches.match(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) {
+    const cache = await caches.open(STATIC_CACHE);
+    await cache.put(request, response.clone());
+  }
+  return response;
+}
+
+async function store(cacheName, request, response) {
+  if (response && response.ok && response.status === 200) {
+    const cache = await caches.open(cacheName);
+    await cache.put(request, response.clone());
+  }
+}
+
+async function networkFirst(event, request, cacheName, page) {
+  const network = fetch(request).then(async (response) => {
+    await store(cacheName, request, response);
+    return response;
+  });
+  event.waitUntil(network.catch(() => {}));
+  const timeout = new Promise((resolve) => setTimeout(resolve, NETWORK_TIMEOUT_MS, null));
+  try {
+    const first = await Promise.race([network, timeout]);
+    if (first) return first;
+    // One bar of Wi-Fi: show the saved copy now (the fetch still refreshes it), or keep waiting.
+    const cached = await caches.match(request, { ignoreVary: true });
+    return cached || (await network);
+  } catch {
+    const cached = await caches.match(request, { ignoreVary: true });
+    if (cached) return cached;
+    if (page) {
+      const offline = await caches.match(OFFLINE);
+      if (offline) return offline;
+    }
+    return new Response(JSON.stringify({ status: 503, code: "offline", title: "Offline", detail: "No network." }), {
+      status: 503,
+      headers: { "Content-Type": "application/problem+json" },
+    });
+  }
+}
+
+async function staleWhileRevalidate(event, request) {
+  const cached = await caches.match(request, { ignoreVary: true });
+  const network = fetch(request).then(async (response) => {
+    await store(BOARD_CACHE, request, response);
+    return response;
+  });
+  event.waitUntil(network.catch(() => {}));
+  if (cached) return cached;
+  try {
+    return await network;
+  } catch {
+    return new Response(JSON.stringify({ status: 503, code: "offline", title: "Offline", detail: "No network." }), {
+      status: 503,
+      headers: { "Content-Type": "application/problem+json" },
+    });
+  }
+}
+
+async function sendOutbox() {
+  const result = await sync();
+  for (const client of await self.clients.matchAll({ includeUncontrolled: true })) {
+    client.postMessage("outbox-synced");
+  }
+  if (result.waiting && result.offline) throw new Error("still offline"); // the browser retries
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === SYNC_TAG) event.waitUntil(sendOutbox());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "sync") event.waitUntil(sendOutbox().catch(() => {}));
+});

@@ -1,0 +1,173 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright against a real server process.
+
+Without Chromium (or Playwright) the tests are skipped on a laptop; with ``CI=true`` that is a
+failure, like the other backing services (see ``tests/conftest.py``). The server is started once
+per session on a free port of 127.0.0.1; every test makes its own tournament through the API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.helpers import Api, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: drives a real browser (needs /usr/bin/chromium)")
+
+
+def _unavailable(message: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}, and CI=true requires the browser tests", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, or a skip (a failure under CI) when it or Playwright is missing."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("playwright is not installed")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Any]:
+    """One Chromium per test module; each test opens its own contexts (separate phones).
+
+    Not per session: Playwright's sync API keeps an event loop running in this thread while
+    it is open, and the asyncio tests that follow need the thread to themselves.
+    """
+    from playwright.sync_api import sync_playwright
+
+    # Lets a test cut the service worker's own requests when it takes a phone offline
+    # (Playwright's offline mode alone does not reach service workers).
+    os.environ["PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS"] = "1"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class Server:
+    """A ``beerolympics serve`` process; it can be stopped and started again on its port."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir / f"serve-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "BEEROLYMPICS_DATABASE_URL": "",
+            "BEEROLYMPICS_SECRET_KEY": "e2e-secret-key",
+            # Every browser context connects from 127.0.0.1: the per-address limit of a venue
+            # does not apply to a test bench.
+            "BEEROLYMPICS_LIVE_MAX_CONNECTIONS": "500",
+            "BEEROLYMPICS_LIVE_MESSAGES_PER_MINUTE": "10000",
+            "BEEROLYMPICS_LIVE_HEARTBEAT": "5",
+        }
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "beerolympics",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited:\n{self.log.read_text()}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not become ready:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, chromium: Path) -> Iterator[Server]:
+    """The session's server (started after the browser check, so a skip starts nothing)."""
+    running = Server(tmp_path_factory.mktemp("e2e-server"))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[Api]:
+    with Api(server.url) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where the run saves the screenshots docs/pages.md shows."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.e2e)

@@ -1,0 +1,340 @@
+"""Live: a change made on one phone shows on the others without a reload; the TV rotates by
+itself at 1920×1080 and is back on its own within 10 s of a server restart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Server
+from tests.e2e.helpers import Api, eventually, phone, wait_live
+
+
+def _mark(page: Any) -> None:
+    """A flag that only a reload would clear."""
+    page.evaluate("() => { window.__noReload = true; }")
+
+
+def _not_reloaded(page: Any) -> bool:
+    return bool(page.evaluate("() => window.__noReload === true"))
+
+
+def test_a_result_confirmed_on_one_phone_appears_on_the_others(
+    browser: Any, server: Server, api: Api
+) -> None:
+    t = api.tournament()
+    tid = t["tournament"]["id"]
+    a = api.team(t, "Hop Stars", "Aoife")
+    b = api.team(t, "Lager Legends", "Jonas")
+    game = api.game(t, name="Beer Pong", format="single_elimination", auto_call=False)
+    api.start_game(t, game["id"])
+    match = api.matches(tid, game_id=game["id"])[0]
+    api.call("POST", f"/tournaments/{tid}/matches/{match['id']}/start", a["token"])
+    api.call(
+        "POST",
+        f"/tournaments/{tid}/matches/{match['id']}/result",
+        a["token"],
+        {"winner": a["team"]["id"], "score": {a["team"]["id"]: 10, b["team"]["id"]: 7}},
+    )
+
+    jonas = phone(browser, server.url, token=b["token"], tournament_id=tid)
+    fan = phone(browser, server.url)
+    try:
+        confirm = jonas.new_page()
+        confirm.goto(f"/t/{tid}/matches/{match['id']}")
+        watching = fan.new_page()
+        watching.goto(f"/t/{tid}/matches/{match['id']}")
+        board = fan.new_page()
+        board.goto(f"/t/{tid}/leaderboard")
+        for page in (confirm, watching, board):
+            wait_live(page)
+        assert board.evaluate("() => document.body.dataset.transport") == "ws"
+        _mark(watching)
+        _mark(board)
+        expect(board.locator("#board tbody tr").first.locator(".pts")).to_have_text("0")
+
+        confirm.get_by_role("button", name="Yes, that's right").click()
+
+        expect(watching.locator(".chip").first).to_have_text("done")
+        expect(watching.locator(".slot.won")).to_contain_text("Hop Stars")
+        expect(board.locator("#board tbody tr").first).to_contain_text("Hop Stars")
+        expect(board.locator("#board tbody tr").first.locator(".pts")).to_have_text("100")
+        expect(board.locator("#race polyline")).to_have_count(2)  # the race, redrawn
+        assert _not_reloaded(watching)
+        assert _not_reloaded(board)
+    finally:
+        jonas.close()
+        fan.close()
+
+
+def _party(api: Api) -> tuple[dict[str, Any], list[Any], dict[str, str]]:
+    """Eight teams part-way through two games, with news: something to show on a TV."""
+    t = api.tournament(name="Backyard Olympics", max_teams=16)
+    tid = t["tournament"]["id"]
+    api.call("PATCH", f"/tournaments/{tid}", t["token"], {"rest_seconds": 0})
+    names = [
+        ("Hop Stars", "#E4572E", "🇮🇪"),
+        ("Lager Legends", "#29335C", "🇩🇪"),
+        ("Pong Dynasty", "#F3A712", "🇺🇸"),
+        ("The Flip Side", "#A8C686", "🇨🇦"),
+        ("Ale Mary", "#669BBC", "🇬🇧"),
+        ("Stout Hearts", "#7B2D26", "🇦🇺"),
+        ("Brew Crew", "#2A9D8F", "🇳🇿"),
+        ("Tap Dancers", "#FF006E", "🇧🇷"),
+    ]
+    teams = [
+        api.team(t, name, f"Captain {i}", colour=colour, flag=flag)
+        for i, (name, colour, flag) in enumerate(names)
+    ]
+    pong = api.game(
+        t,
+        name="Beer Pong",
+        format="double_elimination",
+        stations=["Table 1", "Table 2"],
+        auto_call=False,
+    )
+    flip = api.game(
+        t,
+        name="Flip Cup",
+        format="heats",
+        options={"heat_size": 4},
+        heat_scoring="lower",
+        stations=["Lane A"],
+        auto_call=False,
+    )
+    games = {"pong": pong["id"], "flip": flip["id"]}
+    for game_id in games.values():
+        api.start_game(t, game_id)
+    org = t["token"]
+    for round_ in range(2):
+        ready = [m for m in api.matches(tid, game_id=pong["id"]) if m["status"] == "ready"]
+        for m in ready[: 4 - round_]:
+            ids = [s["team"]["id"] for s in m["slots"]]
+            api.call("POST", f"/tournaments/{tid}/matches/{m['id']}/start", org)
+            api.call(
+                "POST",
+                f"/tournaments/{tid}/matches/{m['id']}/result",
+                org,
+                {"winner": ids[0], "score": {ids[0]: 10, ids[1]: 4 + round_}},
+            )
+    for i, m in enumerate(api.matches(tid, game_id=flip["id"])):
+        ids = [s["team"]["id"] for s in m["slots"]]
+        api.call("POST", f"/tournaments/{tid}/matches/{m['id']}/start", org)
+        api.call(
+            "POST",
+            f"/tournaments/{tid}/matches/{m['id']}/result",
+            org,
+            {"values": {team: 8.0 + j * 1.5 + i for j, team in enumerate(ids)}},
+        )
+    stations = api.call("GET", f"/tournaments/{tid}/games/{pong['id']}")["stations"]
+    ready = [m for m in api.matches(tid, game_id=pong["id"]) if m["status"] == "ready"]
+    for m, station in zip(ready, stations, strict=False):
+        api.call(
+            "POST", f"/tournaments/{tid}/matches/{m['id']}/call", org, {"station_id": station["id"]}
+        )
+    api.call(
+        "POST",
+        f"/tournaments/{tid}/announcements",
+        org,
+        {"message": "Pizza is here! Grab a slice before the semis 🍕", "priority": "important"},
+    )
+    return t, teams, games
+
+
+@pytest.fixture
+def own_server(tmp_path: Path, browser: Any) -> Any:
+    """A server of this test's own: it gets restarted."""
+    running = Server(tmp_path)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_the_tv_rotates_at_1080p_and_recovers_after_a_restart(
+    browser: Any, own_server: Server, screenshots: Path
+) -> None:
+    with Api(own_server.url) as api:
+        t, teams, games = _party(api)
+    tid = t["tournament"]["id"]
+    tv = phone(browser, own_server.url, viewport={"width": 1920, "height": 1080})
+    try:
+        page = tv.new_page()
+        for slide in ("leaderboard", "now", f"bracket-{games['pong']}", "race"):
+            page.goto(f"/t/{tid}/tv?slide={slide}")
+            expect(page.locator(f'.slide.active[data-slide^="{slide}"]')).to_be_visible()
+            name = "bracket" if slide.startswith("bracket") else slide
+            page.screenshot(path=screenshots / f"tv-{name}.png", animations="disabled")
+
+        page.goto(f"/t/{tid}/tv?every=3")
+        wait_live(page)
+        first = page.evaluate("() => document.body.dataset.slide")
+        assert first == "leaderboard"
+        expect(page.locator("#tv-ticker")).to_contain_text("Pizza")
+
+        own_server.stop()
+        expect(page.locator("#net")).to_contain_text("Reconnecting")
+        own_server.start()
+        back = time.monotonic()
+        with Api(own_server.url) as api:
+            bonus = api.call(
+                "POST",
+                f"/tournaments/{tid}/bonuses",
+                t["token"],
+                {"name": "Best costume", "points": 500, "needs_approval": False},
+            )["items"][0]
+            api.call(
+                "POST",
+                f"/tournaments/{tid}/bonuses/{bonus['id']}/claims",
+                t["token"],
+                {"team_id": teams[7]["team"]["id"]},
+            )
+        leader = page.locator("#tv-leaders tbody tr").first
+        expect(leader).to_contain_text("Tap Dancers", timeout=10_000)
+        assert time.monotonic() - back < 10
+        expect(page.locator("#net")).to_be_hidden()
+        # It keeps rotating by itself.
+        eventually(lambda: page.evaluate("() => document.body.dataset.slide") != "leaderboard", 15)
+    finally:
+        tv.close()
+
+
+def test_where_websockets_are_blocked_pages_follow_over_server_sent_events(
+    browser: Any, server: Server, api: Api
+) -> None:
+    t = api.tournament()
+    tid = t["tournament"]["id"]
+    team = api.team(t, "Hop Stars", "Aoife")
+    api.team(t, "Lager Legends", "Jonas")
+    bonus = api.call(
+        "POST",
+        f"/tournaments/{tid}/bonuses",
+        t["token"],
+        {"name": "Best costume", "points": 30, "needs_approval": False},
+    )["items"][0]
+    context = phone(browser, server.url)
+    try:
+        page = context.new_page()
+        # A venue proxy that lets the upgrade through and then drops every WebSocket.
+        page.route_web_socket("**/live", lambda ws: ws.close())
+        page.goto(f"/t/{tid}/leaderboard")
+        wait_live(page)
+        assert page.evaluate("() => document.body.dataset.transport") == "sse"
+        api.call(
+            "POST",
+            f"/tournaments/{tid}/bonuses/{bonus['id']}/claims",
+            t["token"],
+            {"team_id": team["team"]["id"]},
+        )
+        first = page.locator("#board tbody tr").first
+        expect(first).to_contain_text("Hop Stars")
+        expect(first.locator(".pts")).to_have_text("30")
+    finally:
+        context.close()
+
+
+FAKE_SOCKET = """
+async () => {
+  class FakeSocket {
+    constructor(url) {
+      this.url = url; this.sent = []; this.readyState = 0;
+      FakeSocket.all.push(this);
+      setTimeout(() => { this.readyState = 1; this.onopen && this.onopen(); }, 0);
+    }
+    send(text) { this.sent.push(JSON.parse(text)); }
+    close(code) { this.readyState = 3; this.onclose && this.onclose({ code: code || 1000 }); }
+    serve(message) { this.onmessage({ data: JSON.stringify(message) }); }
+  }
+  FakeSocket.OPEN = 1;
+  FakeSocket.all = [];
+  window.WebSocket = FakeSocket;
+  const build = document.body.dataset.build;
+  const { Live } = await import(`/static/${build}/js/live.js`);
+  window.FakeSocket = FakeSocket;
+  window.Live = Live;
+}
+"""
+
+PROTOCOL = """
+async () => {
+  const until = async (check) => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    if (!check()) throw new Error("timed out");
+  };
+  const got = [];
+  const statuses = [];
+  const live = new Live({
+    tournament: "cup", channels: ["tournament", "match:gm_a.W1-1"], maxDelay: 40,
+    onMessage: (channel, m) => got.push([channel, m.p]),
+    onStatus: (s) => statuses.push(s),
+  }).start();
+  const one = FakeSocket.all[0];
+  const url = one.url;
+  await until(() => one.readyState === 1);
+  one.serve({ type: "welcome", heartbeat: 15, position: 10 });
+  const firstSubscribe = one.sent.slice();
+  one.serve({ type: "subscribed", channel: "tournament", position: 10 });
+  one.serve({ type: "subscribed", channel: "match:gm_a.W1-1", position: 10 });
+  one.serve({ type: "frame", channel: "tournament", from: 10, to: 12,
+              messages: [{ p: 11, kind: "a" }, { p: 12, kind: "b" }] });
+  one.serve({ type: "frame", channel: "tournament", from: 15, to: 16,
+              messages: [{ p: 16, kind: "after-a-gap" }] });
+  await until(() => FakeSocket.all.length === 2);
+  const two = FakeSocket.all[1];
+  await until(() => two.readyState === 1);
+  two.serve({ type: "welcome", heartbeat: 15, position: 16 });
+  const resubscribe = two.sent.slice();
+  two.serve({ type: "frame", channel: "tournament", from: 12, to: 16,
+              messages: [{ p: 13, kind: "c" }, { p: 16, kind: "d" }] });
+  two.serve({ type: "frame", channel: "tournament", from: 12, to: 16,
+              messages: [{ p: 16, kind: "duplicate" }] });
+  two.close(4004);
+  await new Promise((r) => setTimeout(r, 200));
+  const sockets = FakeSocket.all.length;
+  Math.random = () => 0;
+  const waits = [];
+  const backoff = new Live({
+    tournament: "cup", channels: [],
+    onStatus: (s, d) => d && d.wait !== undefined && waits.push(d.wait),
+  });
+  for (let i = 0; i < 8; i++) backoff.retry();
+  backoff.stop();
+  return { url, firstSubscribe, resubscribe, got, sockets, statuses, waits };
+}
+"""
+
+
+def test_live_js_follows_the_protocol(browser: Any, server: Server) -> None:
+    """live.js against a scripted server: subscribe, resume with `since` after a gap, drop
+    duplicates, stop on 4004, back off as the protocol says."""
+    context = phone(browser, server.url)
+    try:
+        page = context.new_page()
+        page.goto("/offline")
+        page.evaluate(FAKE_SOCKET)
+        result = page.evaluate(PROTOCOL)
+    finally:
+        context.close()
+    assert result["url"].endswith("/api/v1/tournaments/cup/live")
+    assert result["firstSubscribe"] == [
+        {"type": "subscribe", "channel": "tournament"},
+        {"type": "subscribe", "channel": "match:gm_a.W1-1"},
+    ]
+    assert result["resubscribe"] == [
+        {"type": "subscribe", "channel": "tournament", "since": 12},
+        {"type": "subscribe", "channel": "match:gm_a.W1-1", "since": 10},
+    ]
+    assert result["got"] == [
+        ["tournament", 11],
+        ["tournament", 12],
+        ["tournament", 13],
+        ["tournament", 16],
+    ]
+    assert result["sockets"] == 2  # 4004: no such tournament, no more tries
+    assert result["statuses"][-1] == "stopped"
+    assert result["waits"] == [250, 500, 1000, 2000, 4000, 8000, 15000, 15000]
