@@ -109,6 +109,8 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
         "ws_max_size": settings.live_max_message_bytes,
         "log_config": None,
         "access_log": settings.access_log,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         "lifespan": "on",
         **overrides,
     }

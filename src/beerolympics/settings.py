@@ -122,6 +122,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("log_format", "str", "text", "Log lines as text or json.", choices=("text", "json")),
     Setting("access_log", "bool", False, "Log every HTTP request."),
     Setting(
+        "forwarded_allow_ips",
+        "str",
+        "127.0.0.1",
+        "Proxies trusted to tell the client's address (X-Forwarded-For), comma-separated or *."
+        " Limits per address count the real client behind them.",
+    ),
+    Setting(
         "pubsub_url",
         "url",
         "memory://",
@@ -214,6 +221,7 @@ class Settings:
     log_level: str
     log_format: str
     access_log: bool
+    forwarded_allow_ips: str
     pubsub_url: str
     live_window_ms: int
     live_heartbeat: float
