@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from beerolympics.domain.identity import SPECTATOR
@@ -59,3 +60,55 @@ def test_too_many_messages_close_the_connection() -> None:
     assert conn.count_message()
     assert not conn.count_message()
     assert conn.close_code == CLOSE_RATE_LIMITED
+
+
+async def test_direct_sends_complete_at_once_and_a_blocked_socket_queues_in_order() -> None:
+    conn = Connection("t", SPECTATOR, "1.2.3.4", buffer=10, per_minute=100)
+    sent: list[str] = []
+    writable = asyncio.Event()
+    writable.set()
+
+    async def send(text: str) -> None:
+        await writable.wait()  # what a transport's flow control does
+        sent.append(text)
+
+    async def hang_up(code: int, reason: str) -> None:
+        sent.append(f"closed {code}")
+
+    conn.attach(send, hang_up)
+    conn.enqueue("a")
+    assert sent == ["a"], "an idle socket is written at once, without a task"
+    writable.clear()
+    for text in ("b", "c", "d"):
+        conn.enqueue(text)
+    assert sent == ["a"]
+    writable.set()
+    await eventually_sent(sent, 4)
+    assert sent == ["a", "b", "c", "d"]
+    conn.enqueue("e")
+    assert sent[-1] == "e"
+    conn.close(1000, "bye")
+    await eventually_sent(sent, 6)
+    assert sent[-1] == "closed 1000"
+
+
+async def test_a_blocked_socket_that_never_drains_gets_the_connection_dropped() -> None:
+    conn = Connection("t", SPECTATOR, "1.2.3.4", buffer=2, per_minute=100)
+    never = asyncio.Event()
+
+    async def send(text: str) -> None:
+        await never.wait()
+
+    async def hang_up(code: int, reason: str) -> None:
+        return None
+
+    conn.attach(send, hang_up)
+    for text in ("a", "b", "c", "d"):
+        conn.enqueue(text)
+    assert conn.close_code == CLOSE_TOO_SLOW
+
+
+async def eventually_sent(sent: list[str], count: int) -> None:
+    async with asyncio.timeout(2):
+        while len(sent) < count:  # noqa: ASYNC110 - the send list is what we watch
+            await asyncio.sleep(0)

@@ -1,18 +1,22 @@
 """One live client (a WebSocket or an SSE stream), independent of the transport.
 
-Frames are queued per connection and written by the connection's own writer, so a slow phone
-never holds up the others; when its queue fills up it is dropped (close code 4008) and comes
-back with ``since``. Each subscription keeps the position the client has seen up to, so every
-frame it gets continues exactly where the last one ended.
+A frame goes out at once when the connection is idle: the transport's send runs right there
+and, as long as the socket accepts data, finishes without suspending — no task, no queue. Only
+when the socket pushes back (flow control) does the rest of that send, and anything queued
+behind it, move to a task of the connection's own, so a slow phone never holds up the others;
+when its queue fills up it is dropped (close code 4008) and comes back with ``since``.
+Each subscription keeps the position the client has seen up to, so every frame it gets
+continues exactly where the last one ended.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -22,6 +26,9 @@ from beerolympics.domain.identity import Actor
 
 CLOSE_TOO_SLOW: Final = 4008
 CLOSE_RATE_LIMITED: Final = 4029
+
+Send = Callable[[str], Coroutine[Any, Any, None]]
+HangUp = Callable[[int, str], Awaitable[None]]
 
 _ids = itertools.count(1)
 _encode = msgspec.json.Encoder().encode
@@ -60,6 +67,10 @@ class Connection:
         self._queue: deque[str] = deque()
         self._buffer = buffer
         self._wakeup = asyncio.Event()
+        self._transport: Send | None = None
+        self._hang_up: HangUp | None = None
+        self._sending: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._per_minute = per_minute
         self._received: deque[float] = deque()
         self.close_code: int | None = None
@@ -74,14 +85,61 @@ class Connection:
         """Queue a message meant for this client only."""
         self.enqueue(_encode(message).decode())
 
+    def attach(self, send: Send, hang_up: HangUp) -> None:
+        """Write straight to the transport from now on (WebSockets): ``send(text)``, and
+        ``hang_up(code, reason)`` when the connection is closed from this side."""
+        self._transport = send
+        self._hang_up = hang_up
+
     def enqueue(self, text: str) -> None:
         if self.close_code is not None:
+            return
+        if self._transport is not None and self._sending is None and not self._queue:
+            self._send_now(self._transport, text)
             return
         if len(self._queue) >= self._buffer:
             self.close(CLOSE_TOO_SLOW, "too slow: the client did not keep up")
             return
         self._queue.append(text)
         self._wakeup.set()
+
+    def _send_now(self, send: Send, text: str) -> None:
+        # Drive the send coroutine by hand: it nearly always completes at once, and then no
+        # task was needed. If the socket pushes back, a task finishes it (see _finish).
+        coroutine = send(text)
+        try:
+            waiting = coroutine.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            self.close(1006, "gone")
+            return
+        self._sending = asyncio.get_running_loop().create_task(
+            self._finish(send, coroutine, waiting)
+        )
+
+    async def _finish(self, send: Send, coroutine: Any, waiting: Any) -> None:
+        """Complete a send that suspended (as a Task would), then send what queued up."""
+        try:
+            while True:
+                if isinstance(waiting, asyncio.Future):
+                    # Wait for it without raising: the coroutine takes its result itself.
+                    await asyncio.wait([waiting])
+                else:
+                    await asyncio.sleep(0)
+                try:
+                    waiting = coroutine.send(None)
+                except StopIteration:
+                    break
+            while self._queue and self.close_code is None:
+                await send(self._queue.popleft())
+        except asyncio.CancelledError:
+            coroutine.close()
+            raise
+        except Exception:
+            self.close(1006, "gone")
+        finally:
+            self._sending = None
 
     def deliver(self, frame: Frame) -> None:
         """Pass a channel's frame on, in order and without overlap with what was sent."""
@@ -132,6 +190,20 @@ class Connection:
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
             self._wakeup.set()
+            if self._hang_up is not None:
+                self._closing = asyncio.get_running_loop().create_task(self._shut())
+
+    async def _shut(self) -> None:
+        # What is already being written goes first (bounded), then the close frame.
+        sending = self._sending
+        if sending is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                async with asyncio.timeout(2):
+                    await asyncio.shield(sending)
+            sending.cancel()
+        assert self._hang_up is not None
+        with contextlib.suppress(Exception):
+            await self._hang_up(self.close_code or 1000, self.close_reason)
 
     async def outgoing(self) -> AsyncIterator[str]:
         """What to send, in order, until the connection is closed."""

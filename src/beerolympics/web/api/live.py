@@ -101,7 +101,14 @@ async def live_socket(socket: WebSocket[Any, Any, Any], tournament_id: Tournamen
     except TooManyConnections:
         await socket.close(CLOSE_TOO_MANY, "too many connections")
         return
-    writer = asyncio.create_task(_write(socket, conn))
+
+    async def send(text: str) -> None:
+        await socket.send({"type": "websocket.send", "bytes": None, "text": text})
+
+    async def hang_up(code: int, reason: str) -> None:
+        await socket.close(code, reason)
+
+    conn.attach(send, hang_up)
     conn.send(_welcome(conn, hub))
     try:
         while conn.close_code is None:
@@ -110,25 +117,16 @@ async def live_socket(socket: WebSocket[Any, Any, Any], tournament_id: Tournamen
                 conn.close(CLOSE_TOO_BIG, "message too big")
             elif conn.count_message():
                 await _handle(rt, hub, conn, text)
+        # Closed from this side: wait for the client's answer to the close frame.
+        with contextlib.suppress(TimeoutError, WebSocketDisconnect):
+            async with asyncio.timeout(2):
+                while True:
+                    await socket.receive_text()
     except WebSocketDisconnect:
         pass
     finally:
         hub.disconnect(conn)
         conn.close(1000, "")
-        # Let the writer send what is queued and the close frame; then it is done either way.
-        with contextlib.suppress(TimeoutError, WebSocketDisconnect, RuntimeError):
-            async with asyncio.timeout(2):
-                await asyncio.shield(writer)
-        writer.cancel()
-
-
-async def _write(socket: WebSocket[Any, Any, Any], conn: Connection) -> None:
-    try:
-        async for text in conn.outgoing():
-            await socket.send_text(text)
-        await socket.close(conn.close_code or 1000, conn.close_reason)
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        conn.close(1006, "gone")
 
 
 async def _handle(rt: Runtime, hub: Hub, conn: Connection, text: str) -> None:
