@@ -217,6 +217,7 @@ class Leaderboard:
         self._rows: list[LeaderboardRow] | None = None
         self._row_cache: dict[TeamId, LeaderboardRow] = {}
         self._dirty: set[TeamId] = set()  # teams whose row data changed since the last rows()
+        self._stale: set[TeamId] = set()  # teams whose rounded totals need a refresh()
         # Groups level on points, as ranked by the tie-breaks at the last rows().
         self._settled: dict[tuple[TeamId, ...], list[Ranked[TeamId]]] = {}
 
@@ -238,7 +239,7 @@ class Leaderboard:
         if team_id not in self._teams:
             self._teams[team_id] = None
             self._tally(team_id)
-            self._dirty.add(team_id)
+            self._touch(team_id)
             self._changed()
 
     def remove_team(self, team_id: TeamId) -> None:
@@ -289,7 +290,7 @@ class Leaderboard:
         tally = self._tally(team_id)
         if tally.bonus != points:
             tally.bonus = points
-            self._dirty.add(team_id)
+            self._touch(team_id)
             self._changed()
 
     def add_bonus(self, team_id: TeamId, delta: float) -> None:
@@ -336,8 +337,7 @@ class Leaderboard:
 
     def totals(self) -> dict[TeamId, float]:
         """Each ranked team's points now, without ranking anyone (cheap: for the race)."""
-        for team in self._dirty:
-            self._tallies[team].refresh()
+        self._refresh()
         return {team: self._tallies[team].points for team in self._teams}
 
     def rows(self) -> list[LeaderboardRow]:
@@ -368,7 +368,7 @@ class Leaderboard:
         for team in changed:
             self._tally(team).replace_share(game_id, old.get(team), new.get(team))
         if changed:
-            self._dirty |= changed
+            self._touch(*changed)
             self._changed()
 
     def _count_match(self, match: _Match, sign: int) -> None:
@@ -388,12 +388,19 @@ class Leaderboard:
             diff = sign * (Fraction(match.score_a) - Fraction(match.score_b))
             a.diff += diff
             b.diff -= diff
-        self._dirty.add(match.team_a)
-        self._dirty.add(match.team_b)
+        self._touch(match.team_a, match.team_b)
+
+    def _touch(self, *teams: TeamId) -> None:
+        self._dirty.update(teams)
+        self._stale.update(teams)
+
+    def _refresh(self) -> None:
+        for team in self._stale:
+            self._tallies[team].refresh()
+        self._stale.clear()
 
     def _build_rows(self) -> list[LeaderboardRow]:
-        for team in self._dirty:
-            self._tallies[team].refresh()
+        self._refresh()
         rows: list[LeaderboardRow] = []
         cache = self._row_cache
         for team, position, decided_by in self._ranking():

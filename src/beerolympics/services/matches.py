@@ -98,7 +98,9 @@ class MatchService:
                 tournament_id, ctx.record, ctx.resolved, actor, cmd.station_id, auto=auto
             )
 
-        return await self._match_command(tournament_id, actor, match, decide, idempotency, if_match)
+        return await self._match_command(
+            tournament_id, actor, match, decide, idempotency, if_match, floor=True
+        )
 
     async def start_match(
         self,
@@ -114,7 +116,9 @@ class MatchService:
                 game_rules.require_teams_free(ctx.play, ctx.resolved.teams, match)
             return lifecycle.start(tournament_id, ctx.record, ctx.resolved, actor)
 
-        return await self._match_command(tournament_id, actor, match, decide, idempotency, if_match)
+        return await self._match_command(
+            tournament_id, actor, match, decide, idempotency, if_match, floor=True
+        )
 
     async def report(
         self,
@@ -311,7 +315,11 @@ class MatchService:
         decide: Callable[[MatchContext], Sequence[ev.Event]],
         idempotency: IdempotencyKey | None,
         if_match: int | None = None,
+        *,
+        floor: bool = False,
     ) -> MatchOutcome:
+        """Decide on one match. ``floor``: the decision reads where every team and station
+        of the tournament is (calling, starting), so such commands take turns tournament-wide."""
         self._context(tournament_id, match)  # unknown games and matches are 404s up front
         attempts = 0
 
@@ -342,7 +350,9 @@ class MatchService:
         return await self.runner.run(
             decide=decision,
             outcome_type=MatchOutcome,
-            lock=lifecycle.stream_id(tournament_id, game_id, spec_id),
+            lock=f"floor:{tournament_id}"
+            if floor
+            else lifecycle.stream_id(tournament_id, game_id, spec_id),
             idempotency=idempotency,
             idempotency_scope=tournament_id,
             metadata=metadata_for(actor),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from beerolympics.domain.formats.base import (
     BYE,
@@ -52,7 +52,35 @@ class Increment(NamedTuple):
     changed: Collection[MatchId]
 
 
-@functools.lru_cache(maxsize=64)
+_PlanFacts = TypeVar("_PlanFacts")
+
+
+def per_plan(compute: Callable[[Plan], _PlanFacts]) -> Callable[[Plan], _PlanFacts]:
+    """Cache ``compute`` per plan object. A plan is immutable but hashing one walks every
+    match, so the cache is keyed by identity and holds the plan, which keeps its id unique."""
+    cache: dict[int, tuple[Plan, _PlanFacts]] = {}
+
+    @functools.wraps(compute)
+    def cached(plan: Plan) -> _PlanFacts:
+        hit = cache.get(id(plan))
+        if hit is not None and hit[0] is plan:
+            return hit[1]
+        if len(cache) >= 64:
+            cache.clear()
+        facts = compute(plan)
+        cache[id(plan)] = (plan, facts)
+        return facts
+
+    return cached
+
+
+@per_plan
+def positions(plan: Plan) -> dict[MatchId, int]:
+    """Each match's index in the plan (its place in dependency order)."""
+    return {spec.id: i for i, spec in enumerate(plan.matches)}
+
+
+@per_plan
 def dependents(plan: Plan) -> dict[MatchId, tuple[MatchId, ...]]:
     """For each match, the matches that read its result directly.
 
@@ -109,15 +137,16 @@ def resolve_plan(
     the others are taken from the previous resolution (same result as resolving from scratch,
     at the cost of the part of the plan that can have changed).
     """
-    todo: set[MatchId] | None = None
+    specs: Iterable[MatchSpec] = plan.matches
     done: dict[MatchId, ResolvedMatch] = {}
-    if since is not None:
-        todo = affected(plan, since.changed)
+    if since is not None and len(since.previous.matches) == len(plan.matches):
+        # The same plan: walk only the affected matches, in plan order.
         done = dict(since.previous.matches)
+        order = positions(plan)
+        todo = sorted(order[m] for m in affected(plan, since.changed) if m in order)
+        specs = [plan.matches[i] for i in todo]
     participant, get = _participant, outcomes.get
-    for spec in plan.matches:
-        if todo is not None and spec.id not in todo and spec.id in done:
-            continue
+    for spec in specs:
         slots = spec.slots
         parts: tuple[Participant, ...]
         try:
