@@ -12,6 +12,7 @@ from beerolympics.live.connection import (
     Connection,
     Frame,
     Subscription,
+    json_text,
 )
 
 
@@ -112,3 +113,10 @@ async def eventually_sent(sent: list[str], count: int) -> None:
     async with asyncio.timeout(2):
         while len(sent) < count:  # noqa: ASYNC110 - the send list is what we watch
             await asyncio.sleep(0)
+
+
+def test_frame_text_is_ascii_json_with_the_same_content() -> None:
+    message = {"team": "Die Bären 🍺", "flag": "\U0001f1e9\U0001f1ea", "motto": '漢字 "quoted"'}
+    text = json_text(message)
+    assert text.isascii()
+    assert json.loads(text) == message

@@ -75,3 +75,22 @@ def test_nobody_is_sent_to_two_stations(pairs: list[tuple[str, str, int]], stati
     teams = [t for m, _ in calls for t in m.teams]
     assert len(teams) == len(set(teams))
     assert len({s for _, s in calls}) == len(calls) <= stations
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcdef"), st.sampled_from("abcdef"), st.integers(0, 30)),
+        max_size=15,
+    ),
+    st.dictionaries(st.sampled_from("abcdef"), st.integers(0, 40)),
+    st.integers(0, 20),
+)
+def test_the_head_of_the_queue_is_the_start_of_the_whole_queue(
+    pairs: list[tuple[str, str, int]], finished: dict[str, int], limit: int
+) -> None:
+    matches = [waiting(f"m{i}", (a, b), ready=r, order=i % 3) for i, (a, b, r) in enumerate(pairs)]
+    last = {team: at(minutes) for team, minutes in finished.items()}
+    rest = dt.timedelta(minutes=2)
+    whole = queue(matches, busy={"a"}, last_finished=last, rest=rest)
+    assert queue(matches, busy={"a"}, last_finished=last, rest=rest, limit=limit) == whole[:limit]

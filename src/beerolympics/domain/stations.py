@@ -9,13 +9,16 @@ broken by the order of the game's plan. Pure: the caller passes the clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+import heapq
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Waiting:
-    """A match whose teams are known and which nobody has called yet."""
+class Waiting(NamedTuple):
+    """A match whose teams are known and which nobody has called yet (a tuple: there can be
+    thousands, built for each look at the queue)."""
 
     key: str
     game_id: str
@@ -35,22 +38,29 @@ class Queued:
 
 
 def queue(
-    waiting: Sequence[Waiting],
+    waiting: Iterable[Waiting],
     *,
     busy: Collection[str],
     last_finished: Mapping[str, dt.datetime],
     rest: dt.timedelta,
+    limit: int | None = None,
 ) -> list[Queued]:
-    """The waiting matches in the order they should be played."""
-    entries: list[Queued] = []
+    """The waiting matches in the order they should be played (only the first ``limit``)."""
+    keyed: list[tuple[tuple[dt.datetime, int, str], dt.datetime, Waiting]] = []
     for match in waiting:
-        finished = [last_finished[t] for t in match.teams if t in last_finished]
-        since = max([match.ready_since, *finished])
-        eligible = max([match.ready_since, *(f + rest for f in finished)])
-        blocked = tuple(t for t in match.teams if t in busy)
-        entries.append(Queued(match, since, eligible, blocked))
-    entries.sort(key=lambda q: (q.waiting_since, q.match.order, q.match.key))
-    return entries
+        since = eligible = match.ready_since
+        for team in match.teams:
+            finished = last_finished.get(team)
+            if finished is not None:
+                since = max(since, finished)
+                eligible = max(eligible, finished + rest)
+        keyed.append(((since, match.order, match.key), eligible, match))
+    first = itemgetter(0)
+    chosen = sorted(keyed, key=first) if limit is None else heapq.nsmallest(limit, keyed, first)
+    return [
+        Queued(match, order[0], eligible, tuple(t for t in match.teams if t in busy))
+        for order, eligible, match in chosen
+    ]
 
 
 def assign(

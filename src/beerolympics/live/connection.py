@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -32,6 +33,23 @@ HangUp = Callable[[int, str], Awaitable[None]]
 
 _ids = itertools.count(1)
 _encode = msgspec.json.Encoder().encode
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}"
+
+
+def json_text(message: Any) -> str:
+    """``message`` as JSON text in ASCII only (other characters as \\u escapes). The server
+    encodes a frame's text again for every socket, and ASCII text encodes by copying: with a
+    flag emoji in it, a frame would cost a conversion per subscriber."""
+    text = _encode(message).decode()
+    return text if text.isascii() else _NON_ASCII.sub(_escape, text)
 
 
 @dataclass(slots=True)
@@ -83,7 +101,7 @@ class Connection:
 
     def send(self, message: dict[str, Any]) -> None:
         """Queue a message meant for this client only."""
-        self.enqueue(_encode(message).decode())
+        self.enqueue(json_text(message))
 
     def attach(self, send: Send, hang_up: HangUp) -> None:
         """Write straight to the transport from now on (WebSockets): ``send(text)``, and

@@ -21,7 +21,7 @@ from beerolympics.domain.errors import DomainError, NotFound
 from beerolympics.domain.events import Event, EventCodec
 from beerolympics.live import routing
 from beerolympics.live.channels import Channel, authorize, parse
-from beerolympics.live.connection import Connection, Frame, Subscription
+from beerolympics.live.connection import Connection, Frame, Subscription, json_text
 from beerolympics.live.presence import Presence
 from beerolympics.ports.eventstore import EventStore, RecordedEvent
 from beerolympics.projections.catalog import Catalog
@@ -32,7 +32,6 @@ from beerolympics.settings import Settings
 from beerolympics.web.http import Representations
 
 log = logging.getLogger("beerolympics.live")
-_encode = msgspec.json.Encoder().encode
 
 
 class TooManyConnections(DomainError):
@@ -310,7 +309,7 @@ class Hub:
             "to": self.position,
             "messages": messages,
         }
-        text = _encode(frame_dict).decode()
+        text = json_text(frame_dict)
         frame = Frame(ch.channel.name, start, self.position, text, messages)
         ch.last_to = self.position
         ch.last_flush = asyncio.get_running_loop().time()
@@ -326,7 +325,7 @@ class Hub:
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(self.settings.live_heartbeat)
-            text = _encode({"type": "heartbeat", "position": self.position}).decode()
+            text = json_text({"type": "heartbeat", "position": self.position})
             for conn in list(self.connections):
                 conn.enqueue(text)
 

@@ -53,6 +53,8 @@ class GameRun:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     resolution: Resolution | None = None
     ready_since: dict[str, dt.datetime] = field(default_factory=dict)
+    #: Ready matches nobody has called or started yet (what the station queue draws from).
+    waiting: set[str] = field(default_factory=set)
     placements: dict[str, int] = field(default_factory=dict)
     head_to_head: dict[str, tuple[str, str, str | None, float | None, float | None]] = field(
         default_factory=dict
@@ -79,6 +81,14 @@ class GameRun:
     def resolved(self, spec_id: str) -> ResolvedMatch:
         assert self.resolution is not None
         return self.resolution[spec_id]
+
+    def note_waiting(self, spec_id: str) -> None:
+        """Keep :attr:`waiting` true for ``spec_id`` after its resolution or record changed."""
+        record = self.records.get(spec_id)
+        if self.resolved(spec_id).state == "ready" and (record is None or record.phase == "open"):
+            self.waiting.add(spec_id)
+        else:
+            self.waiting.discard(spec_id)
 
     def status(self, spec_id: str) -> str:
         """One word for where a match stands, combining the bracket and the lifecycle."""
@@ -148,18 +158,11 @@ class TournamentPlay:
     def waiting(self) -> Iterator[Waiting]:
         """Ready matches nobody has called yet, across games."""
         for run in self.games.values():
-            if run.resolution is None:
-                continue
-            for spec_id, resolved in run.resolution.matches.items():
-                if resolved.state != "ready":
-                    continue
-                record = run.records.get(spec_id)
-                if record is not None and record.phase != "open":
-                    continue
+            for spec_id in run.waiting:
                 yield Waiting(
                     lifecycle.match_key(run.game_id, spec_id),
                     run.game_id,
-                    resolved.teams,
+                    run.resolved(spec_id).teams,
                     run.ready_since.get(spec_id, run.started_at or dt.datetime.min),
                     run.order[spec_id],
                 )
@@ -258,6 +261,8 @@ class Play:
         if "credential" in meta and meta["credential"] != "system":
             by = f"{by} {meta['credential']}"
         lifecycle.evolve(record, event, at, recorded.position, recorded.version, by)
+        if run.resolution is not None:
+            run.note_waiting(spec_id)
         key = lifecycle.match_key(game_id, spec_id)
         teams = run.resolved(spec_id).teams if run.resolution is not None else ()
         if was_at_station and record.phase not in lifecycle.AT_STATION:
@@ -308,6 +313,7 @@ class Play:
             )
             if resolved.state == "ready" and not was_ready:
                 run.ready_since[spec_id] = at
+            run.note_waiting(spec_id)
         run.placements = formats.placements(run.plan, run.outcomes, run.resolution)
         self._score(play, state, run, touched)
 

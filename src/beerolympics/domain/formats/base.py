@@ -192,7 +192,7 @@ class ResolvedMatch(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def teams(self) -> tuple[TeamId, ...]:
         """The participants that are actual teams."""
-        return tuple(p for p in self.participants if isinstance(p, str))
+        return tuple([p for p in self.participants if isinstance(p, str)])
 
 
 class Resolution(msgspec.Struct, frozen=True):
