@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from beerolympics.domain.identity import SPECTATOR
 from beerolympics.live.connection import (
     CLOSE_RATE_LIMITED,
@@ -14,6 +16,7 @@ from beerolympics.live.connection import (
     Subscription,
     json_text,
 )
+from beerolympics.live.hub import FANOUT_SHARE, next_flush
 
 
 def frame(start: int, end: int, *positions: int) -> Frame:
@@ -120,3 +123,14 @@ def test_frame_text_is_ascii_json_with_the_same_content() -> None:
     text = json_text(message)
     assert text.isascii()
     assert json.loads(text) == message
+
+
+def test_an_idle_channel_flushes_at_once_and_a_costly_fan_out_stretches_the_window() -> None:
+    window = 0.1
+    assert next_flush(10.0, last_flush=5.0, window=window, last_cost=0.01) == 10.0
+    assert next_flush(10.0, last_flush=9.95, window=window, last_cost=0.01) == pytest.approx(10.05)
+    # A frame that took 80 ms to send everywhere: the next one waits until fan-out would have
+    # taken at most its share of the time since.
+    stretched = next_flush(10.0, last_flush=10.0, window=window, last_cost=0.08)
+    assert stretched == pytest.approx(10.0 + 0.08 / FANOUT_SHARE)
+    assert stretched > 10.0 + window

@@ -3,7 +3,10 @@
 It follows the projector: every page of events this instance applies (its own commands and,
 through the backplane, other instances') is routed to the channels that have subscribers. The
 first update on an idle channel goes out at once; updates within the next window go out
-together. A frame is encoded once and the same text goes to every subscriber.
+together. A frame is encoded once and the same text goes to every subscriber. Under load the
+window of a channel stretches to a multiple of what its last fan-out cost, so fan-out never
+takes more than a share of the event loop: commands keep being answered, and busier channels
+simply get fuller frames.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +38,16 @@ from beerolympics.web.http import Representations
 log = logging.getLogger("beerolympics.live")
 
 
+#: The most of the event loop's time that fan-out of one channel may take under load.
+FANOUT_SHARE = 0.5
+
+
+def next_flush(now: float, last_flush: float, window: float, last_cost: float) -> float:
+    """When a channel's next frame goes out: at once on an idle channel, else one window after
+    the last frame — a window stretched so fan-out takes at most ``FANOUT_SHARE`` of the time."""
+    return max(now, last_flush + max(window, last_cost / FANOUT_SHARE))
+
+
 class TooManyConnections(DomainError):
     default_code = "too_many_connections"
 
@@ -47,6 +61,8 @@ class ChannelState:
     pending: dict[object, routing.Update] = field(default_factory=dict)
     scheduled: asyncio.TimerHandle | None = None
     last_flush: float = float("-inf")
+    #: Seconds the last frame took to build and hand to every subscriber.
+    last_cost: float = 0.0
 
 
 class Hub:
@@ -285,14 +301,14 @@ class Hub:
         if ch.scheduled is not None:
             return
         loop = asyncio.get_running_loop()
-        # The first update on an idle channel goes out at once; later ones wait for the window.
-        at = max(loop.time(), ch.last_flush + self.window)
+        at = next_flush(loop.time(), ch.last_flush, self.window, ch.last_cost)
         ch.scheduled = loop.call_at(at, self._flush, ch)
 
     def _flush(self, ch: ChannelState) -> None:
         ch.scheduled = None
         if not ch.subscribers or (not ch.pending and ch.channel.kind != "presence"):
             return
+        started = time.perf_counter()
         views = self._views(ch.tournament_id)
         if ch.channel.kind == "presence":
             summary = self.presence.summary(ch.tournament_id)
@@ -316,6 +332,7 @@ class Hub:
         for conn in list(ch.subscribers):
             conn.deliver(frame)
         self.frames_sent += 1
+        ch.last_cost = time.perf_counter() - started
 
     def _presence_changed(self, tournament_id: str, local: bool) -> None:
         ch = self.channels.get((tournament_id, "presence"))
