@@ -10,19 +10,23 @@ only, every phase bounded in time). For each size it reports, side by side with 
   ratio to the raw broadcast baseline;
 - memory per connection (server RSS growth / connections) and the connection rate.
 
-Then, at 1,000 connections: idle-channel latency (one event at a time), and 1,000 results a
-second posted while the clients listen (backlog and latency).
+Then, at 1,000 connections: idle-channel latency (one event at a time), and results posted
+at each target rate while the clients listen (a poster process on core 1 starts and reports
+round-robin matches of 128 teams, a team's next match once its last one is played): rate
+reached, report → client latency over every delivery, whether it grows (p99 of the first and
+second half of the run), and how busy the server and the poster were.
 
-    python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10]
+    python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10] [--results-rates 100,1000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
+import json
 import os
-import random
 import re
 import resource
 import signal
@@ -78,14 +82,14 @@ def process(command: list[str], env: dict[str, str] | None = None) -> Any:
 
 
 class Clients:
-    """N WebSocket clients; each records when it saw each marker (or each confirmed match
-    when ``pattern`` is set)."""
+    """N WebSocket clients; each records when it saw each marker, or (``positions``) up to
+    which position each frame it received went."""
 
     def __init__(self) -> None:
         self.sockets: list[ClientConnection] = []
         self.seen: dict[int, list[float]] = {}
-        self.seen_keys: dict[bytes, list[float]] = {}
-        self.pattern: re.Pattern[bytes] | None = None
+        self.positions = False
+        self.frames: list[list[tuple[int, float]]] = []
         self.tasks: list[asyncio.Task[None]] = []
 
     async def open(self, url: str, n: int, hello: str | None) -> float:
@@ -94,7 +98,9 @@ class Clients:
         for i in range(0, n, batch):
             socks = await asyncio.gather(
                 *(
-                    connect(url, compression=None, max_queue=None, ping_interval=None)
+                    connect(
+                        url, compression=None, max_queue=None, max_size=None, ping_interval=None
+                    )
                     for _ in range(min(batch, n - i))
                 )
             )
@@ -102,17 +108,20 @@ class Clients:
                 if hello is not None:
                     await ws.send(hello)
                 self.sockets.append(ws)
-                self.tasks.append(asyncio.create_task(self._read(ws)))
+                self.frames.append([])
+                self.tasks.append(asyncio.create_task(self._read(ws, self.frames[-1])))
         return n / (time.perf_counter() - started)
 
-    async def _read(self, ws: ClientConnection) -> None:
+    async def _read(self, ws: ClientConnection, frames: list[tuple[int, float]]) -> None:
         with contextlib.suppress(Exception):
             async for message in ws:
                 data = message if isinstance(message, bytes) else message.encode()
                 now = time.perf_counter()
-                if self.pattern is not None:
-                    for found in self.pattern.finditer(data):
-                        self.seen_keys.setdefault(found.group(1), []).append(now)
+                if self.positions:
+                    # Only the frame's head: a client this cheap keeps up with big frames.
+                    found = FRAME_TO.search(data, 0, 120)
+                    if found is not None:
+                        frames.append((int(found.group(1)), time.time()))
                     continue
                 for found in MARK.finditer(data):
                     self.seen.setdefault(int(found.group(1)), []).append(now)
@@ -266,23 +275,85 @@ async def measure_raw(n: int, fanouts: int) -> dict[str, Any]:
         return {"latencies": last, "every": every, "cpu": per_delivery, "rss": rss, "rate": rate}
 
 
-CONFIRMED = re.compile(rb'"event":"ResultConfirmed","match":\{"id":"([^"]+)"')
+FRAME_TO = re.compile(rb'"type":"frame".*?"to":(\d+)')
+CONFIRMED = re.compile(
+    rb'"p":(\d+),"kind":"match_updated","event":"ResultConfirmed","match":\{"id":"([^"]+)"'
+)
+
+
+async def observe(url: str, hello: str, confirmed: dict[str, int]) -> None:
+    """One more client, which notes the position of every confirmed result."""
+    async with connect(url, compression=None, max_queue=None, max_size=None) as ws:
+        await ws.send(hello)
+        async for message in ws:
+            data = message if isinstance(message, bytes) else message.encode()
+            for found in CONFIRMED.finditer(data):
+                confirmed.setdefault(found.group(2).decode(), int(found.group(1)))
+
+
+POSTER = """
+import asyncio, json, sys, time
+import aiohttp
+base, api, token, rate, seconds, path = sys.argv[1:7]
+rate, seconds = int(rate), float(seconds)
+rounds = json.load(open(path))
+auth = {"Authorization": "Bearer " + token}
+sent, failed, slot = {}, [], [0.0]
+async def paced(deadline):
+    now = time.perf_counter()
+    at = slot[0] = max(now, slot[0] + 1 / rate)
+    if at >= deadline:
+        return False
+    await asyncio.sleep(at - now)
+    return True
+async def post(http, url, body=None):
+    async with http.post(url, json=body, headers=auth) as reply:
+        await reply.read()
+        if reply.status >= 400:
+            failed.append(reply.status)
+async def one(http, match, before, deadline):
+    # A team plays one match at a time: wait for both teams' previous matches.
+    await asyncio.gather(*before)
+    if not await paced(deadline):
+        return
+    url = base + api + "/matches/" + match["id"]
+    await post(http, url + "/start")
+    sent[match["id"]] = time.time()
+    await post(http, url + "/result", {"winner": match["winner"]})
+async def main():
+    connector = aiohttp.TCPConnector(limit=100)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        started = time.perf_counter()
+        slot[0], deadline, last, tasks = started, started + seconds, {}, []
+        for match in (m for matches in rounds for m in matches):
+            before = [last[t] for t in match["teams"] if t in last]
+            task = asyncio.ensure_future(one(http, match, before, deadline))
+            tasks.append(task)
+            for team in match["teams"]:
+                last[team] = task
+        await asyncio.gather(*tasks)
+        elapsed = max(seconds, time.perf_counter() - started)
+    report = {"sent": sent, "rate": len(sent) / elapsed, "posted": len(sent), "failed": len(failed)}
+    report["cpu"] = time.process_time() / elapsed
+    json.dump(report, sys.stdout)
+asyncio.run(main())
+"""
 
 
 async def results_under_load(n: int, seconds: float, rate: int) -> dict[str, Any]:
-    """``rate`` results a second (an official starts and reports each match) while ``n``
-    clients follow the tournament; latency from the report's request to each client."""
+    """``rate`` results a second (an official starts and reports each match, from a poster
+    process of its own) while ``n`` clients follow the tournament; latency from the report's
+    request to each client (wall clock, shared by the processes)."""
     with tempfile.TemporaryDirectory() as tmp:
         async with app_server(Path(tmp)) as (pid, tid, http, auth):
             api = f"/api/v1/tournaments/{tid}"
-            for i in range(64):
+            for i in range(128):
                 team = {"name": f"T{i}", "colour": "#123456", "captain_name": "C"}
                 await http.post(f"{api}/teams", json=team, headers=auth)
             body = {
                 "name": "Pong",
                 "format": "round_robin",
                 "auto_call": False,
-                "options": {"double": True},
             }
             game = (await http.post(f"{api}/games", json=body, headers=auth)).json()
             await http.post(f"{api}/games/{game['id']}/start", json={}, headers=auth)
@@ -291,66 +362,80 @@ async def results_under_load(n: int, seconds: float, rate: int) -> dict[str, Any
             while True:
                 params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
                 page = (await http.get(f"{api}/matches", params=params)).json()
-                matches += page["items"]
+                matches += [
+                    {
+                        "id": m["id"],
+                        "round": m["round"],
+                        "teams": [slot["team"]["id"] for slot in m["slots"]],
+                        "winner": m["slots"][0]["team"]["id"],
+                    }
+                    for m in page["items"]
+                ]
                 cursor = page["next_cursor"]
                 if cursor is None:
                     break
+            listing = Path(tmp) / "matches.json"
+            rounds: dict[int, list[dict[str, Any]]] = {}
+            for m in matches:
+                rounds.setdefault(m["round"], []).append(m)
+            listing.write_text(json.dumps([rounds[r] for r in sorted(rounds)]))
+            position = (await http.get("/readyz")).json()["position"]
             clients = Clients()
-            clients.pattern = CONFIRMED
+            clients.positions = True
             url = f"ws://127.0.0.1:{http.base_url.port}{api}/live"
-            await clients.open(url, n, '{"type":"subscribe","channel":"tournament"}')
+            # From the current position: no snapshot to chew through before the run.
+            hello = json.dumps({"type": "subscribe", "channel": "tournament", "since": position})
+            await clients.open(url, n, hello)
+            confirmed: dict[str, int] = {}
+            observer = asyncio.create_task(observe(url, hello, confirmed))
             await asyncio.sleep(1)
-            rng = random.Random(1)
-            sent: dict[bytes, float] = {}
-            pending: set[asyncio.Task[None]] = set()
-
-            async def one(match: dict[str, Any]) -> None:
-                key = match["id"]
-                winner = match["slots"][0]["team"]["id"]
-                await http.post(f"{api}/matches/{key}/start", headers=auth)
-                sent[key.encode()] = time.perf_counter()
-                await http.post(
-                    f"{api}/matches/{key}/result", json={"winner": winner}, headers=auth
-                )
-
-            cpu0 = cpu_seconds(pid)
-            started = time.perf_counter()
-            posted = 0
-            while time.perf_counter() - started < seconds and matches:
-                due = int((time.perf_counter() - started) * rate) - posted
-                for _ in range(min(max(0, due), len(matches))):
-                    task = asyncio.create_task(one(matches.pop(rng.randrange(len(matches)))))
-                    pending.add(task)
-                    task.add_done_callback(pending.discard)
-                    posted += 1
-                await asyncio.sleep(0.002)
-            await asyncio.gather(*pending, return_exceptions=True)
-            elapsed = time.perf_counter() - started
+            token = auth["Authorization"].removeprefix("Bearer ")
+            cpu0, started = cpu_seconds(pid), time.perf_counter()
+            poster = await asyncio.create_subprocess_exec(
+                "taskset",
+                "-c",
+                "1",
+                sys.executable,
+                "-c",
+                POSTER,
+                str(http.base_url).rstrip("/"),
+                api,
+                token,
+                str(rate),
+                str(seconds),
+                str(listing),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await poster.communicate()
+            cpu = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - started)
             await asyncio.sleep(3)
-            cpu = cpu_seconds(pid) - cpu0
+            observer.cancel()
             await clients.close()
-            lat = [
-                t - sent[k] for k, times in clients.seen_keys.items() if k in sent for t in times
-            ]
-            halves = sorted(sent.items(), key=lambda item: item[1])
-            first = {k for k, _ in halves[: len(halves) // 2]}
-            early = [t - sent[k] for k in first for t in clients.seen_keys.get(k, [])]
-            late = [
-                t - sent[k]
-                for k, _ in halves[len(halves) // 2 :]
-                for t in clients.seen_keys.get(k, [])
-            ]
-            delivered = sum(len(v) for v in clients.seen_keys.values())
-            return {
-                "posted": posted,
-                "rate": posted / elapsed,
-                "latencies": lat,
-                "early_p99": percentile(early, 99),
-                "late_p99": percentile(late, 99),
-                "delivered": delivered,
-                "expected": posted * n,
-                "cpu": cpu / elapsed,
-            }
+    report = json.loads(out)
+    sent = sorted((t, confirmed[k]) for k, t in report["sent"].items() if k in confirmed)
+    half = len(sent) // 2
+    latencies: list[list[float]] = [[], []]
+    missed = 0
+    for frames in clients.frames:
+        tos = [to for to, _ in frames]
+        for i, (at, p) in enumerate(sent):
+            seen = bisect.bisect_left(tos, p)
+            if seen == len(tos):
+                missed += 1
+            else:
+                latencies[i >= half].append(frames[seen][1] - at)
+    return {
+        "posted": report["posted"],
+        "failed": report["failed"],
+        "rate": report["rate"],
+        "latencies": latencies[0] + latencies[1],
+        "early_p99": percentile(latencies[0], 99),
+        "late_p99": percentile(latencies[1], 99),
+        "missed": missed + (report["posted"] - len(sent)) * n,
+        "expected": report["posted"] * n,
+        "cpu": cpu,
+        "poster_cpu": report["cpu"],
+    }
 
 
 def row(name: str, n: int, m: dict[str, Any], base: dict[str, Any] | None) -> list[object]:
@@ -380,7 +465,9 @@ HEADERS = [
 ]
 
 
-async def main(sizes: list[int], fanouts: int, results_rate: int, results_seconds: float) -> None:
+async def main(
+    sizes: list[int], fanouts: int, results_rates: list[int], results_seconds: float
+) -> None:
     raise_fd_limit()
     rows = []
     idle: list[float] = []
@@ -398,17 +485,39 @@ async def main(sizes: list[int], fanouts: int, results_rate: int, results_second
             f"\nidle channel, 1,000 clients, commit → client over every delivery:"
             f" p50 {percentile(idle, 50) * 1e3:.1f} ms, p99 {percentile(idle, 99) * 1e3:.1f} ms"
         )
-    load = await results_under_load(1000, results_seconds, results_rate)
-    lat = load["latencies"]
-    p50, p99 = percentile(lat, 50) * 1e3, percentile(lat, 99) * 1e3
-    early, late = load["early_p99"] * 1e3, load["late_p99"] * 1e3
-    print(
-        f"\n{load['rate']:,.0f} results/s posted (target {results_rate:,}) for {results_seconds:g}s"
-        f" while 1,000 clients listen: delivered {load['delivered']:,} of {load['expected']:,};"
-        f" report → client p50 {p50:.0f} ms, p99 {p99:.0f} ms;"
-        f" p99 first half {early:.0f} ms, second half {late:.0f} ms;"
-        f" server CPU {load['cpu'] * 100:.0f}% of a core"
-    )
+    print("\nresults posted while 1,000 clients listen (an official starts and reports each match)")
+    rows = []
+    for rate in results_rates:
+        load = await results_under_load(1000, results_seconds, rate)
+        lat = load["latencies"]
+        rows.append(
+            [
+                f"{rate:,}/s",
+                f"{load['rate']:,.0f}/s",
+                f"{load['failed']}",
+                f"{load['missed']:,} of {load['expected']:,}",
+                f"{percentile(lat, 50) * 1e3:.0f} ms",
+                f"{percentile(lat, 99) * 1e3:.0f} ms",
+                f"{load['early_p99'] * 1e3:.0f} / {load['late_p99'] * 1e3:.0f} ms",
+                f"{load['cpu'] * 100:.0f}%",
+                f"{load['poster_cpu'] * 100:.0f}%",
+            ]
+        )
+        print(table(LOAD_HEADERS, rows[-1:]), flush=True)
+    print(table(LOAD_HEADERS, rows))
+
+
+LOAD_HEADERS = [
+    "target",
+    "posted",
+    "errors",
+    "missed deliveries",
+    "report → client p50",
+    "p99",
+    "p99 1st / 2nd half",
+    "server CPU",
+    "poster CPU",
+]
 
 
 if __name__ == "__main__":
@@ -417,9 +526,10 @@ if __name__ == "__main__":
     )
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--fanouts", type=int, default=10)
-    parser.add_argument("--results-rate", type=int, default=1000)
+    parser.add_argument("--results-rates", default="100,1000")
     parser.add_argument("--results-seconds", type=float, default=4)
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
     sizes = [int(s) for s in args.sizes.split(",")]
-    asyncio.run(main(sizes, args.fanouts, args.results_rate, args.results_seconds))
+    rates = [int(r) for r in args.results_rates.split(",")]
+    asyncio.run(main(sizes, args.fanouts, rates, args.results_seconds))
