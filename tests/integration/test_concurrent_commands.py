@@ -20,27 +20,47 @@ from tests.conftest import service_url
 from tests.factories import make_settings
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-async def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Runtime]:
-    schema = None
+@pytest.fixture
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "memory":
-        url = "memory://"
+        yield "memory://"
     elif request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'events.db'}"
+        yield f"sqlite:///{tmp_path / 'events.db'}"
     else:
         base = service_url("postgres")
         schema = f"test_{uuid.uuid4().hex[:12]}"
-        url = f"{base}{'&' if '?' in base else '?'}schema={schema}"
-    rt = await Runtime.open(make_settings(tmp_path, database_url=url))
-    await rt.start()
-    yield rt
-    await rt.close()
-    if schema:
-        conn = await asyncpg.connect(split_schema(service_url("postgres"))[0])
+        yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
+        conn = await asyncpg.connect(split_schema(base)[0])
         try:
             await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         finally:
             await conn.close()
+
+
+@pytest.fixture
+async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    rt = await Runtime.open(make_settings(tmp_path, database_url=database_url))
+    await rt.start()
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+async def second_runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """Another instance on the same backend, as a second ``beerolympics serve`` would be."""
+    rt = await Runtime.open(make_settings(tmp_path, database_url=database_url))
+    await rt.start()
+    yield rt
+    await rt.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" not in metafunc.fixturenames:
+        return
+    # Two instances need a backend they share: an in-memory store is one process's own.
+    shared = "second_runtime" in metafunc.fixturenames
+    backends = ["sqlite", "postgres"] if shared else ["memory", "sqlite", "postgres"]
+    metafunc.parametrize("database_url", backends, indirect=True)
 
 
 async def test_thirty_teams_register_at_once(runtime: Runtime) -> None:
@@ -65,7 +85,8 @@ async def test_thirty_teams_register_at_once(runtime: Runtime) -> None:
     assert sum(e.type == "TeamRegistered" for e in events) == 30
 
 
-async def test_a_team_is_never_started_in_two_matches_at_once(runtime: Runtime) -> None:
+async def three_team_round_robin(runtime: Runtime) -> tuple[Actor, list[str]]:
+    """A started round robin of three teams: any two of its matches share a team."""
     created = await runtime.tournaments.create_tournament(CreateTournament(name="Floor"))
     state = runtime.catalog.get(created.tournament_id)
     organizer = Actor("organizer", state.id, created.credential_id)
@@ -85,14 +106,39 @@ async def test_a_team_is_never_started_in_two_matches_at_once(runtime: Runtime) 
     # Three teams round robin: any two matches share a team.
     keys = [f"{game_id}.{m}" for m, r in run.resolution.matches.items() if r.state == "ready"]
     assert len(keys) == 3
+    return organizer, keys
 
-    async def start(key: str) -> str:
-        try:
-            await runtime.matches.start_match(state.id, organizer, key)
-        except Conflict as exc:
-            return exc.code
-        return "started"
 
-    started = await asyncio.gather(*(start(key) for key in keys))
+async def start(runtime: Runtime, organizer: Actor, key: str) -> str:
+    assert organizer.tournament_id is not None
+    try:
+        await runtime.matches.start_match(organizer.tournament_id, organizer, key)
+    except Conflict as exc:
+        return exc.code
+    return "started"
+
+
+async def test_a_team_is_never_started_in_two_matches_at_once(runtime: Runtime) -> None:
+    organizer, keys = await three_team_round_robin(runtime)
+    started = await asyncio.gather(*(start(runtime, organizer, key) for key in keys))
     assert sorted(started) == ["started", "team_busy", "team_busy"]
-    assert len(set(runtime.play.get(state.id).busy.values())) == 1
+    assert len(set(runtime.play.get(organizer.tournament_id).busy.values())) == 1
+
+
+async def test_two_instances_never_start_a_team_twice(
+    runtime: Runtime, second_runtime: Runtime
+) -> None:
+    for _ in range(5):
+        organizer, keys = await three_team_round_robin(runtime)
+        await second_runtime.projector.catch_up()
+        # Each instance starts a different match; every pair of them shares a team.
+        started = await asyncio.gather(
+            start(runtime, organizer, keys[0]),
+            start(second_runtime, organizer, keys[1]),
+            start(runtime, organizer, keys[2]),
+        )
+        assert sorted(started) == ["started", "team_busy", "team_busy"]
+        for instance in (runtime, second_runtime):
+            await instance.projector.catch_up()
+            busy = instance.play.get(organizer.tournament_id).busy
+            assert len(set(busy.values())) == 1

@@ -7,6 +7,7 @@ semantics stated here, and passes the one contract suite in ``beerolympics.testi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
@@ -194,6 +195,16 @@ class EventStore(Protocol):
 
         Raises :class:`StoreNotEmpty` when the store has events, and ``ValueError`` when the
         events do not continue the log without gaps (positions 1, 2, … and versions per stream).
+        """
+        ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Hold the lock ``name`` until the block exits, against every handle on this backend.
+
+        Two processes sharing the backend never run a block for the same name at once, so a
+        decision that reads state beyond one stream (is this team already playing?) can catch
+        up with the log inside the block and append knowing nobody else decided meanwhile.
+        A waiter that is cancelled gives up its place; a crashed holder's lock is released.
         """
         ...
 

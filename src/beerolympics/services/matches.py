@@ -319,7 +319,8 @@ class MatchService:
         floor: bool = False,
     ) -> MatchOutcome:
         """Decide on one match. ``floor``: the decision reads where every team and station
-        of the tournament is (calling, starting), so such commands take turns tournament-wide."""
+        of the tournament is (calling, starting), so such commands take turns tournament-wide,
+        across instances too."""
         self._context(tournament_id, match)  # unknown games and matches are 404s up front
         attempts = 0
 
@@ -353,6 +354,7 @@ class MatchService:
             lock=f"floor:{tournament_id}"
             if floor
             else lifecycle.stream_id(tournament_id, game_id, spec_id),
+            exclusive=floor,
             idempotency=idempotency,
             idempotency_scope=tournament_id,
             metadata=metadata_for(actor),

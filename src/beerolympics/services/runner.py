@@ -102,18 +102,33 @@ class CommandRunner:
         decide: Callable[[], Decision[R]],
         outcome_type: type[R],
         lock: str,
+        exclusive: bool = False,
         idempotency: IdempotencyKey | None = None,
         idempotency_scope: str = "",
         metadata: Mapping[str, Any] | None = None,
     ) -> R:
         """Decide and append, retrying on concurrent changes; return the command's outcome.
 
-        ``lock`` names the stream the decision reads: commands on one stream take turns in
-        this instance, so they do not fail each other's expected versions (between instances
-        the retry resolves it). ``idempotency_scope`` is where the key is unique.
+        ``lock`` names what the decision reads: commands with one lock take turns in this
+        instance, so they do not fail each other's expected versions (between instances the
+        retry resolves it). A decision that reads beyond the streams it writes — no expected
+        version would catch a change there — is ``exclusive``: it also holds the store's lock
+        of that name, so it takes turns with every instance, and catches up before deciding.
+        ``idempotency_scope`` is where the key is unique.
         """
         async with self._lock(lock):
-            return await self._run(decide, outcome_type, idempotency, idempotency_scope, metadata)
+            if not exclusive:
+                return await self._run(
+                    decide, outcome_type, idempotency, idempotency_scope, metadata
+                )
+            try:
+                async with self.store.exclusive(lock):
+                    await self.projector.catch_up()
+                    return await self._run(
+                        decide, outcome_type, idempotency, idempotency_scope, metadata
+                    )
+            except StoreUnavailable as exc:
+                raise _unavailable() from exc
 
     async def _run(
         self,
@@ -173,9 +188,7 @@ class CommandRunner:
         except IdempotencyKeyReused as exc:
             raise self._key_reused() from exc
         except StoreUnavailable as exc:
-            raise Unavailable(
-                "the event store is unavailable; try again", code="store_unavailable"
-            ) from exc
+            raise _unavailable() from exc
         raise Conflict("too many concurrent changes; try again", code="too_much_contention")
 
     def _replay(
@@ -191,3 +204,7 @@ class CommandRunner:
             "this Idempotency-Key was already used for a different request",
             code="idempotency_key_reused",
         )
+
+
+def _unavailable() -> Unavailable:
+    return Unavailable("the event store is unavailable; try again", code="store_unavailable")

@@ -291,6 +291,48 @@ class EventStoreContract:
             await asyncio.gather(*readers)
         assert seen == list(range(1, await store.last_position() + 1))
 
+    # -- named locks -----------------------------------------------------------------------
+
+    async def test_exclusive_blocks_take_turns_across_handles(self, store: EventStore) -> None:
+        inside: list[int] = []
+        overlaps = 0
+
+        async def hold(target: EventStore, i: int) -> None:
+            nonlocal overlaps
+            async with target.exclusive("floor:t1"):
+                overlaps += bool(inside)
+                inside.append(i)
+                await asyncio.sleep(0.005)
+                inside.remove(i)
+
+        async with self.second_handle(store) as other:
+            await asyncio.gather(*(hold((store, other)[i % 2], i) for i in range(8)))
+        assert overlaps == 0
+        assert inside == []
+
+    async def test_a_cancelled_waiter_leaves_the_lock_usable(self, store: EventStore) -> None:
+        async with self.second_handle(store) as other:
+            entered = asyncio.Event()
+            leave = asyncio.Event()
+
+            async def holder() -> None:
+                async with store.exclusive("floor:t2"):
+                    entered.set()
+                    await leave.wait()
+
+            holding = asyncio.create_task(holder())
+            await entered.wait()
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.05), other.exclusive("floor:t2"):
+                    pytest.fail("entered a lock another handle holds")
+            leave.set()
+            await holding
+            async with asyncio.timeout(5):
+                async with other.exclusive("floor:t2"):
+                    pass
+                async with store.exclusive("floor:t2"):
+                    pass
+
     # -- export / import -------------------------------------------------------------------
 
     async def test_restore_keeps_positions_versions_and_times(self, store: EventStore) -> None:

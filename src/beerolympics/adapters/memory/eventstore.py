@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
-from collections.abc import Sequence
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from beerolympics.adapters.batching import PendingAppend, plan_batch
@@ -28,7 +31,16 @@ class MemoryEventStore:
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._scopes: dict[str, list[RecordedEvent]] = {}
         self._outcomes: dict[tuple[str, str], StoredOutcome] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._closed = False
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        lock = self._locks.get(name)
+        if lock is None:
+            lock = self._locks[name] = asyncio.Lock()
+        async with lock:
+            yield
 
     def _check_open(self) -> None:
         if self._closed:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -47,6 +48,10 @@ from beerolympics.ports.eventstore import (
 
 _MAX_BATCH: Final = 512
 _MIGRATION_LOCK: Final = 7_251_042_001
+# Named locks for :meth:`PostgresEventStore.exclusive`, apart per schema (one database may hold
+# several deployments).
+_LOCK: Final = "SELECT pg_advisory_lock(hashtextextended(current_schema() || ':' || $1, 0))"
+_UNLOCK: Final = "SELECT pg_advisory_unlock(hashtextextended(current_schema() || ':' || $1, 0))"
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS bo_events (
     position BIGINT PRIMARY KEY,
@@ -354,6 +359,35 @@ class PostgresEventStore:
                     )
         except _DRIVER_ERRORS as exc:
             raise StoreUnavailable(f"PostgreSQL restore failed: {exc}") from exc
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """A session advisory lock on a connection of the pool, held for the block: PostgreSQL
+        queues the waiters and frees the lock when a holder's connection dies."""
+        self._check_open()
+        try:
+            conn = await self._pool.acquire()
+        except _DRIVER_ERRORS as exc:
+            raise StoreUnavailable(f"PostgreSQL unavailable: {exc}") from exc
+        locked = False
+        try:
+            try:
+                await conn.execute(_LOCK, name)
+            except _DRIVER_ERRORS as exc:
+                raise StoreUnavailable(f"PostgreSQL unavailable: {exc}") from exc
+            locked = True
+            yield
+        finally:
+            try:
+                if locked:
+                    await conn.execute(_UNLOCK, name)
+                await self._pool.release(conn)
+            except BaseException:
+                # Cancelled while waiting or unlocking: the lock may be held or pending on
+                # this session, so end the session, which releases it.
+                conn.terminate()
+                await self._pool.release(conn)
+                raise
 
     async def ping(self) -> None:
         await self._fetch("SELECT 1")

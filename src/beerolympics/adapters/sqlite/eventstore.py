@@ -9,11 +9,14 @@ Plain ``sqlite3``: it is the fastest way to drive SQLite from Python.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -346,6 +349,26 @@ class SQLiteEventStore:
 
         self._check_open()
         await asyncio.get_running_loop().run_in_executor(self._readers, run)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """One ``flock`` on ``<database>-lock`` stands for every name: SQLite serves one
+        machine, and the blocks it guards are short. Each block opens its own descriptor, so
+        handles in one process exclude each other as processes do; closing it unlocks."""
+        self._check_open()
+        fd = os.open(f"{self.path}-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            delay = 0.0005
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 0.02)
+            yield
+        finally:
+            os.close(fd)
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
