@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from beerolympics.domain.tiebreaks import Key, MiniTable, Ranked, rank
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from beerolympics.domain.tiebreaks import Key, Memo, MiniTable, Ranked, rank
 
 
 def _ranks(result: list[Ranked[str]]) -> list[tuple[str, int]]:
@@ -91,3 +94,30 @@ def test_circular_tie_without_more_criteria_is_shared() -> None:
 def test_no_criteria_everyone_shares_first() -> None:
     assert _ranks(rank(["x", "y"], [])) == [("x", 1), ("y", 1)]
     assert rank([], [Key("k", lambda t: 0.0)]) == []
+
+
+ITEMS = "abcdefgh"
+pair = st.tuples(st.sampled_from(ITEMS), st.sampled_from(ITEMS)).filter(lambda p: p[0] != p[1])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sets(pair, max_size=20),
+    st.lists(st.tuples(pair, st.lists(st.sampled_from(ITEMS), unique=True, min_size=2))),
+)
+def test_a_memo_that_forgets_what_changed_ranks_as_from_scratch(
+    wins: set[tuple[str, str]], steps: list[tuple[tuple[str, str], list[str]]]
+) -> None:
+    """Between rankings one result flips (or appears) and the memo forgets its two items; the
+    tied items ranked each time differ too, as they do when points move teams between ties."""
+    diff = {item: float(ord(item) % 3) for item in ITEMS}
+    criteria = [Key("first", lambda t: float(t in "aeg")), _head_to_head(wins)]
+    criteria.append(Key("diff", lambda t: diff[t]))
+    memo: Memo[str] = Memo()
+    assert rank(ITEMS, criteria, memo) == rank(ITEMS, criteria)
+    for (winner, loser), tied in steps:
+        wins.discard((loser, winner))
+        wins.add((winner, loser))
+        memo.forget({winner, loser})
+        assert rank(tied, criteria, memo) == rank(tied, criteria)
+        assert rank(ITEMS, criteria, memo) == rank(ITEMS, criteria)

@@ -24,7 +24,7 @@ from typing import Literal, NamedTuple, get_args
 import msgspec
 
 from beerolympics.domain.errors import Invalid
-from beerolympics.domain.tiebreaks import Criterion, Key, MiniTable, Ranked, rank
+from beerolympics.domain.tiebreaks import Criterion, Key, Memo, MiniTable, Ranked, rank
 
 TeamId = str
 GameId = str
@@ -218,8 +218,10 @@ class Leaderboard:
         self._row_cache: dict[TeamId, LeaderboardRow] = {}
         self._dirty: set[TeamId] = set()  # teams whose row data changed since the last rows()
         self._stale: set[TeamId] = set()  # teams whose rounded totals need a refresh()
-        # Groups level on points, as ranked by the tie-breaks at the last rows().
+        # Groups level on points as ranked at the last rows(), and how the tie-breaks split
+        # them and their tied subsets; both kept until a member changes.
         self._settled: dict[tuple[TeamId, ...], list[Ranked[TeamId]]] = {}
+        self._memo: Memo[TeamId] = Memo()
 
     @property
     def version(self) -> int:
@@ -232,6 +234,7 @@ class Leaderboard:
         if checked != self._tiebreaks:
             self._tiebreaks = checked
             self._settled.clear()
+            self._memo.clear()
             self._changed()
 
     def add_team(self, team_id: TeamId) -> None:
@@ -418,9 +421,11 @@ class Leaderboard:
         """(team, rank, decided_by) best first, as one ``rank`` call with points first gives.
 
         Teams are grouped by points here and only the groups level on points go through the
-        engine. Their results are kept until a member changes: settling a big group (everyone
-        out early in every game) is what costs, and a new result moves only a few teams.
+        engine, which remembers how it split each tied subset until a member changes: settling
+        a big group (everyone out early in every game) is what costs, and a new result moves
+        only a few teams.
         """
+        self._memo.forget(self._dirty)
         points = {team: self._tallies[team].points for team in self._teams}
         # sorted() is stable, also in reverse, so add order survives among equal points.
         order = sorted(points, key=points.__getitem__, reverse=True)
@@ -436,7 +441,7 @@ class Leaderboard:
             else:
                 result = self._settled.get(group)
                 if result is None or not self._dirty.isdisjoint(group):
-                    result = rank(group, criteria)
+                    result = rank(group, criteria, self._memo)
                 settled[group] = result
                 ranking.extend((r.item, position + r.rank - 1, r.decided_by) for r in result)
             position += len(group)
@@ -459,8 +464,12 @@ class Leaderboard:
         members = set(tied)
         values: dict[TeamId, float] = {}
         for team in tied:
-            h2h = self._tallies[team].h2h.items()
-            values[team] = sum((points for other, points in h2h if other in members), 0.0)
+            h2h = self._tallies[team].h2h
+            # Walk the smaller side: few opponents in a big tie, few tied teams in a small one.
+            if len(h2h) <= len(members):
+                values[team] = sum([p for other, p in h2h.items() if other in members], 0.0)
+            else:
+                values[team] = sum([h2h.get(other, 0.0) for other in members], 0.0)
         return values
 
     def _row(self, team: TeamId, position: int, decided_by: str | None) -> LeaderboardRow:

@@ -13,7 +13,7 @@ Used by the format standings and later by the overall leaderboard; it knows noth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -57,25 +57,89 @@ class Ranked(Generic[T]):
     decided_by: str | None = None
 
 
-def rank(items: Sequence[T], criteria: Sequence[Criterion[T]]) -> list[Ranked[T]]:
+Parts = list[tuple[list[T], str | None]]
+
+
+class Memo(Generic[T]):
+    """Splits of tied subsets remembered between calls to :func:`rank`.
+
+    A split reads only its items' own values, so it stays right until one of them changes;
+    the caller says which did with :meth:`forget`. A new result that moves one team out of a
+    big tie then recomputes the subsets around that team, not the whole tie.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._limit = limit
+        self._splits: dict[tuple[tuple[T, ...], int, str | None], tuple[frozenset[T], Parts[T]]]
+        self._splits = {}
+
+    def forget(self, changed: Collection[T]) -> None:
+        """Drop every remembered split that involves an item of ``changed``."""
+        if changed:
+            self._splits = {
+                key: entry for key, entry in self._splits.items() if entry[0].isdisjoint(changed)
+            }
+
+    def clear(self) -> None:
+        self._splits.clear()
+
+    def split(
+        self,
+        group: list[T],
+        criteria: Sequence[Criterion[T]],
+        index: int,
+        decided_by: str | None,
+    ) -> Parts[T]:
+        key = (tuple(group), index, decided_by)
+        entry = self._splits.get(key)
+        if entry is None:
+            if len(self._splits) >= self._limit:
+                self._splits.clear()
+            entry = (frozenset(group), _split(group, criteria, index, decided_by, self))
+            self._splits[key] = entry
+        return entry[1]
+
+
+def rank(
+    items: Sequence[T], criteria: Sequence[Criterion[T]], memo: Memo[T] | None = None
+) -> list[Ranked[T]]:
     """Order ``items`` best first by ``criteria`` and give each a (possibly shared) rank.
 
     Ties left after every criterion share a rank; within a shared rank the input order is kept.
+    With ``memo`` (whose :meth:`Memo.forget` the caller keeps up to date), subsets split before
+    are not split again.
     """
     ordered: list[Ranked[T]] = []
     position = 1
-    for group, decided_by in _split(list(items), criteria, 0, None):
+    parts = _descend(list(items), criteria, 0, None, memo)
+    for group, decided_by in parts:
         decided = None if len(group) > 1 else decided_by
         ordered.extend(Ranked(item, position, decided) for item in group)
         position += len(group)
     return ordered
 
 
-def _split(
-    group: list[T], criteria: Sequence[Criterion[T]], index: int, decided_by: str | None
-) -> list[tuple[list[T], str | None]]:
+def _descend(
+    group: list[T],
+    criteria: Sequence[Criterion[T]],
+    index: int,
+    decided_by: str | None,
+    memo: Memo[T] | None,
+) -> Parts[T]:
     if len(group) == 1 or index == len(criteria):
         return [(group, decided_by)]
+    if memo is not None:
+        return memo.split(group, criteria, index, decided_by)
+    return _split(group, criteria, index, decided_by, memo)
+
+
+def _split(
+    group: list[T],
+    criteria: Sequence[Criterion[T]],
+    index: int,
+    decided_by: str | None,
+    memo: Memo[T] | None,
+) -> Parts[T]:
     criterion = criteria[index]
     if isinstance(criterion, Key):
         values = {item: criterion.value(item) for item in group}
@@ -91,12 +155,12 @@ def _split(
         else:
             parts.append([item])
     if len(parts) == 1:
-        return _split(group, criteria, index + 1, decided_by)
-    result: list[tuple[list[T], str | None]] = []
+        return _descend(group, criteria, index + 1, decided_by, memo)
+    result: Parts[T] = []
     for part in parts:
         if isinstance(criterion, MiniTable) and len(part) > 1:
             # A smaller tied subset gets its own mini-table before moving on.
-            result.extend(_split(part, criteria, index, criterion.name))
+            result.extend(_descend(part, criteria, index, criterion.name, memo))
         else:
-            result.extend(_split(part, criteria, index + 1, criterion.name))
+            result.extend(_descend(part, criteria, index + 1, criterion.name, memo))
     return result

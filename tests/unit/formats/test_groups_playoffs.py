@@ -39,7 +39,7 @@ def _group_outcomes(plan: Plan) -> dict[str, Outcome]:
 
 def test_fourteen_teams_in_four_groups_are_4_4_3_3() -> None:
     plan = gp.build(team_names(14), {"groups": 4})
-    members = gp.group_members(plan)
+    members = {name: list(group.members) for name, group in gp.plan_groups(plan).items()}
     assert {name: len(teams) for name, teams in members.items()} == {
         "A": 4,
         "B": 4,

@@ -18,6 +18,7 @@ import functools
 import random
 from collections.abc import Mapping, Sequence
 from string import ascii_uppercase
+from typing import NamedTuple
 
 from beerolympics.domain.formats.base import (
     BYE,
@@ -43,6 +44,7 @@ from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
 from beerolympics.domain.formats.resolution import (
     Increment,
     SourceResolver,
+    per_plan,
     resolve_plan,
     team_slots,
 )
@@ -158,22 +160,26 @@ def build(
     return Plan(format=NAME, options=opts, teams=seeded, matches=tuple(group_matches + playoff))
 
 
-def group_members(plan: Plan) -> dict[str, list[TeamId]]:
-    """Each group's teams in seed order, read back from the group matches."""
+class Group(NamedTuple):
+    members: tuple[TeamId, ...]  # in seed order
+    matches: tuple[MatchId, ...]
+
+
+@per_plan
+def plan_groups(plan: Plan) -> dict[str, Group]:
+    """Each group's teams and matches, read back from the group matches (once per plan)."""
     seed = {team: index for index, team in enumerate(plan.teams)}
     members: dict[str, set[TeamId]] = {}
-    for spec in plan.matches:
-        if spec.section.startswith("group:"):
-            members.setdefault(spec.section[6:], set()).update(team_slots(spec))
-    return {name: sorted(teams, key=seed.__getitem__) for name, teams in sorted(members.items())}
-
-
-def _group_matches(plan: Plan) -> dict[str, list[MatchId]]:
     matches: dict[str, list[MatchId]] = {}
     for spec in plan.matches:
         if spec.section.startswith("group:"):
-            matches.setdefault(spec.section[6:], []).append(spec.id)
-    return matches
+            name = spec.section[6:]
+            members.setdefault(name, set()).update(team_slots(spec))
+            matches.setdefault(name, []).append(spec.id)
+    return {
+        name: Group(tuple(sorted(teams, key=seed.__getitem__)), tuple(matches[name]))
+        for name, teams in sorted(members.items())
+    }
 
 
 def _tables(
@@ -183,10 +189,11 @@ def _tables(
     order: Sequence[TiebreakName],
 ) -> dict[str, StandingsTable]:
     scoring = Scoring(opts.points_win, opts.points_draw, opts.points_loss, bye=0.0)
-    ids = _group_matches(plan)
     return {
-        name: _table(name, tuple(members), tuple(done[m] for m in ids[name]), scoring, tuple(order))
-        for name, members in group_members(plan).items()
+        name: _table(
+            name, group.members, tuple(done[m] for m in group.matches), scoring, tuple(order)
+        )
+        for name, group in plan_groups(plan).items()
     }
 
 
