@@ -32,7 +32,7 @@ def frame(start: int, end: int, *positions: int) -> Frame:
 
 
 def queued(conn: Connection) -> list[dict[str, object]]:
-    return [json.loads(text) for text in conn._queue]
+    return [json.loads(text) for text in conn._queue or ()]
 
 
 def test_frames_held_during_catch_up_are_cut_to_what_is_new() -> None:

@@ -82,15 +82,17 @@ class Connection:
         self.actor = actor
         self.address = address
         self.subscriptions: dict[str, Subscription] = {}
-        self._queue: deque[str] = deque()
+        # Thousands of these stay open at once, so what most never need is made on first use:
+        # the queue when a socket pushes back (or for SSE), the wakeup for SSE only.
+        self._queue: deque[str] | None = None
         self._buffer = buffer
-        self._wakeup = asyncio.Event()
+        self._wakeup: asyncio.Event | None = None
         self._transport: Send | None = None
         self._hang_up: HangUp | None = None
         self._sending: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._per_minute = per_minute
-        self._received: deque[float] = deque()
+        self._received: list[float] = []
         self.close_code: int | None = None
         self.close_reason = ""
 
@@ -112,14 +114,18 @@ class Connection:
     def enqueue(self, text: str) -> None:
         if self.close_code is not None:
             return
-        if self._transport is not None and self._sending is None and not self._queue:
+        queue = self._queue
+        if self._transport is not None and self._sending is None and not queue:
             self._send_now(self._transport, text)
             return
-        if len(self._queue) >= self._buffer:
+        if queue is None:
+            queue = self._queue = deque()
+        if len(queue) >= self._buffer:
             self.close(CLOSE_TOO_SLOW, "too slow: the client did not keep up")
             return
-        self._queue.append(text)
-        self._wakeup.set()
+        queue.append(text)
+        if self._wakeup is not None:
+            self._wakeup.set()
 
     def _send_now(self, send: Send, text: str) -> None:
         # Drive the send coroutine by hand: it nearly always completes at once, and then no
@@ -149,8 +155,9 @@ class Connection:
                     waiting = coroutine.send(None)
                 except StopIteration:
                     break
-            while self._queue and self.close_code is None:
-                await send(self._queue.popleft())
+            queue = self._queue
+            while queue and self.close_code is None:
+                await send(queue.popleft())
         except asyncio.CancelledError:
             coroutine.close()
             raise
@@ -197,8 +204,9 @@ class Connection:
         now = time.monotonic()
         received = self._received
         received.append(now)
-        while received and received[0] < now - 60:
-            received.popleft()
+        if received[0] < now - 60:
+            # At most per_minute + 1 entries: dropping from the front of a list is cheap here.
+            received[:] = [at for at in received if at >= now - 60]
         if len(received) > self._per_minute:
             self.close(CLOSE_RATE_LIMITED, "too many messages")
             return False
@@ -207,7 +215,8 @@ class Connection:
     def close(self, code: int, reason: str) -> None:
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
-            self._wakeup.set()
+            if self._wakeup is not None:
+                self._wakeup.set()
             if self._hang_up is not None:
                 self._closing = asyncio.get_running_loop().create_task(self._shut())
 
@@ -225,11 +234,14 @@ class Connection:
 
     async def outgoing(self) -> AsyncIterator[str]:
         """What to send, in order, until the connection is closed."""
+        if self._queue is None:
+            self._queue = deque()
         queue = self._queue
+        wakeup = self._wakeup = asyncio.Event()
         while self.close_code is None:
             while queue and self.close_code is None:
                 yield queue.popleft()
             if self.close_code is None:
-                self._wakeup.clear()
+                wakeup.clear()
                 if not queue:
-                    await self._wakeup.wait()
+                    await wakeup.wait()

@@ -35,16 +35,28 @@ def cookie_name(tournament_id: str) -> str:
 def credential_token(
     request: ASGIConnection[Any, Any, Any, Any], tournament_id: str | None
 ) -> str | None:
-    """The bearer token of the request, else the tournament's credential cookie."""
-    header = request.headers.get("authorization")
+    """The bearer token of the request, else the tournament's credential cookie.
+
+    Read straight from the ASGI scope: a live socket stays open for hours, and the framework's
+    parsed copy of every header and cookie would stay with it.
+    """
+    headers = request.scope["headers"]  # a list, as ASGI servers pass it
+    header = next((v for k, v in headers if k == b"authorization"), None)
     if header:
-        scheme, _, token = header.partition(" ")
+        scheme, _, token = header.decode("latin-1").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
         raise Unauthenticated("use 'Authorization: Bearer <token>'", code="invalid_credential")
     if tournament_id is None:
         return None
-    return request.cookies.get(cookie_name(tournament_id))
+    wanted = cookie_name(tournament_id)
+    for key, value in headers:
+        if key == b"cookie":
+            for pair in value.decode("latin-1").split(";"):
+                name, _, token = pair.partition("=")
+                if name.strip() == wanted:
+                    return token.strip()
+    return None
 
 
 def actor(request: ASGIConnection[Any, Any, Any, Any], tournament_id: str | None) -> Actor:
