@@ -36,15 +36,18 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
+import uvloop
+from websockets.asyncio.client import connect
 
 from bench.common import percentile, table
 from bench.http_leaderboard import free_port
 
 MARK = re.compile(rb"bench-(\d+)")
+HEAD = 512  # what a load client reads of a frame: enough for its position or a marker
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -81,62 +84,133 @@ def process(command: list[str], env: dict[str, str] | None = None) -> Any:
         proc.wait(timeout=30)
 
 
+def client_frame(opcode: int, payload: bytes) -> bytes:
+    """A client's WebSocket frame (FIN set), masked with a zero key: the server unmasks it
+    the same way, and the bench needs no randomness per frame."""
+    size = len(payload)
+    if size < 126:
+        head = bytes([0x80 | opcode, 0x80 | size])
+    elif size < 65536:
+        head = bytes([0x80 | opcode, 0x80 | 126]) + size.to_bytes(2, "big")
+    else:
+        head = bytes([0x80 | opcode, 0x80 | 127]) + size.to_bytes(8, "big")
+    return head + b"\0\0\0\0" + payload
+
+
+class LeanSocket(asyncio.Protocol):
+    """One load client: the opening handshake by hand, then server frames parsed only as
+    far as the bench needs (a frame's first bytes), pings answered. Thousands of these in
+    one process keep up where full clients would measure themselves instead of the server."""
+
+    def __init__(self, clients: Clients, index: int, request: bytes, hello: bytes | None):
+        self.clients, self.index = clients, index
+        self.request, self.hello = request, hello
+        self.buffer = bytearray()
+        self.open = False
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(exc or ConnectionError("closed during the handshake"))
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        buffer = self.buffer
+        buffer += data
+        if not self.open:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not buffer.startswith(b"HTTP/1.1 101"):
+                self.ready.set_exception(ConnectionError(bytes(buffer[:end]).decode()))
+                return
+            del buffer[: end + 4]
+            self.open = True
+            if self.hello is not None and self.transport is not None:
+                self.transport.write(client_frame(0x1, self.hello))
+            self.ready.set_result(None)
+        consumed = 0
+        while len(buffer) - consumed >= 2:
+            opcode, size = buffer[consumed] & 0x0F, buffer[consumed + 1] & 0x7F
+            start = consumed + 2
+            if size == 126:
+                size, start = int.from_bytes(buffer[start : start + 2], "big"), start + 2
+            elif size == 127:
+                size, start = int.from_bytes(buffer[start : start + 8], "big"), start + 8
+            if len(buffer) < start + size:
+                break
+            consumed = start + size
+            if opcode == 0x9 and self.transport is not None:  # ping: answer with its payload
+                self.transport.write(client_frame(0xA, bytes(buffer[start:consumed])))
+            elif opcode in (0x1, 0x2):
+                self.clients.received(
+                    self.index, bytes(buffer[start : min(consumed, start + 160)]), now
+                )
+        if consumed:
+            del buffer[:consumed]
+
+
 class Clients:
     """N WebSocket clients; each records when it saw each marker, or (``positions``) up to
     which position each frame it received went."""
 
     def __init__(self) -> None:
-        self.sockets: list[ClientConnection] = []
+        self.sockets: list[LeanSocket] = []
         self.seen: dict[int, list[float]] = {}
         self.positions = False
         self.frames: list[list[tuple[int, float]]] = []
-        self.tasks: list[asyncio.Task[None]] = []
 
     async def open(self, url: str, n: int, hello: str | None) -> float:
+        parts = urlsplit(url)
+        request = (
+            f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: YmVlcm9seW1waWNzLWJjaA==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+        greeting = hello.encode() if hello is not None else None
+        loop = asyncio.get_running_loop()
         started = time.perf_counter()
         batch = 200
         for i in range(0, n, batch):
-            socks = await asyncio.gather(
-                *(
-                    connect(
-                        url, compression=None, max_queue=None, max_size=None, ping_interval=None
-                    )
-                    for _ in range(min(batch, n - i))
-                )
+            socks = [
+                LeanSocket(self, len(self.sockets) + k, request, greeting)
+                for k in range(min(batch, n - i))
+            ]
+            await asyncio.gather(
+                *(loop.create_connection(lambda s=s: s, parts.hostname, parts.port) for s in socks)
             )
-            for ws in socks:
-                if hello is not None:
-                    await ws.send(hello)
-                self.sockets.append(ws)
-                self.frames.append([])
-                self.tasks.append(asyncio.create_task(self._read(ws, self.frames[-1])))
+            await asyncio.gather(*(s.ready for s in socks))
+            self.sockets += socks
+            self.frames += [[] for _ in socks]
         return n / (time.perf_counter() - started)
 
-    async def _read(self, ws: ClientConnection, frames: list[tuple[int, float]]) -> None:
-        with contextlib.suppress(Exception):
-            async for message in ws:
-                data = message if isinstance(message, bytes) else message.encode()
-                now = time.perf_counter()
-                if self.positions:
-                    # Only the frame's head: a client this cheap keeps up with big frames.
-                    found = FRAME_TO.search(data, 0, 120)
-                    if found is not None:
-                        frames.append((int(found.group(1)), time.time()))
-                    continue
-                for found in MARK.finditer(data):
-                    self.seen.setdefault(int(found.group(1)), []).append(now)
+    def received(self, index: int, head: bytes, now: float) -> None:
+        if self.positions:
+            # Only the frame's head: a client this cheap keeps up with big frames.
+            found = FRAME_TO.search(head)
+            if found is not None:
+                self.frames[index].append((int(found.group(1)), time.time()))
+            return
+        for found in MARK.finditer(head):
+            self.seen.setdefault(int(found.group(1)), []).append(now)
 
     async def wait(self, mark: int, count: int, within: float = 20) -> list[float]:
         deadline = time.perf_counter() + within
-        # The clients' readers fill ``seen``; polling keeps them free of any waker bookkeeping.
+        # The sockets fill ``seen``; polling keeps them free of any waker bookkeeping.
         while len(self.seen.get(mark, ())) < count and time.perf_counter() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.005)
         return self.seen.get(mark, [])
 
     async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+        for sock in self.sockets:
+            if sock.transport is not None:
+                sock.transport.close()
+        await asyncio.sleep(0.5)
 
 
 @contextlib.asynccontextmanager
@@ -532,4 +606,4 @@ if __name__ == "__main__":
     os.sched_setaffinity(0, {1})
     sizes = [int(s) for s in args.sizes.split(",")]
     rates = [int(r) for r in args.results_rates.split(",")]
-    asyncio.run(main(sizes, args.fanouts, rates, args.results_seconds))
+    uvloop.run(main(sizes, args.fanouts, rates, args.results_seconds))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Request, WebSocket, get, websocket
@@ -20,6 +20,7 @@ from beerolympics.live.hub import Hub, TooManyConnections
 from beerolympics.runtime import Runtime
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
 from beerolympics.web.context import actor
+from beerolympics.web.fastpath import SERVER_SEND
 
 CLOSE_BAD_MESSAGE = 4000
 CLOSE_INVALID_CREDENTIAL = 4001
@@ -102,8 +103,11 @@ async def live_socket(socket: WebSocket[Any, Any, Any], tournament_id: Tournamen
         await socket.close(CLOSE_TOO_MANY, "too many connections")
         return
 
-    async def send(text: str) -> None:
-        await socket.send({"type": "websocket.send", "bytes": None, "text": text})
+    server_send: Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+    server_send = cast("dict[str, Any]", socket.scope)[SERVER_SEND]
+
+    def send(text: str) -> Coroutine[Any, Any, None]:
+        return server_send({"type": "websocket.send", "bytes": None, "text": text})
 
     async def hang_up(code: int, reason: str) -> None:
         await socket.close(code, reason)
