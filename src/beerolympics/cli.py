@@ -114,7 +114,9 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
         "lifespan": "on",
         **overrides,
     }
-    return uvicorn.Config(app, **options)
+    from beerolympics.web.wire import KeepServerSend
+
+    return uvicorn.Config(KeepServerSend(app), **options)
 
 
 async def _with_runtime(settings: Settings, work: Callable[[Runtime], Any]) -> Any:

@@ -34,6 +34,7 @@ class Server:
         self.org: dict[str, str] = {}
         self.teams: list[dict[str, Any]] = []
         self.app: Any = None
+        self.uvicorn: Any = None
 
     def url(self, path: str) -> str:
         return f"/api/v1/tournaments/{self.tid}{path}"
@@ -70,7 +71,7 @@ async def running(settings: Settings) -> AsyncIterator[Server]:
     while not server.started:  # noqa: ASYNC110 - uvicorn has no event for "started"
         await asyncio.sleep(0.01)
     s = Server(f"http://127.0.0.1:{port}", settings)
-    s.app = app
+    s.app, s.uvicorn = app, server
     try:
         yield s
     finally:
@@ -329,6 +330,68 @@ async def test_close_codes(server: Server) -> None:
     finally:
         for ws in sockets:
             await ws.close()
+
+
+async def test_a_phone_that_stops_reading_is_dropped_and_the_others_keep_up(
+    tmp_path: Path,
+) -> None:
+    """Frames go to the socket as ready-made bytes while it takes them; once it pushes back
+    they queue, and a full queue drops the connection with 4008 — never the other sockets."""
+    settings = make_settings(tmp_path, live_window_ms=20, live_send_buffer=4)
+    async with running(settings) as s:
+        await setup_tournament(s, teams=0)
+        # A socket that stops reading after it subscribed; its receive buffer is tiny.
+        loop = asyncio.get_running_loop()
+        stuck = socket.socket()
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.setblocking(False)
+        await loop.sock_connect(stuck, ("127.0.0.1", int(s.base.rsplit(":", 1)[1])))
+        handshake = (
+            f"GET {s.url('/live')} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: YmVlcm9seW1waWNzLWJjaA==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        await loop.sock_sendall(stuck, handshake.encode())
+        assert (await loop.sock_recv(stuck, 1024)).startswith(b"HTTP/1.1 101")
+        subscribe_text = b'{"type":"subscribe","channel":"tournament"}'
+        # A client's frame is masked; a zero key leaves the text as it is.
+        await loop.sock_sendall(
+            stuck, bytes([0x81, 0x80 | len(subscribe_text)]) + bytes(4) + subscribe_text
+        )
+        # The kernel would take megabytes for it before the socket pushes back: keep the
+        # server's send buffer for this socket small, as on a congested phone link.
+        [held] = [c for c in s.uvicorn.server_state.connections if c.client == stuck.getsockname()]
+        held.transport.get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_SNDBUF, 4096
+        )
+        hub = s.app.state.hub
+
+        async def stuck_subscribed() -> bool:
+            return any(c.subscriptions for c in hub.connections)
+
+        await eventually(stuck_subscribed)
+        [stuck_conn] = hub.connections
+        async with s.socket() as reader:
+            await subscribe(reader, "tournament")
+            [reader_conn] = [c for c in hub.connections if c is not stuck_conn]
+            assert reader_conn.writes_frames
+            assert stuck_conn.writes_frames
+            sent = 0
+            while stuck_conn.close_code is None:
+                await s.post("/announcements", {"message": f"{sent} " + "Pizza " * 80})
+                sent += 1
+                if sent % 20 == 0:
+                    await asyncio.sleep(0.05)
+                assert sent < 1000, "the stuck socket was never dropped"
+            assert stuck_conn.close_code == 4008
+            assert reader_conn.close_code is None
+            # The reader got every announcement, in order.
+            got: list[int] = []
+            while len(got) < sent:
+                frame = await receive(reader, "frame")
+                got += [int(m["announcement"]["message"].split()[0]) for m in frame["messages"]]
+            assert got == list(range(sent))
+        stuck.close()
 
 
 async def test_too_many_messages_closes_with_4029(tmp_path: Path) -> None:

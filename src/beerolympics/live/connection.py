@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import msgspec
+from websockets import frames as websocket
 
 from beerolympics.domain.identity import Actor
 
@@ -30,6 +31,8 @@ CLOSE_RATE_LIMITED: Final = 4029
 
 Send = Callable[[str], Coroutine[Any, Any, None]]
 HangUp = Callable[[int, str], Awaitable[None]]
+#: Writes a complete WebSocket frame to the socket now, or returns False when it cannot.
+WriteFrame = Callable[[bytes], bool]
 
 _ids = itertools.count(1)
 _encode = msgspec.json.Encoder().encode
@@ -42,6 +45,12 @@ def _escape(found: re.Match[str]) -> str:
         return f"\\u{code:04x}"
     code -= 0x10000
     return f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}"
+
+
+def text_frame(text: str) -> bytes:
+    """``text`` as one complete WebSocket text frame, as a server sends it (unmasked, not
+    compressed)."""
+    return websocket.Frame(websocket.Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 def json_text(message: Any) -> str:
@@ -62,6 +71,14 @@ class Frame:
     end: int
     text: str
     messages: list[dict[str, Any]]
+    wire: bytes | None = None
+
+    def websocket_bytes(self) -> bytes:
+        """The frame as one WebSocket text frame, the same bytes for every socket (made on
+        first use, so a frame that only SSE clients get is never framed)."""
+        if self.wire is None:
+            self.wire = text_frame(self.text)
+        return self.wire
 
 
 @dataclass(slots=True)
@@ -89,12 +106,18 @@ class Connection:
         self._wakeup: asyncio.Event | None = None
         self._transport: Send | None = None
         self._hang_up: HangUp | None = None
+        self._write_frame: WriteFrame | None = None
         self._sending: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._per_minute = per_minute
         self._received: list[float] = []
         self.close_code: int | None = None
         self.close_reason = ""
+
+    @property
+    def writes_frames(self) -> bool:
+        """Whether channel frames can go to the socket as ready-made bytes."""
+        return self._write_frame is not None
 
     @property
     def limit_key(self) -> str:
@@ -105,17 +128,23 @@ class Connection:
         """Queue a message meant for this client only."""
         self.enqueue(json_text(message))
 
-    def attach(self, send: Send, hang_up: HangUp) -> None:
+    def attach(self, send: Send, hang_up: HangUp, write_frame: WriteFrame | None = None) -> None:
         """Write straight to the transport from now on (WebSockets): ``send(text)``, and
-        ``hang_up(code, reason)`` when the connection is closed from this side."""
+        ``hang_up(code, reason)`` when the connection is closed from this side. With
+        ``write_frame``, channel frames go to the socket as ready-made bytes when it can
+        take them at once."""
         self._transport = send
         self._hang_up = hang_up
+        self._write_frame = write_frame
 
-    def enqueue(self, text: str) -> None:
+    def enqueue(self, text: str, frame: Frame | None = None) -> None:
         if self.close_code is not None:
             return
         queue = self._queue
         if self._transport is not None and self._sending is None and not queue:
+            write = self._write_frame
+            if frame is not None and write is not None and write(frame.websocket_bytes()):
+                return
             self._send_now(self._transport, text)
             return
         if queue is None:
@@ -176,7 +205,7 @@ class Connection:
             return
         if frame.start == frame.end:
             # State only (presence): it covers no events, so it cannot overlap anything.
-            self.enqueue(frame.text)
+            self.enqueue(frame.text, frame)
             return
         if frame.end <= sub.cursor:
             return
@@ -186,7 +215,7 @@ class Connection:
             body = {"type": "frame", "channel": frame.channel, "from": sub.cursor}
             self.send({**body, "to": frame.end, "messages": cut})
         else:
-            self.enqueue(frame.text)
+            self.enqueue(frame.text, frame)
         sub.cursor = frame.end
 
     def caught_up(self, channel: str, position: int) -> None:

@@ -13,14 +13,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Final
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 PREFIX: Final = "/api/v1/tournaments/"
-#: Scope key under which a WebSocket's send as the server gave it is kept (see FastPath).
-SERVER_SEND: Final = "beerolympics.server_send"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +72,12 @@ class PublicReads:
 
 class FastPath:
     """ASGI middleware: serve a GET from the app's :class:`PublicReads` when it holds a
-    current answer, before parameters are parsed or a handler runs.
-
-    For a WebSocket it keeps the server's ``send`` in the scope (:data:`SERVER_SEND`): once
-    accepted, a live socket's frames skip the framework's send wrappers, which cost more
-    than the write itself when one frame goes to thousands of sockets.
-    """
+    current answer, before parameters are parsed or a handler runs."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.WEBSOCKET:
-            cast("dict[str, Any]", scope)[SERVER_SEND] = send
         if (
             scope["type"] == ScopeType.HTTP
             and scope["method"] == "GET"

@@ -20,7 +20,7 @@ from beerolympics.live.hub import Hub, TooManyConnections
 from beerolympics.runtime import Runtime
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
 from beerolympics.web.context import actor
-from beerolympics.web.fastpath import SERVER_SEND
+from beerolympics.web.wire import SERVER_SEND, frame_writer
 
 CLOSE_BAD_MESSAGE = 4000
 CLOSE_INVALID_CREDENTIAL = 4001
@@ -103,8 +103,9 @@ async def live_socket(socket: WebSocket[Any, Any, Any], tournament_id: Tournamen
         await socket.close(CLOSE_TOO_MANY, "too many connections")
         return
 
-    server_send: Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
-    server_send = cast("dict[str, Any]", socket.scope)[SERVER_SEND]
+    # The server's own send when serving (see web/wire.py), the framework's otherwise.
+    server_send: Callable[[Any], Coroutine[Any, Any, None]]
+    server_send = cast("dict[str, Any]", socket.scope).get(SERVER_SEND, socket.send)
 
     def send(text: str) -> Coroutine[Any, Any, None]:
         return server_send({"type": "websocket.send", "bytes": None, "text": text})
@@ -112,7 +113,7 @@ async def live_socket(socket: WebSocket[Any, Any, Any], tournament_id: Tournamen
     async def hang_up(code: int, reason: str) -> None:
         await socket.close(code, reason)
 
-    conn.attach(send, hang_up)
+    conn.attach(send, hang_up, frame_writer(server_send))
     conn.send(_welcome(conn, hub))
     try:
         while conn.close_code is None:
