@@ -112,6 +112,7 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "lifespan": "on",
+        "interface": "asgi3",  # KeepServerSend's __call__ is not a coroutine function
         **overrides,
     }
     from beerolympics.web.wire import KeepServerSend

@@ -91,6 +91,26 @@ class Subscription:
 class Connection:
     """A client following one tournament."""
 
+    __slots__ = (
+        "_buffer",
+        "_closing",
+        "_hang_up",
+        "_per_minute",
+        "_queue",
+        "_received",
+        "_sending",
+        "_transport",
+        "_wakeup",
+        "_write_frame",
+        "actor",
+        "address",
+        "close_code",
+        "close_reason",
+        "id",
+        "subscriptions",
+        "tournament_id",
+    )
+
     def __init__(
         self, tournament_id: str, actor: Actor, address: str, *, buffer: int, per_minute: int
     ) -> None:

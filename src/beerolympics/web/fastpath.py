@@ -11,7 +11,7 @@ event in the tournament moves it, so nothing stale is ever served.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -77,7 +77,9 @@ class FastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine itself: it hands back the one to await, so a connection that lives
+        # for hours (a live socket) holds no frame of this middleware.
         if (
             scope["type"] == ScopeType.HTTP
             and scope["method"] == "GET"
@@ -85,9 +87,8 @@ class FastPath:
             and (reads := getattr(scope["app"].state, "public_reads", None)) is not None
             and (entry := reads.lookup(scope)) is not None
         ):
-            await _answer(scope, send, entry)
-            return
-        await self.app(scope, receive, send)
+            return _answer(scope, send, entry)
+        return self.app(scope, receive, send)
 
 
 async def _answer(scope: Scope, send: Send, entry: CachedResponse) -> None:

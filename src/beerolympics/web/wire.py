@@ -13,6 +13,7 @@ send is used and waits for the socket as usual.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Final
 
 from litestar.enums import ScopeType
@@ -34,30 +35,38 @@ class KeepServerSend:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Hands back the app's coroutine rather than awaiting it: no frame of this wrapper
+        # stays alive for as long as a socket is open.
         if scope["type"] == ScopeType.WEBSOCKET:
             scope_dict: dict[str, Any] = scope  # type: ignore[assignment]
             scope_dict[SERVER_SEND] = send
-        await self.app(scope, receive, send)
+        return self.app(scope, receive, send)
 
 
 def frame_writer(server_send: object) -> WriteFrame | None:
-    """A function that writes a ready-made frame to the socket behind ``server_send`` (the
+    """Something that writes a ready-made frame to the socket behind ``server_send`` (the
     ASGI send uvicorn gave the app) and says whether it could; ``None`` for other servers."""
     protocol = getattr(server_send, "__self__", None)
     if not isinstance(protocol, WebSocketsSansIOProtocol) or protocol.conn.extensions:
         return None
-    conn, transport, writable = protocol.conn, protocol.transport, protocol.writable
+    return _SocketWriter(protocol)
 
-    def write(data: bytes) -> bool:
+
+class _SocketWriter:
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+        self._protocol = protocol
+
+    def __call__(self, data: bytes) -> bool:
+        protocol = self._protocol
         if (
             protocol.close_sent
             or protocol.disconnected
-            or not writable.is_set()
-            or conn.state is not State.OPEN
+            or not protocol.writable.is_set()
+            or protocol.conn.state is not State.OPEN
         ):
             return False
-        transport.write(data)
+        protocol.transport.write(data)
         return True
-
-    return write

@@ -110,10 +110,7 @@ async def live_socket(socket: WebSocket[Any, Any, Any], tournament_id: Tournamen
     def send(text: str) -> Coroutine[Any, Any, None]:
         return server_send({"type": "websocket.send", "bytes": None, "text": text})
 
-    async def hang_up(code: int, reason: str) -> None:
-        await socket.close(code, reason)
-
-    conn.attach(send, hang_up, frame_writer(server_send))
+    conn.attach(send, socket.close, frame_writer(server_send))
     conn.send(_welcome(conn, hub))
     try:
         while conn.close_code is None:
