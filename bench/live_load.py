@@ -421,9 +421,10 @@ async def results_under_load(n: int, seconds: float, rate: int) -> dict[str, Any
     with tempfile.TemporaryDirectory() as tmp:
         async with app_server(Path(tmp)) as (pid, tid, http, auth):
             api = f"/api/v1/tournaments/{tid}"
+            (await http.patch(api, json={"max_teams": 128}, headers=auth)).raise_for_status()
             for i in range(128):
                 team = {"name": f"T{i}", "colour": "#123456", "captain_name": "C"}
-                await http.post(f"{api}/teams", json=team, headers=auth)
+                (await http.post(f"{api}/teams", json=team, headers=auth)).raise_for_status()
             body = {
                 "name": "Pong",
                 "format": "round_robin",

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from beerolympics.domain.stations import Waiting, assign, next_wakeup, queue
+from beerolympics.domain.stations import Waiting, assign, heads, next_wakeup, queue
 
 T0 = dt.datetime(2026, 7, 4, 14, 0, tzinfo=dt.UTC)
 
@@ -94,3 +94,38 @@ def test_the_head_of_the_queue_is_the_start_of_the_whole_queue(
     rest = dt.timedelta(minutes=2)
     whole = queue(matches, busy={"a"}, last_finished=last, rest=rest)
     assert queue(matches, busy={"a"}, last_finished=last, rest=rest, limit=limit) == whole[:limit]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("abcdef"),
+            st.sampled_from("abcdef"),
+            st.integers(0, 30),
+            st.sampled_from(["pong", "flip", "cornhole"]),
+        ),
+        max_size=20,
+    ),
+    st.dictionaries(st.sampled_from("abcdef"), st.integers(0, 40)),
+    st.integers(0, 8),
+    st.dictionaries(st.sampled_from(["pong", "flip", "darts"]), st.integers(0, 5)),
+)
+def test_heads_in_one_pass_are_the_starts_of_each_queue(
+    rows: list[tuple[str, str, int, str]],
+    finished: dict[str, int],
+    limit: int,
+    per_game: dict[str, int],
+) -> None:
+    matches = [
+        waiting(f"m{i}", (a, b), ready=r, order=i % 3, game=g)
+        for i, (a, b, r, g) in enumerate(rows)
+    ]
+    last = {team: at(minutes) for team, minutes in finished.items()}
+    options = {"busy": {"b"}, "last_finished": last, "rest": dt.timedelta(minutes=2)}
+    whole, by_game = heads(matches, limit=limit, per_game=per_game, **options)  # type: ignore[arg-type]
+    assert whole == queue(matches, limit=limit, **options)  # type: ignore[arg-type]
+    assert by_game.keys() == per_game.keys()
+    for game, count in per_game.items():
+        mine = [m for m in matches if m.game_id == game]
+        assert by_game[game] == queue(mine, limit=count, **options)  # type: ignore[arg-type]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple
@@ -37,6 +38,31 @@ class Queued:
     blocked_by: tuple[str, ...]  # teams busy elsewhere right now
 
 
+_Keyed = tuple[tuple[dt.datetime, int, str], dt.datetime, Waiting]
+_first = itemgetter(0)
+
+
+def _keyed(
+    waiting: Iterable[Waiting], last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
+) -> Iterator[_Keyed]:
+    """Each match with its queue order (waiting since, plan order, key) and eligibility."""
+    for match in waiting:
+        since = eligible = match.ready_since
+        for team in match.teams:
+            finished = last_finished.get(team)
+            if finished is not None:
+                since = max(since, finished)
+                eligible = max(eligible, finished + rest)
+        yield (since, match.order, match.key), eligible, match
+
+
+def _queued(chosen: Iterable[_Keyed], busy: Collection[str]) -> list[Queued]:
+    return [
+        Queued(match, order[0], eligible, tuple(t for t in match.teams if t in busy))
+        for order, eligible, match in chosen
+    ]
+
+
 def queue(
     waiting: Iterable[Waiting],
     *,
@@ -46,21 +72,34 @@ def queue(
     limit: int | None = None,
 ) -> list[Queued]:
     """The waiting matches in the order they should be played (only the first ``limit``)."""
-    keyed: list[tuple[tuple[dt.datetime, int, str], dt.datetime, Waiting]] = []
-    for match in waiting:
-        since = eligible = match.ready_since
-        for team in match.teams:
-            finished = last_finished.get(team)
-            if finished is not None:
-                since = max(since, finished)
-                eligible = max(eligible, finished + rest)
-        keyed.append(((since, match.order, match.key), eligible, match))
-    first = itemgetter(0)
-    chosen = sorted(keyed, key=first) if limit is None else heapq.nsmallest(limit, keyed, first)
-    return [
-        Queued(match, order[0], eligible, tuple(t for t in match.teams if t in busy))
-        for order, eligible, match in chosen
-    ]
+    keyed = _keyed(waiting, last_finished, rest)
+    chosen = sorted(keyed, key=_first) if limit is None else heapq.nsmallest(limit, keyed, _first)
+    return _queued(chosen, busy)
+
+
+def heads(
+    waiting: Iterable[Waiting],
+    *,
+    busy: Collection[str],
+    last_finished: Mapping[str, dt.datetime],
+    rest: dt.timedelta,
+    limit: int,
+    per_game: Mapping[str, int],
+) -> tuple[list[Queued], dict[str, list[Queued]]]:
+    """The first ``limit`` of the whole queue, and the first ``per_game[g]`` of game ``g``'s
+    own queue, in one pass over the waiting matches (there can be thousands)."""
+    by_game: dict[str, list[_Keyed]] = {}
+    for entry in _keyed(waiting, last_finished, rest):
+        by_game.setdefault(entry[2].game_id, []).append(entry)
+    # The whole queue's head lies among the heads of the games' queues.
+    game_heads = {
+        game: heapq.nsmallest(max(limit, per_game.get(game, 0)), entries, _first)
+        for game, entries in by_game.items()
+    }
+    overall = heapq.nsmallest(limit, itertools.chain.from_iterable(game_heads.values()), _first)
+    return _queued(overall, busy), {
+        game: _queued(game_heads.get(game, [])[:count], busy) for game, count in per_game.items()
+    }
 
 
 def assign(

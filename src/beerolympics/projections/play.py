@@ -53,8 +53,9 @@ class GameRun:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     resolution: Resolution | None = None
     ready_since: dict[str, dt.datetime] = field(default_factory=dict)
-    #: Ready matches nobody has called or started yet (what the station queue draws from).
-    waiting: set[str] = field(default_factory=set)
+    #: Ready matches nobody has called or started yet (what the station queue draws from),
+    #: kept as the queue reads them: a round robin of 128 teams has thousands.
+    waiting: dict[str, Waiting] = field(default_factory=dict)
     placements: dict[str, int] = field(default_factory=dict)
     head_to_head: dict[str, tuple[str, str, str | None, float | None, float | None]] = field(
         default_factory=dict
@@ -85,10 +86,17 @@ class GameRun:
     def note_waiting(self, spec_id: str) -> None:
         """Keep :attr:`waiting` true for ``spec_id`` after its resolution or record changed."""
         record = self.records.get(spec_id)
-        if self.resolved(spec_id).state == "ready" and (record is None or record.phase == "open"):
-            self.waiting.add(spec_id)
+        resolved = self.resolved(spec_id)
+        if resolved.state == "ready" and (record is None or record.phase == "open"):
+            self.waiting[spec_id] = Waiting(
+                lifecycle.match_key(self.game_id, spec_id),
+                self.game_id,
+                resolved.teams,
+                self.ready_since.get(spec_id, self.started_at or dt.datetime.min),
+                self.order[spec_id],
+            )
         else:
-            self.waiting.discard(spec_id)
+            self.waiting.pop(spec_id, None)
 
     def status(self, spec_id: str) -> str:
         """One word for where a match stands, combining the bracket and the lifecycle."""
@@ -158,14 +166,7 @@ class TournamentPlay:
     def waiting(self) -> Iterator[Waiting]:
         """Ready matches nobody has called yet, across games."""
         for run in self.games.values():
-            for spec_id in run.waiting:
-                yield Waiting(
-                    lifecycle.match_key(run.game_id, spec_id),
-                    run.game_id,
-                    run.resolved(spec_id).teams,
-                    run.ready_since.get(spec_id, run.started_at or dt.datetime.min),
-                    run.order[spec_id],
-                )
+            yield from run.waiting.values()
 
 
 class Play:

@@ -5,7 +5,6 @@ caches the encoded bytes per position."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,7 +25,6 @@ from beerolympics.domain.formats.base import (
 from beerolympics.domain.identity import Actor
 from beerolympics.domain.matches import match_key
 from beerolympics.domain.scoring import PointsTable
-from beerolympics.domain.stations import Waiting
 from beerolympics.domain.tournament import GameConfig, TournamentState
 from beerolympics.projections.play import GameRun, TournamentPlay
 from beerolympics.projections.views import View
@@ -457,26 +455,19 @@ class Views:
     def stations(self) -> StationsView:
         """Per station the match there now and the next one the queue will send; the queue."""
         play, state = self.play, self.state
-        by_game: dict[str, list[Waiting]] = {}
-        for waiting in play.waiting():
-            by_game.setdefault(waiting.game_id, []).append(waiting)
-
-        def first(waiting: Iterable[Waiting], limit: int) -> list[MatchView]:
-            queued = stations.queue(
-                waiting,
-                busy=play.busy,
-                last_finished=play.last_finished,
-                rest=dt.timedelta(seconds=state.rest_seconds),
-                limit=limit,
-            )
-            return [self.match_by_key(q.match.key) for q in queued]
-
+        whole, per_game = stations.heads(
+            play.waiting(),
+            busy=play.busy,
+            last_finished=play.last_finished,
+            rest=dt.timedelta(seconds=state.rest_seconds),
+            limit=self.QUEUE_SHOWN,
+            per_game={game.id: len(game.stations) for game in state.games.values()},
+        )
+        queue = [self.match_by_key(q.match.key) for q in whole]
         next_by_game = {
-            game.id: first(by_game.get(game.id, ()), len(game.stations))
-            for game in state.games.values()
-            if game.stations
+            game: [self.match_by_key(q.match.key) for q in queued]
+            for game, queued in per_game.items()
         }
-        queue = first(itertools.chain.from_iterable(by_game.values()), self.QUEUE_SHOWN)
         boards = []
         for game in state.games.values():
             upcoming = list(next_by_game.get(game.id, []))
@@ -491,7 +482,7 @@ class Views:
                         up_next=upcoming.pop(0) if upcoming else None,
                     )
                 )
-        queued = sum(map(len, by_game.values()))
+        queued = sum(len(run.waiting) for run in play.games.values())
         return StationsView(stations=boards, queue=queue, queued=queued)
 
     def team_play(self, team_id: str) -> TeamPlayView:

@@ -196,9 +196,18 @@ class ResolvedMatch(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Resolution(msgspec.Struct, frozen=True):
-    """Every match of a plan resolved against the confirmed outcomes, in plan order."""
+    """Every match of a plan resolved against the confirmed outcomes, in plan order.
+
+    ``unsettled`` counts the matches not settled yet (counted when omitted).
+    """
 
     matches: dict[MatchId, ResolvedMatch]
+    unsettled: int = -1
+
+    def __post_init__(self) -> None:
+        if self.unsettled < 0:
+            count = sum(m.state not in SETTLED_STATES for m in self.matches.values())
+            msgspec.structs.force_setattr(self, "unsettled", count)
 
     def __getitem__(self, match: MatchId) -> ResolvedMatch:
         return self.matches[match]
@@ -219,7 +228,7 @@ class Resolution(msgspec.Struct, frozen=True):
     @property
     def complete(self) -> bool:
         """True when every match is settled."""
-        return all(m.state in SETTLED_STATES for m in self.matches.values())
+        return self.unsettled == 0
 
 
 class MatchChange(msgspec.Struct, frozen=True, kw_only=True):

@@ -139,12 +139,14 @@ def resolve_plan(
     """
     specs: Iterable[MatchSpec] = plan.matches
     done: dict[MatchId, ResolvedMatch] = {}
+    unsettled = -1  # counted by Resolution unless kept up here
     if since is not None and len(since.previous.matches) == len(plan.matches):
         # The same plan: walk only the affected matches, in plan order.
         done = dict(since.previous.matches)
         order = positions(plan)
         todo = sorted(order[m] for m in affected(plan, since.changed) if m in order)
         specs = [plan.matches[i] for i in todo]
+        unsettled = since.previous.unsettled - sum(not done[s.id].settled for s in specs)
     participant, get = _participant, outcomes.get
     for spec in specs:
         slots = spec.slots
@@ -160,7 +162,9 @@ def resolve_plan(
             raise FormatError(
                 INVALID_PLAN, f"{spec.id} refers to {error.args[0]}, which is not before it"
             ) from None
-    return Resolution(done)
+    if unsettled >= 0:
+        unsettled += sum(not done[s.id].settled for s in specs)
+    return Resolution(done, unsettled)
 
 
 def _participant(
