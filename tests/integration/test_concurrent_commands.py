@@ -4,6 +4,7 @@ decisions taken on a stale version; commands racing for the same team take turns
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,21 +38,27 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
             await conn.close()
 
 
-@pytest.fixture
-async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+@contextlib.asynccontextmanager
+async def instance(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
     rt = await Runtime.open(make_settings(tmp_path, database_url=database_url))
     await rt.start()
-    yield rt
-    await rt.close()
+    try:
+        yield rt
+    finally:
+        await rt.close()
+
+
+@pytest.fixture
+async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    async with instance(database_url, tmp_path) as rt:
+        yield rt
 
 
 @pytest.fixture
 async def second_runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
     """Another instance on the same backend, as a second ``beerolympics serve`` would be."""
-    rt = await Runtime.open(make_settings(tmp_path, database_url=database_url))
-    await rt.start()
-    yield rt
-    await rt.close()
+    async with instance(database_url, tmp_path) as rt:
+        yield rt
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
