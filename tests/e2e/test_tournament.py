@@ -120,6 +120,17 @@ def test_a_small_tournament_played_through_the_pages(
         expect(aoife.get_by_role("button", name="Yes, that's right")).to_be_visible()
         aoife.get_by_role("button", name="Yes, that's right").click()
         expect(jonas.locator(".chip").first).to_have_text("done")
+        # The stopwatch was off: the organizer sets the heat's times again, with a reason.
+        admin.goto(jonas.url)
+        admin.get_by_label("New time of Lager Legends").fill("7.5")
+        admin.get_by_label("New time of Hop Stars").fill("9.4")
+        override = admin.locator("form.override")
+        override.get_by_label("Why").fill("Stopwatch check")
+        override.get_by_role("button", name="Set the result").click()
+        expect(jonas.locator("[data-match-id]")).to_contain_text(
+            "result set by an organizer: Stopwatch check"
+        )
+        admin.goto(f"/t/{tid}/admin")
 
         # A bonus: Aoife claims it, the organizer approves it from the control room.
         aoife.goto(f"/t/{tid}/me")
