@@ -333,6 +333,20 @@ class EventStoreContract:
                 async with store.exclusive("floor:t2"):
                     pass
 
+    async def test_many_names_held_at_once_still_append_and_read(self, store: EventStore) -> None:
+        """Blocks on more names than the store has connections all finish: holding locks must
+        not starve the appends and reads made inside them."""
+
+        async def hold(i: int) -> None:
+            async with store.exclusive(f"floor:many-{i}"):
+                await store.read_all(limit=10)
+                await store.append(write(f"many-{i}", ev()), scope="x")
+                await asyncio.sleep(0.01)
+
+        async with asyncio.timeout(20):
+            await asyncio.gather(*(hold(i) for i in range(24)))
+        assert await store.last_position() == 24
+
     # -- export / import -------------------------------------------------------------------
 
     async def test_restore_keeps_positions_versions_and_times(self, store: EventStore) -> None:

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
+from asyncpg.pool import PoolConnectionProxy
 
 from beerolympics.adapters.batching import (
     BatchPlan,
@@ -144,6 +145,9 @@ class PostgresEventStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        # A held lock keeps a pooled connection; the blocks inside still append and read. Two
+        # connections always stay free for that, or holders would wait on each other forever.
+        self._lock_slots = asyncio.Semaphore(max(1, pool.get_max_size() - 2))
         self._queue: asyncio.Queue[PendingAppend | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -363,31 +367,42 @@ class PostgresEventStore:
     @asynccontextmanager
     async def exclusive(self, name: str) -> AsyncIterator[None]:
         """A session advisory lock on a connection of the pool, held for the block: PostgreSQL
-        queues the waiters and frees the lock when a holder's connection dies."""
+        queues the waiters and frees the lock when a holder's connection dies. At most the
+        pool's size less two are held at once (the rest wait their turn here)."""
         self._check_open()
+        async with self._lock_slots, self._locked(name):
+            yield
+
+    @asynccontextmanager
+    async def _locked(self, name: str) -> AsyncIterator[None]:
         try:
             conn = await self._pool.acquire()
         except _DRIVER_ERRORS as exc:
             raise StoreUnavailable(f"PostgreSQL unavailable: {exc}") from exc
-        locked = False
         try:
-            try:
-                await conn.execute(_LOCK, name)
-            except _DRIVER_ERRORS as exc:
+            await conn.execute(_LOCK, name)
+        except BaseException as exc:
+            # Failed or cancelled while waiting: the lock may have been granted just before,
+            # so end the session, which releases whatever it holds.
+            await self._drop(conn)
+            if isinstance(exc, _DRIVER_ERRORS):
                 raise StoreUnavailable(f"PostgreSQL unavailable: {exc}") from exc
-            locked = True
+            raise
+        try:
             yield
         finally:
             try:
-                if locked:
-                    await conn.execute(_UNLOCK, name)
+                await conn.execute(_UNLOCK, name)
+            except BaseException as exc:
+                await self._drop(conn)
+                if not isinstance(exc, _DRIVER_ERRORS):
+                    raise
+            else:
                 await self._pool.release(conn)
-            except BaseException:
-                # Cancelled while waiting or unlocking: the lock may be held or pending on
-                # this session, so end the session, which releases it.
-                conn.terminate()
-                await self._pool.release(conn)
-                raise
+
+    async def _drop(self, conn: PoolConnectionProxy) -> None:
+        conn.terminate()
+        await self._pool.release(conn)
 
     async def ping(self) -> None:
         await self._fetch("SELECT 1")
