@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import commands, http_leaderboard, http_stack, rebuild, tournament
+from bench import commands, http_leaderboard, http_stack, leaderboard, rebuild, tournament
 
 if __name__ == "__main__":
     asyncio.run(commands.main(["memory", "sqlite", "postgres"], 2.0, [1, 16, 64]))
@@ -14,5 +14,7 @@ if __name__ == "__main__":
     asyncio.run(rebuild.main(100_000, "sqlite"))
     print()
     asyncio.run(tournament.main("sqlite", 128, 7))
+    print()
+    leaderboard.main(128, 500)
     print()
     http_leaderboard.main(6, 32, 128)

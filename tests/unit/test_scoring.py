@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
-import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -460,70 +458,3 @@ def test_incremental_rows_equal_a_from_scratch_recompute(
             if rows != before:
                 assert board.version > version
             before, version = rows, board.version
-
-
-# -- speed -----------------------------------------------------------------------------------
-
-
-def _elimination(
-    board: Leaderboard, game: str, teams: list[str], rng: random.Random
-) -> dict[str, int]:
-    """Play a knockout, record its matches and return the final places (1, 2, 3, 3, 5...)."""
-    places: dict[str, int] = {}
-    alive = teams[:]
-    round_ = 0
-    while len(alive) > 1:
-        round_ += 1
-        survivors = []
-        for index in range(0, len(alive), 2):
-            a, b = alive[index], alive[index + 1]
-            winner, loser = (a, b) if rng.random() < 0.5 else (b, a)
-            board.record_match((game, round_, index), a, b, winner, 10.0, rng.randrange(10))
-            places[loser] = len(alive) // 2 + 1
-            survivors.append(winner)
-        alive = survivors
-    places[alive[0]] = 1
-    return places
-
-
-def test_speed_of_one_changed_game_and_a_re_rank() -> None:
-    rng = random.Random(7)
-    teams = [f"team-{n:03}" for n in range(128)]
-    board = _board(*teams)
-    finals = {}
-    for game in [f"game-{n}" for n in range(6)]:
-        order = rng.sample(teams, len(teams))
-        finals[game] = _elimination(board, game, order, rng)
-        board.set_game(game, TABLE, teams, finals[game])
-    board.rows()
-    # A reopened final and semifinal: the champion and runner-up swap, one 3rd place drops out.
-    base = finals["game-0"]
-    champion, runner_up = sorted(base, key=base.__getitem__)[:2]
-    changed = {**base, champion: 2, runner_up: 1}
-    del changed[next(team for team, place in base.items() if place == 3)]
-    variants = [changed, base]
-    runs = 500
-    start = time.perf_counter()
-    for n in range(runs):
-        board.set_game("game-0", TABLE, teams, variants[n % 2])
-        board.rows()
-    per_update = (time.perf_counter() - start) / runs
-    start = time.perf_counter()
-    for _ in range(runs):
-        board.rows()
-    per_cached = (time.perf_counter() - start) / runs
-    # The worst case: a match between two teams of the biggest group level on points, which
-    # must be settled again by head-to-head from scratch.
-    biggest = Counter(row.points for row in board.rows()).most_common(1)[0][0]
-    a, b = [row.team for row in board.rows() if row.points == biggest][:2]
-    start = time.perf_counter()
-    for n in range(runs // 10):
-        board.record_match("extra", a, b, (a, b)[n % 2], 1.0, 0.0)
-        board.rows()
-    per_big_tie = (time.perf_counter() - start) / (runs // 10)
-    print(
-        f"\nleaderboard, 128 teams, 6 games, {6 * 127} matches: set_game + rows() "
-        f"{per_update * 1e6:.0f} µs; cached rows() {per_cached * 1e6:.1f} µs; "
-        f"record_match inside a {biggest:g}-point tie + rows() {per_big_tie * 1e6:.0f} µs"
-    )
-    assert len(board.rows()) == len(teams)
