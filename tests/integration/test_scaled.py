@@ -156,6 +156,16 @@ async def test_two_instances_share_live_updates_and_resume(tmp_path: Path, datab
             for text in ("first missed", "second missed"):
                 await http_b.post(f"{api}/announcements", json={"message": text}, headers=auth)
 
+            # Resume on A once A has caught up with both (through the backplane), so the whole
+            # gap is in the replay; before that the rest would follow in the next live frame.
+            async def a_has_both() -> bool:
+                page = (await http_a.get(f"{api}/announcements")).json()
+                return [m["message"] for m in page["items"]][:2] == [
+                    "second missed",
+                    "first missed",
+                ]
+
+            await eventually(a_has_both, within=10)
             ws_a = a.replace("http", "ws") + f"{api}/live"
             async with connect(ws_a, compression=None) as ws:
                 await ws.send(
