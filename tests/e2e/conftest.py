@@ -7,20 +7,15 @@ per session on a free port of 127.0.0.1; every test makes its own tournament thr
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.e2e.helpers import Api, free_port
+from tests.e2e.helpers import Api
+from tests.servers import ServeProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,6 +29,14 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+E2E_ENV = {
+    "BEEROLYMPICS_SECRET_KEY": "e2e-secret-key",
+    # Every browser context connects from 127.0.0.1: the per-address limit of a venue does not
+    # apply to a test bench.
+    "BEEROLYMPICS_LIVE_MAX_CONNECTIONS": "500",
+    "BEEROLYMPICS_LIVE_MESSAGES_PER_MINUTE": "10000",
+    "BEEROLYMPICS_LIVE_HEARTBEAT": "5",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,68 +81,11 @@ def browser(chromium: Path) -> Iterator[Any]:
             launched.close()
 
 
-class Server:
-    """A ``beerolympics serve`` process; it can be stopped and started again on its port."""
+class Server(ServeProcess):
+    """The browser tests' server: it can be stopped and started again on its port."""
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
-        self.data_dir = data_dir
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir / f"serve-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "BEEROLYMPICS_DATABASE_URL": "",
-            "BEEROLYMPICS_SECRET_KEY": "e2e-secret-key",
-            # Every browser context connects from 127.0.0.1: the per-address limit of a venue
-            # does not apply to a test bench.
-            "BEEROLYMPICS_LIVE_MAX_CONNECTIONS": "500",
-            "BEEROLYMPICS_LIVE_MESSAGES_PER_MINUTE": "10000",
-            "BEEROLYMPICS_LIVE_HEARTBEAT": "5",
-        }
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "beerolympics",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--data-dir",
-                    str(self.data_dir),
-                ],
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env=env,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited:\n{self.log.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"the server did not become ready:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
+        super().__init__(data_dir, env=E2E_ENV, port=port)
 
 
 @pytest.fixture(scope="session")

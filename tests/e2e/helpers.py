@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,13 +10,6 @@ from typing import Any
 import httpx
 
 _names = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def eventually(condition: Callable[[], Any], within: float = 10.0, step: float = 0.05) -> Any:

@@ -8,12 +8,6 @@ commands themselves run.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,43 +16,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.integration.test_quickstart import free_port
+from tests.servers import ServeProcess
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    data = tmp_path_factory.mktemp("fuzz")
-    port = free_port()
-    log = data / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "beerolympics",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data),
-                "--demo",
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "BEEROLYMPICS_DATABASE_URL": ""},
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(log.read_text()) from None
-                time.sleep(0.1)
+    with ServeProcess(tmp_path_factory.mktemp("fuzz"), "--demo") as served:
+        base = served.url
         created = httpx.post(f"{base}/api/v1/tournaments", json={"name": "Fuzz Cup"}).json()
         tid, auth = created["tournament"]["id"], {"Authorization": f"Bearer {created['token']}"}
         api = f"{base}/api/v1/tournaments/{tid}"
@@ -71,7 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         yield {
             "base": base,
             "token": created["token"],
-            "log": log,
             "ids": {
                 "tournament_id": tid,
                 "game_id": game_id,
@@ -79,10 +42,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                 "team_id": httpx.get(f"{api}/teams").json()["items"][0]["id"],
             },
         }
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from beerolympics.app import create_app
 from beerolympics.cli import server_config
 from beerolympics.settings import Settings
 from tests.factories import eventually, make_settings
+from tests.servers import free_port
 
 
 class Server:
@@ -51,13 +52,6 @@ class Server:
         return connect(
             f"{self.ws}{self.url('/live')}", additional_headers=headers, compression=None
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager

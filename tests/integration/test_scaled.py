@@ -10,11 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,54 +23,15 @@ from websockets.asyncio.client import ClientConnection, connect
 from beerolympics.adapters.postgres.eventstore import split_schema
 from tests.conftest import service_url
 from tests.factories import eventually
-from tests.integration.test_quickstart import free_port
+from tests.servers import ServeProcess
 
 
 @contextlib.contextmanager
 def instance(tmp: Path, database: str, redis: str, name: str) -> Iterator[str]:
-    port = free_port()
-    log = tmp / f"{name}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "beerolympics",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(tmp / name),
-                "--database-url",
-                database,
-                "--pubsub-url",
-                redis,
-                "--secret-key",
-                "shared-by-every-instance",
-                "--poll-interval",
-                "60",
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(log.read_text())
-            time.sleep(0.1)
-        yield base
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+    options = ["--database-url", database, "--pubsub-url", redis]
+    options += ["--secret-key", "shared-by-every-instance", "--poll-interval", "60"]
+    with ServeProcess(tmp / name, *options) as served:
+        yield served.url
 
 
 @pytest.fixture
