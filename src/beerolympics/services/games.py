@@ -28,6 +28,7 @@ from beerolympics.domain.commands import (
 from beerolympics.domain.errors import NotFound
 from beerolympics.domain.identity import Actor
 from beerolympics.ports.eventstore import NO_STREAM
+from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.play import GameRun, Play, game_stream
 from beerolympics.services.runner import CommandRunner, Decision, IdempotencyKey
 from beerolympics.services.tournaments import (
@@ -262,13 +263,17 @@ class GameService:
     # -- plumbing ----------------------------------------------------------------------------
 
     def _run(self, tournament_id: str, game_id: str) -> GameRun:
-        state = self.catalog.get(tournament_id)
-        state.game(game_id)
-        run = self.play.get(tournament_id).games.get(game_id)
-        if run is None or not run.started:
-            raise NotFound("this game has not started", code="game_not_started")
-        return run
+        return started_run(self.catalog, self.play, tournament_id, game_id)
 
     def _started(self, tournament_id: str, game_id: str) -> bool:
         run = self.play.get(tournament_id).games.get(game_id)
         return run is not None and run.started
+
+
+def started_run(catalog: Catalog, play: Play, tournament_id: str, game_id: str) -> GameRun:
+    """The game as played so far; 404 for an unknown tournament or game, or one not started."""
+    catalog.get(tournament_id).game(game_id)
+    run = play.get(tournament_id).games.get(game_id)
+    if run is None or not run.started:
+        raise NotFound("this game has not started", code="game_not_started")
+    return run

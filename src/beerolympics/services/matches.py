@@ -31,6 +31,7 @@ from beerolympics.domain.tournament import TournamentState
 from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.play import GameRun, Play, TournamentPlay
 from beerolympics.projections.play_views import Views
+from beerolympics.services.games import started_run
 from beerolympics.services.runner import CommandRunner, Decision, IdempotencyKey, check_version
 from beerolympics.services.tournaments import metadata_for
 
@@ -278,14 +279,6 @@ class MatchService:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _run(self, tournament_id: str, game_id: str) -> GameRun:
-        state = self.catalog.get(tournament_id)
-        state.game(game_id)
-        run = self.play.get(tournament_id).games.get(game_id)
-        if run is None or not run.started:
-            raise NotFound("this game has not started", code="game_not_started")
-        return run
-
     def _outcome(self, ctx: MatchContext, result: ReportResult) -> Outcome:
         return lifecycle.outcome_from_report(
             ctx.spec, ctx.resolved.teams, ctx.state.game(ctx.run.game_id), result
@@ -293,7 +286,7 @@ class MatchService:
 
     def _context(self, tournament_id: str, match: str) -> MatchContext:
         game_id, spec_id = split_key(match)
-        run = self._run(tournament_id, game_id)
+        run = started_run(self.catalog, self.play, tournament_id, game_id)
         spec = run.specs.get(spec_id)
         if spec is None:
             raise NotFound(f"no match {match!r}", code="match_not_found")
