@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 import httpx
 import uvloop
 from websockets.asyncio.client import connect
+from websockets.frames import Frame, Opcode
 
 from bench.common import percentile, table
 from bench.http_leaderboard import free_port
@@ -84,17 +85,9 @@ def process(command: list[str], env: dict[str, str] | None = None) -> Any:
         proc.wait(timeout=30)
 
 
-def client_frame(opcode: int, payload: bytes) -> bytes:
-    """A client's WebSocket frame (FIN set), masked with a zero key: the server unmasks it
-    the same way, and the bench needs no randomness per frame."""
-    size = len(payload)
-    if size < 126:
-        head = bytes([0x80 | opcode, 0x80 | size])
-    elif size < 65536:
-        head = bytes([0x80 | opcode, 0x80 | 126]) + size.to_bytes(2, "big")
-    else:
-        head = bytes([0x80 | opcode, 0x80 | 127]) + size.to_bytes(8, "big")
-    return head + b"\0\0\0\0" + payload
+def client_frame(opcode: Opcode, payload: bytes) -> bytes:
+    """A client's WebSocket frame (masked, as clients must)."""
+    return Frame(opcode, payload).serialize(mask=True)
 
 
 class LeanSocket(asyncio.Protocol):
@@ -132,7 +125,7 @@ class LeanSocket(asyncio.Protocol):
             del buffer[: end + 4]
             self.open = True
             if self.hello is not None and self.transport is not None:
-                self.transport.write(client_frame(0x1, self.hello))
+                self.transport.write(client_frame(Opcode.TEXT, self.hello))
             self.ready.set_result(None)
         consumed = 0
         while len(buffer) - consumed >= 2:
@@ -146,7 +139,7 @@ class LeanSocket(asyncio.Protocol):
                 break
             consumed = start + size
             if opcode == 0x9 and self.transport is not None:  # ping: answer with its payload
-                self.transport.write(client_frame(0xA, bytes(buffer[start:consumed])))
+                self.transport.write(client_frame(Opcode.PONG, bytes(buffer[start:consumed])))
             elif opcode in (0x1, 0x2):
                 self.clients.received(
                     self.index, bytes(buffer[start : min(consumed, start + 160)]), now

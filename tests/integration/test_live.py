@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 
 from beerolympics.app import create_app
 from beerolympics.cli import server_config
@@ -347,11 +348,8 @@ async def test_a_phone_that_stops_reading_is_dropped_and_the_others_keep_up(
         )
         await loop.sock_sendall(stuck, handshake.encode())
         assert (await loop.sock_recv(stuck, 1024)).startswith(b"HTTP/1.1 101")
-        subscribe_text = b'{"type":"subscribe","channel":"tournament"}'
-        # A client's frame is masked; a zero key leaves the text as it is.
-        await loop.sock_sendall(
-            stuck, bytes([0x81, 0x80 | len(subscribe_text)]) + bytes(4) + subscribe_text
-        )
+        hello = b'{"type":"subscribe","channel":"tournament"}'
+        await loop.sock_sendall(stuck, Frame(Opcode.TEXT, hello).serialize(mask=True))
         # The kernel would take megabytes for it before the socket pushes back: keep the
         # server's send buffer for this socket small, as on a congested phone link.
         [held] = [c for c in s.uvicorn.server_state.connections if c.client == stuck.getsockname()]
