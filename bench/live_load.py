@@ -11,12 +11,14 @@ only, every phase bounded in time). For each size it reports, side by side with 
 - memory per connection (server RSS growth / connections) and the connection rate.
 
 Then, at 1,000 connections: idle-channel latency (one event at a time), and results posted
-at each target rate while the clients listen (a poster process on core 1 starts and reports
-round-robin matches of 128 teams, a team's next match once its last one is played): rate
+at each target rate while the clients listen (a poster process on core 1 reports round-robin
+matches of 128 teams as an official, a team's next match once its last one is played; with the
+"start+report" flow it starts each match first, two requests a result): rate
 reached, report → client latency over every delivery, whether it grows (p99 of the first and
 second half of the run), and how busy the server and the poster were.
 
     python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10] [--results-rates 100,1000]
+        [--results-flows report,start+report]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import argparse
 import asyncio
 import bisect
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -361,7 +364,7 @@ async def observe(url: str, hello: str, confirmed: dict[str, int]) -> None:
 POSTER = """
 import asyncio, json, sys, time
 import aiohttp
-base, api, token, rate, seconds, path = sys.argv[1:7]
+base, api, token, rate, seconds, path, flow = sys.argv[1:8]
 rate, seconds = int(rate), float(seconds)
 rounds = json.load(open(path))
 auth = {"Authorization": "Bearer " + token}
@@ -384,7 +387,8 @@ async def one(http, match, before, deadline):
     if not await paced(deadline):
         return
     url = base + api + "/matches/" + match["id"]
-    await post(http, url + "/start")
+    if flow == "start+report":
+        await post(http, url + "/start")
     sent[match["id"]] = time.time()
     await post(http, url + "/result", {"winner": match["winner"]})
 async def main():
@@ -407,10 +411,11 @@ asyncio.run(main())
 """
 
 
-async def results_under_load(n: int, seconds: float, rate: int) -> dict[str, Any]:
-    """``rate`` results a second (an official starts and reports each match, from a poster
-    process of its own) while ``n`` clients follow the tournament; latency from the report's
-    request to each client (wall clock, shared by the processes)."""
+async def results_under_load(n: int, seconds: float, rate: int, flow: str) -> dict[str, Any]:
+    """``rate`` results a second (an official reports each match, after starting it when
+    ``flow`` is "start+report", from a poster process of its own) while ``n`` clients follow
+    the tournament; latency from the report's request to each client (wall clock, shared by
+    the processes)."""
     with tempfile.TemporaryDirectory() as tmp:
         async with app_server(Path(tmp)) as (pid, tid, http, auth):
             api = f"/api/v1/tournaments/{tid}"
@@ -472,6 +477,7 @@ async def results_under_load(n: int, seconds: float, rate: int) -> dict[str, Any
                 str(rate),
                 str(seconds),
                 str(listing),
+                flow,
                 stdout=asyncio.subprocess.PIPE,
             )
             out, _ = await poster.communicate()
@@ -534,7 +540,11 @@ HEADERS = [
 
 
 async def main(
-    sizes: list[int], fanouts: int, results_rates: list[int], results_seconds: float
+    sizes: list[int],
+    fanouts: int,
+    results_rates: list[int],
+    results_seconds: float,
+    flows: list[str],
 ) -> None:
     raise_fd_limit()
     rows = []
@@ -553,13 +563,14 @@ async def main(
             f"\nidle channel, 1,000 clients, commit → client over every delivery:"
             f" p50 {percentile(idle, 50) * 1e3:.1f} ms, p99 {percentile(idle, 99) * 1e3:.1f} ms"
         )
-    print("\nresults posted while 1,000 clients listen (an official starts and reports each match)")
+    print("\nresults posted while 1,000 clients listen (an official reports each match)")
     rows = []
-    for rate in results_rates:
-        load = await results_under_load(1000, results_seconds, rate)
+    for flow, rate in itertools.product(flows, results_rates):
+        load = await results_under_load(1000, results_seconds, rate, flow)
         lat = load["latencies"]
         rows.append(
             [
+                flow,
                 f"{rate:,}/s",
                 f"{load['rate']:,.0f}/s",
                 f"{load['failed']}",
@@ -576,6 +587,7 @@ async def main(
 
 
 LOAD_HEADERS = [
+    "requests",
     "target",
     "posted",
     "errors",
@@ -596,8 +608,14 @@ if __name__ == "__main__":
     parser.add_argument("--fanouts", type=int, default=10)
     parser.add_argument("--results-rates", default="100,1000")
     parser.add_argument("--results-seconds", type=float, default=4)
+    parser.add_argument(
+        "--results-flows",
+        default="report,start+report",
+        help="per result: report only, or start the match first (comma-separated)",
+    )
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     rates = [int(r) for r in args.results_rates.split(",")]
-    uvloop.run(main(sizes, args.fanouts, rates, args.results_seconds))
+    flows = args.results_flows.split(",")
+    uvloop.run(main(sizes, args.fanouts, rates, args.results_seconds, flows))

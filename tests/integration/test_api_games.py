@@ -183,6 +183,31 @@ async def test_results_wait_for_the_other_side_or_the_deadline(world: World) -> 
     assert history[-1]["summary"] == "confirmed automatically after the deadline"
 
 
+async def test_a_called_match_or_an_officials_report_needs_no_start(world: World) -> None:
+    game = await world.add_game(format="round_robin", stations=["T1"], auto_call=False)
+    await world.start(game)
+    first, second, *_ = await world.matches(status="ready")
+    a, b = (s["team"]["id"] for s in first["slots"])
+    table = (await world.client.get(world.url(f"/games/{game}"))).json()["stations"][0]["id"]
+    r = await world.client.post(
+        world.url(f"/matches/{first['id']}/call"), json={"station_id": table}, headers=world.org
+    )
+    assert r.status_code == 200
+    r = await world.client.post(
+        world.url(f"/matches/{first['id']}/result"), json={"winner": b}, headers=world.captain(a)
+    )
+    assert (r.status_code, r.json()["match"]["status"]) == (200, "submitted")
+    stations = (await world.client.get(world.url("/stations"))).json()
+    assert stations["stations"][0]["now_playing"] is None  # the report frees the table
+    # An official records a match nobody called (a paper score sheet): it counts at once.
+    winner = second["slots"][1]["team"]["id"]
+    r = await world.client.post(
+        world.url(f"/matches/{second['id']}/result"), json={"winner": winner}, headers=world.org
+    )
+    assert (r.status_code, r.json()["match"]["status"]) == (200, "confirmed")
+    assert [h["type"] for h in (await world.match(second["id"]))["history"]] == ["ResultConfirmed"]
+
+
 async def test_dispute_then_organizer_overrides(world: World) -> None:
     game = await world.add_game(format="round_robin", stations=["T1"], auto_call=False)
     await world.start(game)

@@ -343,13 +343,20 @@ def submit(
     now: dt.datetime,
     timeout_seconds: int,
 ) -> list[ev.Event]:
-    """A captain reports (the other side confirms later); an official's report counts at once."""
+    """A captain reports (the other side confirms later); an official's report counts at once.
+
+    A called match needs no start first: the teams are at its table already. An official may
+    also record a match nobody called (results from a paper sheet); a captain starts an uncalled
+    match first, which checks that both teams are free.
+    """
     _require_participant(actor, tournament_id, resolved)
+    _require_teams_known(resolved)
     if record.phase == "submitted":
         raise Conflict("a result is already waiting for confirmation", code="result_pending")
     if record.phase == "disputed":
         raise Conflict("the result is disputed; an organizer decides", code="match_disputed")
-    if record.phase != "in_progress":
+    reportable = ("open", "called", "in_progress") if _is_official(actor) else AT_STATION
+    if record.phase not in reportable:
         raise Conflict("the match is not in progress", code="match_not_in_progress")
     outcome = outcome_from_report(spec, resolved.teams, game, cmd)
     if _is_official(actor):

@@ -198,7 +198,8 @@ def _actions(
     return MatchActions(
         side=side,
         can_report=lead and known and status in ("ready", "called", "in_progress"),
-        needs_start=status in ("ready", "called"),
+        # A called match is under way already, and an official records any ready match.
+        needs_start=status == "ready" and not who.official,
         can_confirm=status == "submitted"
         and (
             who.official
