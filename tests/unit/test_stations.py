@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from beerolympics.domain.stations import Waiting, assign, heads, next_wakeup, queue
+from beerolympics.domain.stations import (
+    Waiting,
+    WaitingQueue,
+    assign,
+    heads,
+    next_wakeup,
+    queue,
+)
 
 T0 = dt.datetime(2026, 7, 4, 14, 0, tzinfo=dt.UTC)
 
@@ -96,36 +103,71 @@ def test_the_head_of_the_queue_is_the_start_of_the_whole_queue(
     assert queue(matches, busy={"a"}, last_finished=last, rest=rest, limit=limit) == whole[:limit]
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
+TEAMS = st.sampled_from("abcdef")
+STEPS = st.lists(
+    st.one_of(
         st.tuples(
-            st.sampled_from("abcdef"),
-            st.sampled_from("abcdef"),
-            st.integers(0, 30),
-            st.sampled_from(["pong", "flip", "cornhole"]),
+            st.just("put"),
+            st.integers(0, 12),  # which match (its game is fixed by it)
+            st.tuples(TEAMS, TEAMS),
+            st.integers(0, 30),  # ready since
         ),
-        max_size=20,
+        st.tuples(st.just("discard"), st.integers(0, 12)),
+        st.tuples(st.just("finish"), TEAMS, st.integers(0, 40)),  # may go back in time
+        st.tuples(
+            st.just("look"),
+            st.integers(0, 8),
+            st.dictionaries(st.sampled_from(["pong", "flip", "darts"]), st.integers(0, 5)),
+        ),
     ),
-    st.dictionaries(st.sampled_from("abcdef"), st.integers(0, 40)),
-    st.integers(0, 8),
-    st.dictionaries(st.sampled_from(["pong", "flip", "darts"]), st.integers(0, 5)),
+    max_size=40,
 )
-def test_heads_in_one_pass_are_the_starts_of_each_queue(
-    rows: list[tuple[str, str, int, str]],
-    finished: dict[str, int],
-    limit: int,
-    per_game: dict[str, int],
-) -> None:
-    matches = [
-        waiting(f"m{i}", (a, b), ready=r, order=i % 3, game=g)
-        for i, (a, b, r, g) in enumerate(rows)
-    ]
-    last = {team: at(minutes) for team, minutes in finished.items()}
-    options = {"busy": {"b"}, "last_finished": last, "rest": dt.timedelta(minutes=2)}
-    whole, by_game = heads(matches, limit=limit, per_game=per_game, **options)  # type: ignore[arg-type]
-    assert whole == queue(matches, limit=limit, **options)  # type: ignore[arg-type]
-    assert by_game.keys() == per_game.keys()
-    for game, count in per_game.items():
-        mine = [m for m in matches if m.game_id == game]
-        assert by_game[game] == queue(mine, limit=count, **options)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(STEPS)
+def test_the_kept_queues_read_like_a_fresh_sort(steps: list[tuple[object, ...]]) -> None:
+    """Matches come and go and teams finish (the clock may even go back, as the projection
+    reports with ``reorder``); every look at the kept queues' heads matches sorting it all."""
+    games = ["pong", "flip", "cornhole"]
+    queues: dict[str, WaitingQueue] = {game: WaitingQueue() for game in games}
+    last: dict[str, dt.datetime] = {}
+    looks = 0
+    for step in steps:
+        if step[0] == "put":
+            _, i, teams, ready = step
+            game = games[i % 3]  # type: ignore[operator]
+            match = waiting(f"m{i}", teams, ready=ready, order=i % 4, game=game)  # type: ignore[arg-type, operator]
+            queues[game].put(f"m{i}", match)
+        elif step[0] == "discard":
+            queues[games[step[1] % 3]].discard(f"m{step[1]}")  # type: ignore[operator]
+        elif step[0] == "finish":
+            _, team, minutes = step
+            previous = last.get(team)  # type: ignore[call-overload]
+            last[team] = at(minutes)  # type: ignore[arg-type, index]
+            if previous is not None and last[team] < previous:  # type: ignore[index]
+                for q in queues.values():
+                    q.reorder()
+        else:
+            _, limit, per_game = step
+            options = {"busy": {"b"}, "last_finished": last, "rest": dt.timedelta(minutes=2)}
+            whole, by_game = heads(queues, limit=limit, per_game=per_game, **options)  # type: ignore[arg-type]
+            everything = [m for q in queues.values() for m in q]
+            assert whole == queue(everything, limit=limit, **options)  # type: ignore[arg-type]
+            assert by_game.keys() == per_game.keys()
+            for game, count in per_game.items():
+                mine = list(queues.get(game, ()))
+                assert by_game[game] == queue(mine, limit=count, **options)  # type: ignore[arg-type]
+            looks += 1
+    assume(looks)
+
+
+def test_a_clock_going_back_needs_a_reorder() -> None:
+    kept = WaitingQueue()
+    kept.put("x", waiting("x", ("a", "b"), ready=0))
+    kept.put("y", waiting("y", ("c", "d"), ready=5))
+    rest = dt.timedelta()
+    assert [m.key for _, _, m in kept.head(2, {"a": at(10)}, rest)] == ["y", "x"]
+    went_back = {"a": at(1)}
+    kept.reorder()
+    assert [m.key for _, _, m in kept.head(1, went_back, rest)] == ["x"]

@@ -42,18 +42,85 @@ _Keyed = tuple[tuple[dt.datetime, int, str], dt.datetime, Waiting]
 _first = itemgetter(0)
 
 
+def _key(match: Waiting, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta) -> _Keyed:
+    """A match with its queue order (waiting since, plan order, key) and eligibility."""
+    since = eligible = match.ready_since
+    for team in match.teams:
+        finished = last_finished.get(team)
+        if finished is not None:
+            since = max(since, finished)
+            eligible = max(eligible, finished + rest)
+    return (since, match.order, match.key), eligible, match
+
+
 def _keyed(
     waiting: Iterable[Waiting], last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
 ) -> Iterator[_Keyed]:
-    """Each match with its queue order (waiting since, plan order, key) and eligibility."""
     for match in waiting:
-        since = eligible = match.ready_since
-        for team in match.teams:
-            finished = last_finished.get(team)
-            if finished is not None:
-                since = max(since, finished)
-                eligible = max(eligible, finished + rest)
-        yield (since, match.order, match.key), eligible, match
+        yield _key(match, last_finished, rest)
+
+
+class WaitingQueue:
+    """The matches of one game waiting for a table, with their queue order kept between looks.
+
+    The front of a queue of thousands is read after every result, so the order is a heap
+    rather than a sort. It is lazy: a match is pushed with the order it has from its own
+    readiness alone, and its teams finishing other matches only ever move it back, so a
+    stored order is never later than the true one. Reading the front, an entry whose order
+    moved is pushed again where it now belongs and an entry for a match that stopped waiting
+    (or was replaced) is dropped. When a team's last finish moves *earlier* (a clock that
+    went back) that no longer holds: :meth:`reorder`.
+    """
+
+    __slots__ = ("_heap", "_waiting")
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, Waiting] = {}
+        self._heap: list[tuple[tuple[dt.datetime, int, str], str, Waiting]] = []
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def __iter__(self) -> Iterator[Waiting]:
+        return iter(self._waiting.values())
+
+    def put(self, spec_id: str, match: Waiting) -> None:
+        if self._waiting.get(spec_id) == match:
+            return
+        self._waiting[spec_id] = match
+        heapq.heappush(self._heap, ((match.ready_since, match.order, match.key), spec_id, match))
+        if len(self._heap) > 2 * len(self._waiting) + 64:
+            self.reorder()  # mostly entries that stopped waiting: start again from what waits
+
+    def discard(self, spec_id: str) -> None:
+        self._waiting.pop(spec_id, None)
+
+    def reorder(self) -> None:
+        self._heap = [
+            ((m.ready_since, m.order, m.key), spec_id, m) for spec_id, m in self._waiting.items()
+        ]
+        heapq.heapify(self._heap)
+
+    def head(
+        self, count: int, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
+    ) -> list[_Keyed]:
+        """The first ``count`` of this queue, in order."""
+        heap = self._heap
+        taken: list[tuple[_Keyed, str]] = []
+        while heap and len(taken) < count:
+            order, spec_id, match = heap[0]
+            if self._waiting.get(spec_id) is not match:
+                heapq.heappop(heap)
+                continue
+            keyed = _key(match, last_finished, rest)
+            if keyed[0] != order:
+                heapq.heapreplace(heap, (keyed[0], spec_id, match))
+                continue
+            heapq.heappop(heap)
+            taken.append((keyed, spec_id))
+        for keyed, spec_id in taken:
+            heapq.heappush(heap, (keyed[0], spec_id, keyed[2]))
+        return [keyed for keyed, _ in taken]
 
 
 def _queued(chosen: Iterable[_Keyed], busy: Collection[str]) -> list[Queued]:
@@ -78,7 +145,7 @@ def queue(
 
 
 def heads(
-    waiting: Iterable[Waiting],
+    queues: Mapping[str, WaitingQueue],
     *,
     busy: Collection[str],
     last_finished: Mapping[str, dt.datetime],
@@ -87,15 +154,12 @@ def heads(
     per_game: Mapping[str, int],
 ) -> tuple[list[Queued], dict[str, list[Queued]]]:
     """The first ``limit`` of the whole queue, and the first ``per_game[g]`` of game ``g``'s
-    own queue, in one pass over the waiting matches (there can be thousands)."""
-    by_game: dict[str, list[_Keyed]] = {}
-    for entry in _keyed(waiting, last_finished, rest):
-        by_game.setdefault(entry[2].game_id, []).append(entry)
-    # The whole queue's head lies among the heads of the games' queues.
+    own queue (``queues[g]``), reading only the front of each game's queue."""
     game_heads = {
-        game: heapq.nsmallest(max(limit, per_game.get(game, 0)), entries, _first)
-        for game, entries in by_game.items()
+        game: waiting.head(max(limit, per_game.get(game, 0)), last_finished, rest)
+        for game, waiting in queues.items()
     }
+    # The whole queue's head lies among the heads of the games' queues.
     overall = heapq.nsmallest(limit, itertools.chain.from_iterable(game_heads.values()), _first)
     return _queued(overall, busy), {
         game: _queued(game_heads.get(game, [])[:count], busy) for game, count in per_game.items()

@@ -29,7 +29,7 @@ from beerolympics.domain.formats.base import (
 from beerolympics.domain.formats.plan import Plan
 from beerolympics.domain.matches import MatchRecord
 from beerolympics.domain.scoring import Leaderboard, check_tiebreaks
-from beerolympics.domain.stations import Waiting
+from beerolympics.domain.stations import Waiting, WaitingQueue
 from beerolympics.domain.tournament import TournamentState
 from beerolympics.ports.eventstore import RecordedEvent
 from beerolympics.projections.catalog import Catalog
@@ -54,8 +54,10 @@ class GameRun:
     resolution: Resolution | None = None
     ready_since: dict[str, dt.datetime] = field(default_factory=dict)
     #: Ready matches nobody has called or started yet (what the station queue draws from),
-    #: kept as the queue reads them: a round robin of 128 teams has thousands.
-    waiting: dict[str, Waiting] = field(default_factory=dict)
+    #: in queue order: a round robin of 128 teams has thousands.
+    waiting: WaitingQueue = field(default_factory=WaitingQueue)
+    #: Results waiting for the other side: match → when they count anyway.
+    deadlines: dict[str, dt.datetime] = field(default_factory=dict)
     placements: dict[str, int] = field(default_factory=dict)
     head_to_head: dict[str, tuple[str, str, str | None, float | None, float | None]] = field(
         default_factory=dict
@@ -88,15 +90,18 @@ class GameRun:
         record = self.records.get(spec_id)
         resolved = self.resolved(spec_id)
         if resolved.state == "ready" and (record is None or record.phase == "open"):
-            self.waiting[spec_id] = Waiting(
-                lifecycle.match_key(self.game_id, spec_id),
-                self.game_id,
-                resolved.teams,
-                self.ready_since.get(spec_id, self.started_at or dt.datetime.min),
-                self.order[spec_id],
+            self.waiting.put(
+                spec_id,
+                Waiting(
+                    lifecycle.match_key(self.game_id, spec_id),
+                    self.game_id,
+                    resolved.teams,
+                    self.ready_since.get(spec_id, self.started_at or dt.datetime.min),
+                    self.order[spec_id],
+                ),
             )
         else:
-            self.waiting.pop(spec_id, None)
+            self.waiting.discard(spec_id)
 
     def status(self, spec_id: str) -> str:
         """One word for where a match stands, combining the bracket and the lifecycle."""
@@ -166,7 +171,7 @@ class TournamentPlay:
     def waiting(self) -> Iterator[Waiting]:
         """Ready matches nobody has called yet, across games."""
         for run in self.games.values():
-            yield from run.waiting.values()
+            yield from run.waiting
 
 
 class Play:
@@ -262,6 +267,10 @@ class Play:
         if "credential" in meta and meta["credential"] != "system":
             by = f"{by} {meta['credential']}"
         lifecycle.evolve(record, event, at, recorded.position, recorded.version, by)
+        if record.phase == "submitted" and record.deadline is not None:
+            run.deadlines[spec_id] = record.deadline
+        else:
+            run.deadlines.pop(spec_id, None)
         if run.resolution is not None:
             run.note_waiting(spec_id)
         key = lifecycle.match_key(game_id, spec_id)
@@ -270,7 +279,12 @@ class Play:
             for team in teams:
                 if play.busy.get(team) == key:
                     del play.busy[team]
+                previous = play.last_finished.get(team)
                 play.last_finished[team] = at
+                if previous is not None and at < previous:
+                    # A clock went back: queue orders may have moved forward.
+                    for other in play.games.values():
+                        other.waiting.reorder()
             if station is not None:
                 play.stations.pop((game_id, station), None)
         if record.phase in lifecycle.AT_STATION:

@@ -456,7 +456,7 @@ class Views:
         """Per station the match there now and the next one the queue will send; the queue."""
         play, state = self.play, self.state
         whole, per_game = stations.heads(
-            play.waiting(),
+            {game_id: run.waiting for game_id, run in play.games.items()},
             busy=play.busy,
             last_finished=play.last_finished,
             rest=dt.timedelta(seconds=state.rest_seconds),
