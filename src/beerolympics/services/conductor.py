@@ -108,12 +108,7 @@ class Conductor:
         await self._rounds(tournament_id, play)
         await self._forfeits(tournament_id, play)
         wakeup = await self._queue(tournament_id, play, now)
-        deadlines = [
-            r.deadline
-            for run in play.games.values()
-            for r in run.records.values()
-            if r.phase == "submitted" and r.deadline is not None
-        ]
+        deadlines = [d for run in play.games.values() for d in run.deadlines.values()]
         upcoming = [t for t in (*deadlines, wakeup) if t is not None]
         if upcoming:
             self._wakeups[tournament_id] = min(upcoming)
@@ -127,9 +122,9 @@ class Conductor:
 
     async def _deadlines(self, tournament_id: str, play: TournamentPlay, now: dt.datetime) -> None:
         for run in list(play.games.values()):
-            for record in list(run.records.values()):
-                if record.phase == "submitted" and record.deadline and record.deadline <= now:
-                    key = lifecycle.match_key(run.game_id, record.spec_id)
+            for spec_id, deadline in list(run.deadlines.items()):
+                if deadline <= now:
+                    key = lifecycle.match_key(run.game_id, spec_id)
                     await self._attempt(
                         "deadline", self.matches.confirm_after_deadline(tournament_id, key)
                     )
