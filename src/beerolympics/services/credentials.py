@@ -8,6 +8,7 @@ is still valid (revocation is an event) and which role it has now.
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,12 +23,18 @@ class CredentialSigner:
 
     def __init__(self, secret: str) -> None:
         self._serializer = URLSafeSerializer(secret, salt="beerolympics.credential")
+        # A phone sends its token with every request, and checking a signature costs more
+        # than the rest of a small command; the answer for a token never changes.
+        self._verified = functools.lru_cache(maxsize=8192)(self._verify)
 
     def sign(self, tournament_id: str, credential_id: str) -> str:
         return str(self._serializer.dumps([tournament_id, credential_id]))
 
     def verify(self, token: str) -> tuple[str, str] | None:
         """``(tournament_id, credential_id)`` of a genuine token, else ``None``."""
+        return self._verified(token)
+
+    def _verify(self, token: str) -> tuple[str, str] | None:
         try:
             value = self._serializer.loads(token)
         except BadSignature:
