@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -10,10 +10,12 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response, Router, get
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
+from litestar.types import Receive, Scope, Send
 
 from beerolympics import __version__
 from beerolympics.demo import load_demo
@@ -38,10 +40,9 @@ from beerolympics.web.api import (
     tournaments,
 )
 from beerolympics.web.fastpath import FastPath, PublicReads
-from beerolympics.web.http import Representations
+from beerolympics.web.http import API, Representations
 from beerolympics.web.problems import handle_exception
 
-API = "/api/v1"
 _SWAGGER_ASSETS = "/static/swagger"
 
 
@@ -88,6 +89,26 @@ async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
     return Response(content=cached, media_type="application/vnd.oai.openapi+json")
 
 
+class App(Litestar):
+    """The Litestar app, which hands live WebSockets to :func:`~beerolympics.web.api.live.
+    live_socket` itself, before routing (a socket lives for hours: nothing of the framework's
+    per-request machinery should live with it).
+
+    Not a coroutine function: it hands back the coroutine to await, so no frame of it stays
+    alive either (servers must be told the interface is ASGI 3, as ``serve`` does).
+    """
+
+    def __call__(  # type: ignore[override]
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> Awaitable[None]:
+        if scope["type"] == ScopeType.WEBSOCKET and (
+            found := live.SOCKET_PATH.match(scope["path"])
+        ):
+            scope["app"] = scope["litestar_app"] = self
+            return live.live_socket(scope, receive, send, found.group(1))
+        return super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings, runtime: Runtime | None = None, *, clock: Clock | None = None
 ) -> Litestar:
@@ -132,7 +153,6 @@ def create_app(
             board.router,
             bonuses.router,
             announcements.router,
-            live.live_socket,
             live.live_events,
         ],
     )
@@ -142,7 +162,7 @@ def create_app(
         include_in_schema=False,
         cache_control=None,
     )
-    return Litestar(
+    return App(
         route_handlers=[
             api,
             openapi_json,

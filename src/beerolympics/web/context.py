@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.types import Scope
 
 from beerolympics.domain.errors import Unauthenticated
 from beerolympics.domain.identity import Actor
@@ -32,15 +33,13 @@ def cookie_name(tournament_id: str) -> str:
     return f"bo_{tournament_id}"
 
 
-def credential_token(
-    request: ASGIConnection[Any, Any, Any, Any], tournament_id: str | None
-) -> str | None:
+def credential_token(scope: Scope, tournament_id: str | None) -> str | None:
     """The bearer token of the request, else the tournament's credential cookie.
 
     Read straight from the ASGI scope: a live socket stays open for hours, and the framework's
     parsed copy of every header and cookie would stay with it.
     """
-    headers = request.scope["headers"]  # a list, as ASGI servers pass it
+    headers = scope["headers"]  # a list, as ASGI servers pass it
     header = next((v for k, v in headers if k == b"authorization"), None)
     if header:
         scheme, _, token = header.decode("latin-1").partition(" ")
@@ -59,16 +58,20 @@ def credential_token(
     return None
 
 
-def actor(request: ASGIConnection[Any, Any, Any, Any], tournament_id: str | None) -> Actor:
+def scope_actor(rt: Runtime, scope: Scope, tournament_id: str | None) -> Actor:
     """The caller; a spectator without credential; 401 for a forged or revoked one."""
-    rt: Runtime = request.app.state.runtime
-    found = rt.authenticator.actor(credential_token(request, tournament_id))
+    found = rt.authenticator.actor(credential_token(scope, tournament_id))
     if found is None:
         raise Unauthenticated(
             "this credential is not valid here (revoked, or from another server)",
             code="invalid_credential",
         )
     return found
+
+
+def actor(request: ASGIConnection[Any, Any, Any, Any], tournament_id: str | None) -> Actor:
+    """The caller of a request (see :func:`scope_actor`)."""
+    return scope_actor(request.app.state.runtime, request.scope, tournament_id)
 
 
 def set_credential_cookie(

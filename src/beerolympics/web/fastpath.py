@@ -18,7 +18,9 @@ from typing import Final
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-PREFIX: Final = "/api/v1/tournaments/"
+from beerolympics.web.http import API
+
+PREFIX: Final = f"{API}/tournaments/"
 
 
 @dataclass(frozen=True, slots=True)

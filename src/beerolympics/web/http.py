@@ -21,6 +21,8 @@ from litestar import Request, Response
 from beerolympics.domain.errors import Invalid, VersionConflict
 from beerolympics.services.runner import IdempotencyKey
 
+#: Where the HTTP API lives.
+API: Final = "/api/v1"
 JSON: Final = "application/json"
 PRIVATE: Final = "private, no-cache"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any, cast
 
 import msgspec
-from litestar import Request, WebSocket, get, websocket
-from litestar.exceptions import WebSocketDisconnect
+from litestar import Request, get
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.types import Receive, Scope, Send
 
 from beerolympics.domain.errors import DomainError, NotFound, Unauthenticated
 from beerolympics.live.connection import Connection
 from beerolympics.live.hub import Hub, TooManyConnections
 from beerolympics.runtime import Runtime
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
-from beerolympics.web.context import actor
+from beerolympics.web.context import actor, scope_actor
+from beerolympics.web.http import API
 from beerolympics.web.wire import SERVER_SEND, frame_writer
 
 CLOSE_BAD_MESSAGE = 4000
@@ -59,10 +61,6 @@ class _Head(msgspec.Struct):
 _head = msgspec.json.Decoder(_Head).decode
 
 
-def _parts(socket: WebSocket[Any, Any, Any]) -> tuple[Runtime, Hub]:
-    return socket.app.state.runtime, socket.app.state.hub
-
-
 def _welcome(conn: Connection, hub: Hub) -> dict[str, Any]:
     return {
         "type": "welcome",
@@ -75,60 +73,91 @@ def _welcome(conn: Connection, hub: Hub) -> dict[str, Any]:
     }
 
 
-@websocket("/tournaments/{tournament_id:str}/live")
-async def live_socket(socket: WebSocket[Any, Any, Any], tournament_id: TournamentId) -> None:
-    """The live protocol over a WebSocket (see docs/live-protocol.md)."""
-    rt, hub = _parts(socket)
-    await socket.accept()
+#: The WebSocket's path; the tournament id is the one group.
+SOCKET_PATH = re.compile(rf"^{re.escape(API)}/tournaments/([^/]+)/live$")
+
+
+async def live_socket(scope: Scope, receive: Receive, send: Send, tournament_id: str) -> None:
+    """The live protocol over a WebSocket (see docs/live-protocol.md), as plain ASGI.
+
+    A live socket stays open for hours, so it is served past the framework's routing (see
+    :class:`beerolympics.app.App`): the framework's connection object, parsed parameters and
+    the coroutine frames of its middleware, routing and handler would otherwise stay alive
+    with every socket, about 2 KB each.
+    """
+    state = scope["app"].state
+    rt: Runtime = state.runtime
+    hub: Hub = state.hub
+    if (await receive())["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept", "subprotocol": None, "headers": []})
+
+    async def hang_up(code: int, reason: str) -> None:
+        await send({"type": "websocket.close", "code": code, "reason": reason})
+
     try:
         rt.catalog.get(tournament_id)
-        who = actor(socket, tournament_id)
+        who = scope_actor(rt, scope, tournament_id)
     except NotFound:
-        await socket.close(CLOSE_NO_TOURNAMENT, "no such tournament")
+        await hang_up(CLOSE_NO_TOURNAMENT, "no such tournament")
         return
     except Unauthenticated:
-        await socket.close(CLOSE_INVALID_CREDENTIAL, "the credential is not valid")
+        await hang_up(CLOSE_INVALID_CREDENTIAL, "the credential is not valid")
         return
     settings = rt.settings
+    client = scope.get("client")
     conn = Connection(
         tournament_id,
         who,
-        socket.client.host if socket.client else "unknown",
+        client[0] if client else "unknown",
         buffer=settings.live_send_buffer,
         per_minute=settings.live_messages_per_minute,
     )
     try:
         hub.connect(conn)
     except TooManyConnections:
-        await socket.close(CLOSE_TOO_MANY, "too many connections")
+        await hang_up(CLOSE_TOO_MANY, "too many connections")
         return
 
     # The server's own send when serving (see web/wire.py), the framework's otherwise.
     server_send: Callable[[Any], Coroutine[Any, Any, None]]
-    server_send = cast("dict[str, Any]", socket.scope).get(SERVER_SEND, socket.send)
+    server_send = cast("dict[str, Any]", scope).get(SERVER_SEND, send)
 
-    def send(text: str) -> Coroutine[Any, Any, None]:
+    def send_text(text: str) -> Coroutine[Any, Any, None]:
         return server_send({"type": "websocket.send", "bytes": None, "text": text})
 
-    conn.attach(send, socket.close, frame_writer(server_send))
+    conn.attach(send_text, hang_up, frame_writer(server_send))
     conn.send(_welcome(conn, hub))
     try:
         while conn.close_code is None:
-            text = await socket.receive_text()
+            text = await _receive_text(receive)
+            if text is None:
+                return
             if len(text.encode()) > settings.live_max_message_bytes:
                 conn.close(CLOSE_TOO_BIG, "message too big")
             elif conn.count_message():
                 await _handle(rt, hub, conn, text)
         # Closed from this side: wait for the client's answer to the close frame.
-        with contextlib.suppress(TimeoutError, WebSocketDisconnect):
+        with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(2):
-                while True:
-                    await socket.receive_text()
-    except WebSocketDisconnect:
-        pass
+                while await _receive_text(receive) is not None:
+                    pass
     finally:
         hub.disconnect(conn)
         conn.close(1000, "")
+
+
+async def _receive_text(receive: Receive) -> str | None:
+    """The client's next message as text; None once it is gone."""
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        if message["type"] == "websocket.receive":
+            text = message.get("text")
+            if text is None:
+                text = (message.get("bytes") or b"").decode("utf-8", "replace")
+            return text
 
 
 async def _handle(rt: Runtime, hub: Hub, conn: Connection, text: str) -> None:
