@@ -36,8 +36,12 @@ OPTIONS: dict[str, dict[str, object]] = {
     name=st.sampled_from(sorted(FORMATS)),
     count=st.integers(min_value=4, max_value=12),
     seed=st.integers(min_value=0, max_value=10_000),
+    in_place=st.booleans(),
 )
-def test_incremental_resolution_equals_a_full_one(name: str, count: int, seed: int) -> None:
+def test_incremental_resolution_equals_a_full_one(
+    name: str, count: int, seed: int, in_place: bool
+) -> None:
+    """Also when each step updates the last resolution in place (the projection's way)."""
     rng = random.Random(seed)
     try:
         plan = build(name, team_names(count), OPTIONS[name], rng)
@@ -66,8 +70,8 @@ def test_incremental_resolution_equals_a_full_one(name: str, count: int, seed: i
             plan = plan.extended(more)
             current = resolve(plan, outcomes)
             continue
-        incremental = resolve(plan, outcomes, Increment(current, (match.id,)))
+        incremental = resolve(plan, outcomes, Increment(current, (match.id,), in_place=in_place))
         full = resolve(plan, outcomes)
         assert incremental == full
         assert match.id in affected(plan, (match.id,))
-        current = full
+        current = incremental

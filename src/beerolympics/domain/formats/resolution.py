@@ -50,6 +50,10 @@ class Increment(NamedTuple):
 
     previous: Resolution
     changed: Collection[MatchId]
+    #: Update ``previous`` rather than copy it: for a holder that replaces it with the result
+    #: and reads it no more (copying a round robin's thousands of matches per result is most
+    #: of the work otherwise). ``previous`` is not valid afterwards.
+    in_place: bool = False
 
 
 _PlanFacts = TypeVar("_PlanFacts")
@@ -142,7 +146,7 @@ def resolve_plan(
     unsettled = -1  # counted by Resolution unless kept up here
     if since is not None and len(since.previous.matches) == len(plan.matches):
         # The same plan: walk only the affected matches, in plan order.
-        done = dict(since.previous.matches)
+        done = since.previous.matches if since.in_place else dict(since.previous.matches)
         order = positions(plan)
         todo = sorted(order[m] for m in affected(plan, since.changed) if m in order)
         specs = [plan.matches[i] for i in todo]
