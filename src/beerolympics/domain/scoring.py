@@ -218,6 +218,7 @@ class Leaderboard:
         self._row_cache: dict[TeamId, LeaderboardRow] = {}
         self._dirty: set[TeamId] = set()  # teams whose row data changed since the last rows()
         self._stale: set[TeamId] = set()  # teams whose rounded totals need a refresh()
+        self._totals_moved = True  # since the last totals_if_moved()
         # Groups level on points as ranked at the last rows(), and how the tie-breaks split
         # them and their tied subsets; both kept until a member changes.
         self._settled: dict[tuple[TeamId, ...], list[Ranked[TeamId]]] = {}
@@ -243,6 +244,7 @@ class Leaderboard:
             self._teams[team_id] = None
             self._tally(team_id)
             self._touch(team_id)
+            self._totals_moved = True
             self._changed()
 
     def remove_team(self, team_id: TeamId) -> None:
@@ -254,6 +256,7 @@ class Leaderboard:
         if team_id in self._teams:
             del self._teams[team_id]
             self._row_cache.pop(team_id, None)
+            self._totals_moved = True
             self._changed()
 
     def set_game(
@@ -343,6 +346,15 @@ class Leaderboard:
         self._refresh()
         return {team: self._tallies[team].points for team in self._teams}
 
+    def totals_if_moved(self) -> dict[TeamId, float] | None:
+        """:meth:`totals`, or None when no ranked team's points moved since the last call
+        (most results move nobody's overall points until a game's places are certain)."""
+        self._refresh()
+        if not self._totals_moved:
+            return None
+        self._totals_moved = False
+        return self.totals()
+
     def rows(self) -> list[LeaderboardRow]:
         """The ranked leaderboard, best first; cached until the next change."""
         if self._rows is None:
@@ -399,7 +411,11 @@ class Leaderboard:
 
     def _refresh(self) -> None:
         for team in self._stale:
-            self._tallies[team].refresh()
+            tally = self._tallies[team]
+            before = tally.points
+            tally.refresh()
+            if tally.points != before and team in self._teams:
+                self._totals_moved = True
         self._stale.clear()
 
     def _build_rows(self) -> list[LeaderboardRow]:

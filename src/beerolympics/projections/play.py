@@ -9,7 +9,7 @@ the whole log.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import msgspec
@@ -158,8 +158,8 @@ class TournamentPlay:
     race: list[RaceSample] = field(default_factory=list)
 
     def sample_race(self, position: int, at: dt.datetime) -> None:
-        points = self.leaderboard.totals()
-        if not self.race or self.race[-1].points != points:
+        points = self.leaderboard.totals_if_moved()
+        if points is not None and (not self.race or self.race[-1].points != points):
             self.race.append(RaceSample(position, at, points))
 
     def game(self, game_id: str) -> GameRun:
@@ -313,16 +313,20 @@ class Play:
         """
         assert run.plan is not None
         before = run.resolution
+        was: Mapping[str, ResolvedMatch | None]
         if before is None or changed is None:
             run.resolution = formats.resolve(run.plan, run.outcomes)
             touched: Iterable[str] = run.resolution.matches
+            was = before.matches if before is not None else {}
         else:
-            since = formats.Increment(before, (changed,))
-            run.resolution = formats.resolve(run.plan, run.outcomes, since)
             touched = formats.affected(run.plan, (changed,))
+            was = {spec_id: before.matches.get(spec_id) for spec_id in touched}
+            # ``before`` is replaced here, so it is updated rather than copied.
+            since = formats.Increment(before, (changed,), in_place=True)
+            run.resolution = formats.resolve(run.plan, run.outcomes, since)
         for spec_id in touched:
             resolved = run.resolution[spec_id]
-            previous = before.matches.get(spec_id) if before is not None else None
+            previous = was.get(spec_id)
             was_ready = previous is not None and (
                 previous.state == "ready" and previous.participants == resolved.participants
             )
