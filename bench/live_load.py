@@ -11,7 +11,7 @@ only, every phase bounded in time). For each size it reports, side by side with 
 - memory per connection (server RSS growth / connections) and the connection rate.
 
 Then, at 1,000 connections: idle-channel latency (one event at a time), and results posted
-at each target rate while the clients listen (a poster process on core 1 reports round-robin
+at each target rate while the clients listen (a poster process on core 1 reports double round-robin
 matches of 128 teams as an official, a team's next match once its last one is played; with the
 "start+report" flow it starts each match first, two requests a result): rate
 reached, report → client latency over every delivery, whether it grows (p99 of the first and
@@ -423,9 +423,11 @@ async def results_under_load(n: int, seconds: float, rate: int, flow: str) -> di
             for i in range(128):
                 team = {"name": f"T{i}", "colour": "#123456", "captain_name": "C"}
                 (await http.post(f"{api}/teams", json=team, headers=auth)).raise_for_status()
+            # Home and away: 16,256 matches, enough for 12 s at 1,250 results a second.
             body = {
                 "name": "Pong",
                 "format": "round_robin",
+                "options": {"double": True},
                 "auto_call": False,
             }
             game = (await http.post(f"{api}/games", json=body, headers=auth)).json()
