@@ -491,6 +491,7 @@ async def results_under_load(n: int, seconds: float, rate: int, flow: str) -> di
     sent = sorted((t, confirmed[k]) for k, t in report["sent"].items() if k in confirmed)
     half = len(sent) // 2
     latencies: list[list[float]] = [[], []]
+    by_second: dict[int, list[float]] = {}
     missed = 0
     for frames in clients.frames:
         tos = [to for to, _ in frames]
@@ -499,8 +500,11 @@ async def results_under_load(n: int, seconds: float, rate: int, flow: str) -> di
             if seen == len(tos):
                 missed += 1
             else:
-                latencies[i >= half].append(frames[seen][1] - at)
+                latency = frames[seen][1] - at
+                latencies[i >= half].append(latency)
+                by_second.setdefault(int(at - sent[0][0]), []).append(latency)
     return {
+        "p99_by_second": [percentile(by_second[s], 99) for s in sorted(by_second)],
         "posted": report["posted"],
         "failed": report["failed"],
         "rate": report["rate"],
@@ -584,7 +588,9 @@ async def main(
                 f"{load['poster_cpu'] * 100:.0f}%",
             ]
         )
-        print(table(LOAD_HEADERS, rows[-1:]), flush=True)
+        print(table(LOAD_HEADERS, rows[-1:]))
+        each = " ".join(f"{p * 1e3:.0f}" for p in load["p99_by_second"])
+        print(f"p99 of each second of the run, ms: {each}", flush=True)
     print(table(LOAD_HEADERS, rows))
 
 
