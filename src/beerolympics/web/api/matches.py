@@ -221,7 +221,8 @@ async def report(
     if_match: IfMatch = None,
 ) -> Response[MatchDetailView]:
     """A captain reports and the other side confirms (or it counts after the deadline); an
-    official's report counts at once."""
+    official's report counts at once. A called match needs no start first; an official may
+    report any ready match, a captain only one that was called or started."""
     games = runtime(request).matches
     return await _command(
         request,
