@@ -127,8 +127,8 @@ STEPS = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(STEPS)
 def test_the_kept_queues_read_like_a_fresh_sort(steps: list[tuple[object, ...]]) -> None:
-    """Matches come and go and teams finish (the clock may even go back, as the projection
-    reports with ``reorder``); every look at the kept queues' heads matches sorting it all."""
+    """Matches come and go and teams finish (the clock may even go back); every look at the
+    kept queues' heads matches sorting them all."""
     games = ["pong", "flip", "cornhole"]
     queues: dict[str, WaitingQueue] = {game: WaitingQueue() for game in games}
     last: dict[str, dt.datetime] = {}
@@ -143,11 +143,7 @@ def test_the_kept_queues_read_like_a_fresh_sort(steps: list[tuple[object, ...]])
             queues[games[step[1] % 3]].discard(f"m{step[1]}")  # type: ignore[operator]
         elif step[0] == "finish":
             _, team, minutes = step
-            previous = last.get(team)  # type: ignore[call-overload]
             last[team] = at(minutes)  # type: ignore[arg-type, index]
-            if previous is not None and last[team] < previous:  # type: ignore[index]
-                for q in queues.values():
-                    q.reorder()
         else:
             _, limit, per_game = step
             options = {"busy": {"b"}, "last_finished": last, "rest": dt.timedelta(minutes=2)}
@@ -162,12 +158,44 @@ def test_the_kept_queues_read_like_a_fresh_sort(steps: list[tuple[object, ...]])
     assume(looks)
 
 
-def test_a_clock_going_back_needs_a_reorder() -> None:
+def test_the_front_of_a_kept_queue_is_found_from_the_longest_rested_teams() -> None:
     kept = WaitingQueue()
     kept.put("x", waiting("x", ("a", "b"), ready=0))
     kept.put("y", waiting("y", ("c", "d"), ready=5))
+    kept.put("z", waiting("z", ("a", "c"), ready=0, order=1))
     rest = dt.timedelta()
-    assert [m.key for _, _, m in kept.head(2, {"a": at(10)}, rest)] == ["y", "x"]
-    went_back = {"a": at(1)}
-    kept.reorder()
-    assert [m.key for _, _, m in kept.head(1, went_back, rest)] == ["x"]
+    assert [m.key for _, _, m in kept.head(3, {}, rest)] == ["x", "z", "y"]
+    finished = {"a": at(10), "b": at(2), "c": at(3), "d": at(1)}
+    assert [m.key for _, _, m in kept.head(3, finished, rest)] == ["y", "x", "z"]
+    assert [m.key for _, _, m in kept.head(1, {"a": at(1)}, rest)] == ["x"]  # a clock went back
+    kept.discard("y")
+    assert [m.key for _, _, m in kept.head(3, finished, rest)] == ["x", "z"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(TEAMS, min_size=1, max_size=3),  # heats have more than two teams
+            st.integers(0, 6),  # ready since (few values: ties)
+            st.integers(0, 3),  # plan order
+        ),
+        max_size=25,
+    ),
+    st.dictionaries(TEAMS, st.integers(0, 6)),
+    st.integers(0, 10),
+)
+def test_the_front_matches_a_fresh_sort_whoever_has_finished(
+    rows: list[tuple[list[str], int, int]], finished: dict[str, int], count: int
+) -> None:
+    kept = WaitingQueue()
+    matches = []
+    for i, (teams, ready, order) in enumerate(rows):
+        match = waiting(f"m{i}", tuple(teams), ready=ready, order=order)
+        kept.put(f"m{i}", match)
+        matches.append(match)
+    last = {team: at(minutes) for team, minutes in finished.items()}
+    rest = dt.timedelta(minutes=1)
+    front = kept.head(count, last, rest)
+    expected = queue(matches, busy=(), last_finished=last, rest=rest, limit=count)
+    assert [m for _, _, m in front] == [q.match for q in expected]

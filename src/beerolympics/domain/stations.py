@@ -8,6 +8,7 @@ broken by the order of the game's plan. Pure: the caller passes the clock.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import heapq
 import itertools
@@ -60,22 +61,27 @@ def _keyed(
         yield _key(match, last_finished, rest)
 
 
-class WaitingQueue:
-    """The matches of one game waiting for a table, with their queue order kept between looks.
+def _teams(match: Waiting) -> tuple[str, ...]:
+    return match.teams or ("",)  # filed under "", a team that never finishes
 
-    The front of a queue of thousands is read after every result, so the order is a heap
-    rather than a sort. It is lazy: a match is pushed with the order it has from its own
-    readiness alone, and its teams finishing other matches only ever move it back, so a
-    stored order is never later than the true one. Reading the front, an entry whose order
-    moved is pushed again where it now belongs and an entry for a match that stopped waiting
-    (or was replaced) is dropped. When a team's last finish moves *earlier* (a clock that
-    went back) that no longer holds: :meth:`reorder`.
+
+class WaitingQueue:
+    """The matches of one game waiting for a table, indexed so that the front of the queue
+    is found without ordering all of them (a round robin of 128 teams has thousands, and the
+    front is read after every result).
+
+    A match's place is set by the later of its readiness and its teams' last finishes. So
+    the front is found team by team, longest-rested first: once the matches among the teams
+    looked at fill the front and all began waiting before the next team's last finish, no
+    other match can come before them. Until any team of the game has finished, places follow
+    readiness alone, and a heap keeps them.
     """
 
-    __slots__ = ("_heap", "_waiting")
+    __slots__ = ("_by_team", "_heap", "_waiting")
 
     def __init__(self) -> None:
         self._waiting: dict[str, Waiting] = {}
+        self._by_team: dict[str, dict[str, Waiting]] = {}
         self._heap: list[tuple[tuple[dt.datetime, int, str], str, Waiting]] = []
 
     def __len__(self) -> int:
@@ -87,40 +93,66 @@ class WaitingQueue:
     def put(self, spec_id: str, match: Waiting) -> None:
         if self._waiting.get(spec_id) == match:
             return
+        self.discard(spec_id)
         self._waiting[spec_id] = match
+        for team in _teams(match):
+            self._by_team.setdefault(team, {})[spec_id] = match
         heapq.heappush(self._heap, ((match.ready_since, match.order, match.key), spec_id, match))
         if len(self._heap) > 2 * len(self._waiting) + 64:
-            self.reorder()  # mostly entries that stopped waiting: start again from what waits
+            # Mostly entries of matches that stopped waiting: start again from what waits.
+            self._heap = [((m.ready_since, m.order, m.key), s, m) for s, m in self._waiting.items()]
+            heapq.heapify(self._heap)
 
     def discard(self, spec_id: str) -> None:
-        self._waiting.pop(spec_id, None)
-
-    def reorder(self) -> None:
-        self._heap = [
-            ((m.ready_since, m.order, m.key), spec_id, m) for spec_id, m in self._waiting.items()
-        ]
-        heapq.heapify(self._heap)
+        match = self._waiting.pop(spec_id, None)
+        if match is None:
+            return
+        for team in set(_teams(match)):
+            mine = self._by_team[team]
+            del mine[spec_id]
+            if not mine:
+                del self._by_team[team]
 
     def head(
         self, count: int, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
     ) -> list[_Keyed]:
         """The first ``count`` of this queue, in order."""
-        heap = self._heap
-        taken: list[tuple[_Keyed, str]] = []
+        if count <= 0:
+            return []
+        if any(team in last_finished for team in self._by_team):
+            return self._scan(count, last_finished, rest)
+        heap = self._heap  # nobody has finished: every place is the match's readiness
+        taken: list[tuple[tuple[dt.datetime, int, str], str, Waiting]] = []
         while heap and len(taken) < count:
-            order, spec_id, match = heap[0]
-            if self._waiting.get(spec_id) is not match:
-                heapq.heappop(heap)
-                continue
-            keyed = _key(match, last_finished, rest)
-            if keyed[0] != order:
-                heapq.heapreplace(heap, (keyed[0], spec_id, match))
-                continue
-            heapq.heappop(heap)
-            taken.append((keyed, spec_id))
-        for keyed, spec_id in taken:
-            heapq.heappush(heap, (keyed[0], spec_id, keyed[2]))
-        return [keyed for keyed, _ in taken]
+            entry = heapq.heappop(heap)
+            if self._waiting.get(entry[1]) is entry[2]:
+                taken.append(entry)  # else the match stopped waiting, or was replaced
+        for entry in taken:
+            heapq.heappush(heap, entry)
+        return [_key(match, last_finished, rest) for _, _, match in taken]
+
+    def _scan(
+        self, count: int, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
+    ) -> list[_Keyed]:
+        # Teams that never finished first, then by last finish.
+        teams = sorted(self._by_team, key=lambda t: (t in last_finished, last_finished.get(t)))
+        seen: set[str] = set()
+        front: list[_Keyed] = []  # the best ``count`` so far, in order
+        for i, team in enumerate(teams):
+            seen.add(team)
+            for match in self._by_team[team].values():
+                # A match is looked at once: with the last of its teams in this order.
+                if all(t in seen for t in _teams(match)):
+                    keyed = _key(match, last_finished, rest)
+                    if len(front) < count or keyed[0] < front[-1][0]:
+                        bisect.insort(front, keyed, key=_first)
+                        del front[count:]
+            if len(front) == count and i + 1 < len(teams):
+                later = last_finished.get(teams[i + 1])
+                # Every match not looked at has a team that finished at ``later`` or after.
+                if later is not None and front[-1][0][0] < later:
+                    break
+        return front
 
 
 def _queued(chosen: Iterable[_Keyed], busy: Collection[str]) -> list[Queued]:

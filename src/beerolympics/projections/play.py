@@ -279,12 +279,7 @@ class Play:
             for team in teams:
                 if play.busy.get(team) == key:
                     del play.busy[team]
-                previous = play.last_finished.get(team)
                 play.last_finished[team] = at
-                if previous is not None and at < previous:
-                    # A clock went back: queue orders may have moved forward.
-                    for other in play.games.values():
-                        other.waiting.reorder()
             if station is not None:
                 play.stations.pop((game_id, station), None)
         if record.phase in lifecycle.AT_STATION:
