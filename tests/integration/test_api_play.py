@@ -274,3 +274,32 @@ async def test_a_pending_deadline_survives_a_restart(tmp_path: Path) -> None:
             return bool(r.json()["match"]["status"] == "confirmed")
 
         await eventually(confirmed)
+
+
+async def test_the_queue_looks_past_matches_whose_teams_are_busy(tmp_path: Path) -> None:
+    """Six tables of one game take twelve of fourteen teams; the other game's one table gets
+    the only match left between free teams, wherever it stands in that game's long queue."""
+    clock = FakeClock()
+    async with api_client(make_settings(tmp_path), clock) as client:
+        w = await make_world(client, clock, 14)
+        tables = [f"T{i}" for i in range(6)]
+        busy = await w.add_game(name="Flip Cup", format="round_robin", stations=tables)
+        await w.start(busy)
+
+        async def called(game: str, count: int) -> bool:
+            mine = await w.matches(status="called", game_id=game)
+            return len(mine) == count
+
+        await eventually(lambda: called(busy, 6))
+        playing = {t for m in await w.matches(status="called") for t in slot_teams(m)}
+        free = {t["team"]["id"] for t in w.teams} - playing
+        assert len(free) == 2
+        pong = await w.add_game(name="Beer Pong", format="round_robin", stations=["P1"])
+        # Seeded so that the free teams' match comes late in the plan: its 85th of 91.
+        order = [*sorted(free), *(t["team"]["id"] for t in w.teams if t["team"]["id"] in playing)]
+        await w.start(pong, seeding="manual", teams=order)
+        await eventually(lambda: called(pong, 1))
+        [match] = await w.matches(status="called", game_id=pong)
+        assert set(slot_teams(match)) == free
+        ready = await w.matches(status="ready", game_id=pong)
+        assert len(ready) == 90  # the other 90 of its 91 matches wait for busy teams

@@ -171,21 +171,34 @@ class Conductor:
             for game in state.games.values()
             if game.auto_call
         }
-        if not any(free.values()):
+        tables = sum(len(ids) for ids in free.values())
+        if not tables:
             return None
-        waiting = [w for w in play.waiting() if w.game_id in free]
-        queued = stations.queue(
-            waiting,
-            busy=play.busy,
-            last_finished=play.last_finished,
-            rest=dt.timedelta(seconds=state.rest_seconds),
-        )
+        queues = {g: play.games[g].waiting for g, ids in free.items() if ids and g in play.games}
+        # The front of the queue, longer until it fills every free table or is all of it
+        # (matches whose teams are busy or resting are passed over).
+        shown = 4 * tables + 8
+        while True:
+            queued, _ = stations.heads(
+                queues,
+                busy=play.busy,
+                last_finished=play.last_finished,
+                rest=dt.timedelta(seconds=state.rest_seconds),
+                limit=shown,
+                per_game={},
+            )
+            calls = stations.assign(queued, free, now=now)
+            whole = len(queued) < shown
+            if whole or len(calls) == tables:
+                break
+            shown *= 4
         actor = system_actor(tournament_id)
-        for match, station_id in stations.assign(queued, free, now=now):
+        for match, station_id in calls:
             await self._attempt(
                 "call",
                 self.matches.call_match(
                     tournament_id, actor, match.key, CallMatch(station_id=station_id), auto=True
                 ),
             )
-        return stations.next_wakeup(queued, now)
+        # With a table left free, the whole queue was read: when can a resting team go?
+        return stations.next_wakeup(queued, now) if len(calls) < tables else None
