@@ -13,12 +13,13 @@ only, every phase bounded in time). For each size it reports, side by side with 
 Then, at 1,000 connections: idle-channel latency (one event at a time), and results posted
 at each target rate while the clients listen (a poster process on core 1 reports double round-robin
 matches of 128 teams as an official, a team's next match once its last one is played; with the
-"start+report" flow it starts each match first, two requests a result): rate
+"start+report" flow it starts each match first, two requests a result; in "queue+report" the
+station queue calls matches to 48 tables as they free up): rate
 reached, report → client latency over every delivery, whether it grows (p99 of the first and
 second half of the run), and how busy the server and the poster were.
 
     python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10] [--results-rates 100,1000]
-        [--results-flows report,start+report]
+        [--results-flows report,start+report,queue+report]
 """
 
 from __future__ import annotations
@@ -412,10 +413,12 @@ asyncio.run(main())
 
 
 async def results_under_load(n: int, seconds: float, rate: int, flow: str) -> dict[str, Any]:
-    """``rate`` results a second (an official reports each match, after starting it when
-    ``flow`` is "start+report", from a poster process of its own) while ``n`` clients follow
-    the tournament; latency from the report's request to each client (wall clock, shared by
-    the processes)."""
+    """``rate`` results a second (an official reports each match, from a poster process of its
+    own) while ``n`` clients follow the tournament; latency from the report's request to each
+    client (wall clock, shared by the processes). ``flow``: "report" alone; "start+report",
+    starting each match first; "queue+report", with the station queue calling matches to 48
+    tables as they free up (most reports are of called matches, and each result frees a table
+    the queue fills)."""
     with tempfile.TemporaryDirectory() as tmp:
         async with app_server(Path(tmp)) as (pid, tid, http, auth):
             api = f"/api/v1/tournaments/{tid}"
@@ -428,7 +431,8 @@ async def results_under_load(n: int, seconds: float, rate: int, flow: str) -> di
                 "name": "Pong",
                 "format": "round_robin",
                 "options": {"double": True},
-                "auto_call": False,
+                "auto_call": flow == "queue+report",
+                "stations": [f"Table {i + 1}" for i in range(48)],
             }
             game = (await http.post(f"{api}/games", json=body, headers=auth)).json()
             await http.post(f"{api}/games/{game['id']}/start", json={}, headers=auth)
@@ -618,8 +622,9 @@ if __name__ == "__main__":
     parser.add_argument("--results-seconds", type=float, default=4)
     parser.add_argument(
         "--results-flows",
-        default="report,start+report",
-        help="per result: report only, or start the match first (comma-separated)",
+        default="report,start+report,queue+report",
+        help="per result: report only; start the match first; or report while the station"
+        " queue calls matches to 48 tables (comma-separated)",
     )
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})

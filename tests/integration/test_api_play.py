@@ -3,6 +3,7 @@ tie-break settings, best-of-N, and a deadline that survives a restart."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -303,3 +304,33 @@ async def test_the_queue_looks_past_matches_whose_teams_are_busy(tmp_path: Path)
         assert set(slot_teams(match)) == free
         ready = await w.matches(status="ready", game_id=pong)
         assert len(ready) == 90  # the other 90 of its 91 matches wait for busy teams
+
+
+async def test_teams_rest_between_matches_and_the_queue_wakes_when_they_have(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock()
+    async with api_client(make_settings(tmp_path), clock) as client:
+        w = await make_world(client, clock, 4)
+        r = await client.patch(w.url(""), json={"rest_seconds": 600}, headers=w.org)
+        assert r.status_code == 200, r.text
+        game = await w.add_game(name="Flip Cup", format="round_robin", stations=["F1"])
+        await w.start(game)
+
+        async def called() -> list[dict[str, Any]]:
+            return await w.matches(status="called", game_id=game)
+
+        async def one_called() -> bool:
+            return len(await called()) == 1
+
+        await eventually(one_called)
+        [first] = await called()
+        await official(w, first["id"], {"winner": slot_teams(first)[0]})
+        await eventually(one_called)  # the two teams that have not played yet
+        [second] = await called()
+        assert not set(slot_teams(second)) & set(slot_teams(first))
+        await official(w, second["id"], {"winner": slot_teams(second)[0]})
+        await asyncio.sleep(1)  # a few looks of the queue: everyone is resting
+        assert await called() == []
+        clock.advance(601)  # no command: the queue wakes by itself
+        await eventually(one_called)

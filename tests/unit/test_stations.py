@@ -12,7 +12,6 @@ from beerolympics.domain.stations import (
     WaitingQueue,
     assign,
     heads,
-    next_wakeup,
     queue,
 )
 
@@ -45,12 +44,11 @@ def test_a_team_that_just_played_waits_since_it_finished() -> None:
     assert [q.match.key for q in ordered] == ["y", "x"]
 
 
-def test_rest_time_delays_the_call_and_sets_the_wakeup() -> None:
+def test_rest_time_delays_the_call() -> None:
     matches = [waiting("x", ("a", "b"), ready=0)]
     ordered = queue(matches, busy=set(), last_finished={"a": at(1)}, rest=dt.timedelta(minutes=2))
     assert ordered[0].eligible_at == at(3)
     assert assign(ordered, {"g": ["t1"]}, now=at(2)) == []
-    assert next_wakeup(ordered, at(2)) == at(3)
     assert [(m.key, s) for m, s in assign(ordered, {"g": ["t1"]}, now=at(3))] == [("x", "t1")]
 
 

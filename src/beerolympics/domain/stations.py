@@ -114,13 +114,18 @@ class WaitingQueue:
                 del self._by_team[team]
 
     def head(
-        self, count: int, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
+        self,
+        count: int,
+        last_finished: Mapping[str, dt.datetime],
+        rest: dt.timedelta,
+        without: Collection[str] = (),
     ) -> list[_Keyed]:
-        """The first ``count`` of this queue, in order."""
+        """The first ``count`` of this queue, in order, leaving out the matches of the teams
+        ``without`` (busy or resting, when looking for a match to call)."""
         if count <= 0:
             return []
-        if any(team in last_finished for team in self._by_team):
-            return self._scan(count, last_finished, rest)
+        if without or any(team in last_finished for team in self._by_team):
+            return self._scan(count, last_finished, rest, without)
         heap = self._heap  # nobody has finished: every place is the match's readiness
         taken: list[tuple[tuple[dt.datetime, int, str], str, Waiting]] = []
         while heap and len(taken) < count:
@@ -132,10 +137,17 @@ class WaitingQueue:
         return [_key(match, last_finished, rest) for _, _, match in taken]
 
     def _scan(
-        self, count: int, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
+        self,
+        count: int,
+        last_finished: Mapping[str, dt.datetime],
+        rest: dt.timedelta,
+        without: Collection[str],
     ) -> list[_Keyed]:
         # Teams that never finished first, then by last finish.
-        teams = sorted(self._by_team, key=lambda t: (t in last_finished, last_finished.get(t)))
+        teams = sorted(
+            (t for t in self._by_team if t not in without),
+            key=lambda t: (t in last_finished, last_finished.get(t)),
+        )
         seen: set[str] = set()
         front: list[_Keyed] = []  # the best ``count`` so far, in order
         for i, team in enumerate(teams):
@@ -184,11 +196,13 @@ def heads(
     rest: dt.timedelta,
     limit: int,
     per_game: Mapping[str, int],
+    without: Collection[str] = (),
 ) -> tuple[list[Queued], dict[str, list[Queued]]]:
     """The first ``limit`` of the whole queue, and the first ``per_game[g]`` of game ``g``'s
-    own queue (``queues[g]``), reading only the front of each game's queue."""
+    own queue (``queues[g]``), reading only the front of each game's queue; the matches of
+    the teams ``without`` left out."""
     game_heads = {
-        game: waiting.head(max(limit, per_game.get(game, 0)), last_finished, rest)
+        game: waiting.head(max(limit, per_game.get(game, 0)), last_finished, rest, without)
         for game, waiting in queues.items()
     }
     # The whole queue's head lies among the heads of the games' queues.
@@ -222,9 +236,3 @@ def assign(
         calls.append((match, stations.pop(0)))
         taken.update(match.teams)
     return calls
-
-
-def next_wakeup(queued: Sequence[Queued], now: dt.datetime) -> dt.datetime | None:
-    """When resting teams become callable: the earliest future ``eligible_at``."""
-    later = [q.eligible_at for q in queued if q.eligible_at > now and not q.blocked_by]
-    return min(later, default=None)

@@ -175,17 +175,20 @@ class Conductor:
         if not tables:
             return None
         queues = {g: play.games[g].waiting for g, ids in free.items() if ids and g in play.games}
-        # The front of the queue, longer until it fills every free table or is all of it
-        # (matches whose teams are busy or resting are passed over).
+        rest = dt.timedelta(seconds=state.rest_seconds)
+        resting = {t: at + rest for t, at in play.last_finished.items() if at + rest > now}
+        # The front of the queue without busy or resting teams, read further until it fills
+        # every free table or is all of it (one team in two matches of the front: one goes).
         shown = 4 * tables + 8
         while True:
             queued, _ = stations.heads(
                 queues,
                 busy=play.busy,
                 last_finished=play.last_finished,
-                rest=dt.timedelta(seconds=state.rest_seconds),
+                rest=rest,
                 limit=shown,
                 per_game={},
+                without=play.busy.keys() | resting.keys(),
             )
             calls = stations.assign(queued, free, now=now)
             whole = len(queued) < shown
@@ -200,5 +203,8 @@ class Conductor:
                     tournament_id, actor, match.key, CallMatch(station_id=station_id), auto=True
                 ),
             )
-        # With a table left free, the whole queue was read: when can a resting team go?
-        return stations.next_wakeup(queued, now) if len(calls) < tables else None
+        if len(calls) == tables:
+            return None
+        # A table stays free: look again when the first resting team has rested (busy teams
+        # come back with a result, which is a look anyway).
+        return min((at for t, at in resting.items() if t not in play.busy), default=None)
