@@ -154,7 +154,12 @@ class WaitingQueue:
             seen.add(team)
             for match in self._by_team[team].values():
                 # A match is looked at once: with the last of its teams in this order.
-                if all(t in seen for t in _teams(match)):
+                pair = match.teams
+                if (
+                    pair[0] in seen and pair[1] in seen
+                    if len(pair) == 2  # head to head, nearly all: spelled out, it is faster
+                    else all(t in seen for t in _teams(match))
+                ):
                     keyed = _key(match, last_finished, rest)
                     if len(front) < count or keyed[0] < front[-1][0]:
                         bisect.insort(front, keyed, key=_first)
