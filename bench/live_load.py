@@ -53,7 +53,6 @@ from bench.http_leaderboard import free_port
 
 MARK = re.compile(rb"bench-(\d+)")
 HEAD = 512  # what a load client reads of a frame: enough for its position or a marker
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def raise_fd_limit() -> None:
@@ -62,8 +61,13 @@ def raise_fd_limit() -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """CPU time of the process's threads, in nanoseconds from the scheduler (``/proc/<pid>/
+    stat`` counts 10 ms ticks: too coarse for ten fan-outs to 1,000 clients)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
 
 
 def rss_bytes(pid: int) -> int:
