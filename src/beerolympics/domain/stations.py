@@ -54,13 +54,6 @@ def _key(match: Waiting, last_finished: Mapping[str, dt.datetime], rest: dt.time
     return (since, match.order, match.key), eligible, match
 
 
-def _keyed(
-    waiting: Iterable[Waiting], last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
-) -> Iterator[_Keyed]:
-    for match in waiting:
-        yield _key(match, last_finished, rest)
-
-
 def _teams(match: Waiting) -> tuple[str, ...]:
     return match.teams or ("",)  # filed under "", a team that never finishes
 
@@ -177,20 +170,6 @@ def _queued(chosen: Iterable[_Keyed], busy: Collection[str]) -> list[Queued]:
         Queued(match, order[0], eligible, tuple(t for t in match.teams if t in busy))
         for order, eligible, match in chosen
     ]
-
-
-def queue(
-    waiting: Iterable[Waiting],
-    *,
-    busy: Collection[str],
-    last_finished: Mapping[str, dt.datetime],
-    rest: dt.timedelta,
-    limit: int | None = None,
-) -> list[Queued]:
-    """The waiting matches in the order they should be played (only the first ``limit``)."""
-    keyed = _keyed(waiting, last_finished, rest)
-    chosen = sorted(keyed, key=_first) if limit is None else heapq.nsmallest(limit, keyed, _first)
-    return _queued(chosen, busy)
 
 
 def heads(
