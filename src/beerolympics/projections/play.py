@@ -9,7 +9,7 @@ the whole log.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import msgspec
@@ -54,7 +54,7 @@ class GameRun:
     resolution: Resolution | None = None
     ready_since: dict[str, dt.datetime] = field(default_factory=dict)
     #: Ready matches nobody has called or started yet (what the station queue draws from),
-    #: in queue order: a round robin of 128 teams has thousands.
+    #: indexed to find the front of the queue: a round robin of 128 teams has thousands.
     waiting: WaitingQueue = field(default_factory=WaitingQueue)
     #: Results waiting for the other side: match → when they count anyway.
     deadlines: dict[str, dt.datetime] = field(default_factory=dict)
@@ -167,11 +167,6 @@ class TournamentPlay:
         if run is None:
             run = self.games[game_id] = GameRun(game_id)
         return run
-
-    def waiting(self) -> Iterator[Waiting]:
-        """Ready matches nobody has called yet, across games."""
-        for run in self.games.values():
-            yield from run.waiting
 
 
 class Play:

@@ -206,5 +206,7 @@ class Conductor:
         if len(calls) == tables:
             return None
         # A table stays free: look again when the first resting team has rested (busy teams
-        # come back with a result, which is a look anyway).
-        return min((at for t, at in resting.items() if t not in play.busy), default=None)
+        # come back with a result, which is a look anyway), or a match readied by a clock
+        # ahead of this one's is due.
+        rested = [at for t, at in resting.items() if t not in play.busy]
+        return min([*rested, *(q.eligible_at for q in queued if q.eligible_at > now)], default=None)
