@@ -83,7 +83,7 @@ async def live_socket(scope: Scope, receive: Receive, send: Send, tournament_id:
     A live socket stays open for hours, so it is served past the framework's routing (see
     :class:`beerolympics.app.App`): the framework's connection object, parsed parameters and
     the coroutine frames of its middleware, routing and handler would otherwise stay alive
-    with every socket, about 2 KB each.
+    with every socket (3.7 KB of the 23.8 KB a socket cost, in tracemalloc).
     """
     state = scope["app"].state
     rt: Runtime = state.runtime
