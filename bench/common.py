@@ -50,31 +50,38 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 @asynccontextmanager
+async def fresh_store(backend: str, folder: Path) -> AsyncIterator[str]:
+    """The URL of a fresh, empty store of the named backend (SQLite in ``folder``; PostgreSQL
+    in a new schema, dropped afterwards)."""
+    if backend == "memory":
+        yield "memory://"
+    elif backend == "sqlite":
+        yield f"sqlite:///{folder / 'bench.db'}"
+    elif backend == "postgres":
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        try:
+            yield f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}schema={schema}"
+        finally:
+            conn = await asyncpg.connect(split_schema(POSTGRES)[0])
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            await conn.close()
+    else:
+        raise ValueError(backend)
+
+
+@asynccontextmanager
 async def runtime_on(
     backend: str, *, start: bool = True, **settings: object
 ) -> AsyncIterator[Runtime]:
     """A runtime over a fresh, empty store of the named backend; ``start=False`` leaves the
     automatic steps (queue, deadlines) off, for benchmarks that drive everything themselves."""
-    schema = None
     with tempfile.TemporaryDirectory() as tmp:
-        if backend == "memory":
-            url = "memory://"
-        elif backend == "sqlite":
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        elif backend == "postgres":
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            url = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}schema={schema}"
-        else:
-            raise ValueError(backend)
-        values = {"data_dir": tmp, "database_url": url, "secret_key": "bench", **settings}
-        rt = await Runtime.open(Settings.load(values, environ={}))
-        if start:
-            await rt.start()
-        try:
-            yield rt
-        finally:
-            await rt.close()
-            if schema:
-                conn = await asyncpg.connect(split_schema(POSTGRES)[0])
-                await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-                await conn.close()
+        async with fresh_store(backend, Path(tmp)) as url:
+            values = {"data_dir": tmp, "database_url": url, "secret_key": "bench", **settings}
+            rt = await Runtime.open(Settings.load(values, environ={}))
+            if start:
+                await rt.start()
+            try:
+                yield rt
+            finally:
+                await rt.close()

@@ -19,7 +19,7 @@ reached, report → client latency over every delivery, whether it grows (p99 of
 second half of the run), and how busy the server and the poster were.
 
     python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10] [--results-rates 100,1000]
-        [--results-flows report,start+report,queue+report]
+        [--results-flows report,start+report,queue+report] [--backend sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import uvloop
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
 
-from bench.common import percentile, table
+from bench.common import fresh_store, percentile, table
 from bench.http_leaderboard import free_port
 
 MARK = re.compile(rb"bench-(\d+)")
@@ -216,7 +216,15 @@ class Clients:
 
 @contextlib.asynccontextmanager
 async def app_server(
-    tmp: Path,
+    tmp: Path, backend: str = "sqlite"
+) -> AsyncIterator[tuple[int, str, httpx.AsyncClient, dict[str, str]]]:
+    async with fresh_store(backend, tmp) as url, _serving(tmp, url) as served:
+        yield served
+
+
+@contextlib.asynccontextmanager
+async def _serving(
+    tmp: Path, database_url: str
 ) -> AsyncIterator[tuple[int, str, httpx.AsyncClient, dict[str, str]]]:
     port = free_port()
     env = {
@@ -233,6 +241,8 @@ async def app_server(
         str(port),
         "--data-dir",
         str(tmp),
+        "--database-url",
+        database_url,
     ]
     with process(command, env) as proc:
         http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
@@ -422,7 +432,9 @@ asyncio.run(main())
 """
 
 
-async def results_under_load(n: int, seconds: float, rate: int, flow: str) -> dict[str, Any]:
+async def results_under_load(
+    n: int, seconds: float, rate: int, flow: str, backend: str
+) -> dict[str, Any]:
     """``rate`` results a second (an official reports each match, from a poster process of its
     own) while ``n`` clients follow the tournament; latency from the report's request to each
     client (wall clock, shared by the processes). ``flow``: "report" alone; "start+report",
@@ -430,7 +442,7 @@ async def results_under_load(n: int, seconds: float, rate: int, flow: str) -> di
     tables as they free up (most reports are of called matches, and each result frees a table
     the queue fills)."""
     with tempfile.TemporaryDirectory() as tmp:
-        async with app_server(Path(tmp)) as (pid, tid, http, auth):
+        async with app_server(Path(tmp), backend) as (pid, tid, http, auth):
             api = f"/api/v1/tournaments/{tid}"
             (await http.patch(api, json={"max_teams": 128}, headers=auth)).raise_for_status()
             for i in range(128):
@@ -565,6 +577,7 @@ async def main(
     results_rates: list[int],
     results_seconds: float,
     flows: list[str],
+    backend: str,
 ) -> None:
     raise_fd_limit()
     rows = []
@@ -583,10 +596,13 @@ async def main(
             f"\nidle channel, 1,000 clients, commit → client over every delivery:"
             f" p50 {percentile(idle, 50) * 1e3:.1f} ms, p99 {percentile(idle, 99) * 1e3:.1f} ms"
         )
-    print("\nresults posted while 1,000 clients listen (an official reports each match)")
+    print(
+        f"\nresults posted while 1,000 clients listen (an official reports each match;"
+        f" the event store on {backend})"
+    )
     rows = []
     for flow, rate in itertools.product(flows, results_rates):
-        load = await results_under_load(1000, results_seconds, rate, flow)
+        load = await results_under_load(1000, results_seconds, rate, flow, backend)
         lat = load["latencies"]
         rows.append(
             [
@@ -631,6 +647,12 @@ if __name__ == "__main__":
     parser.add_argument("--results-rates", default="100,1000")
     parser.add_argument("--results-seconds", type=float, default=4)
     parser.add_argument(
+        "--backend",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="event store of the results phase (PostgreSQL: BEEROLYMPICS_BENCH_POSTGRES)",
+    )
+    parser.add_argument(
         "--results-flows",
         default="report,start+report,queue+report",
         help="per result: report only; start the match first; or report while the station"
@@ -641,4 +663,4 @@ if __name__ == "__main__":
     sizes = [int(s) for s in args.sizes.split(",") if s]
     rates = [int(r) for r in args.results_rates.split(",")]
     flows = args.results_flows.split(",")
-    uvloop.run(main(sizes, args.fanouts, rates, args.results_seconds, flows))
+    uvloop.run(main(sizes, args.fanouts, rates, args.results_seconds, flows, args.backend))
