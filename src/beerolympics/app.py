@@ -42,6 +42,7 @@ from beerolympics.web.api import (
 from beerolympics.web.fastpath import FastPath, PublicReads
 from beerolympics.web.http import API, Representations
 from beerolympics.web.problems import handle_exception
+from beerolympics.web.ratelimit import Policies, RateLimit
 
 _SWAGGER_ASSETS = "/static/swagger"
 
@@ -120,6 +121,7 @@ def create_app(
         app.state.runtime = rt
         representations = app.state.representations = Representations()
         app.state.public_reads = PublicReads(rt.catalog.position_of)
+        app.state.rate_limit_policies = Policies(rt)
         presence = Presence(rt.catalog)
         hub = app.state.hub = Hub(
             settings, rt.store, rt.codec, rt.catalog, rt.play, presence, representations
@@ -175,7 +177,8 @@ def create_app(
         lifespan=[lifespan],
         openapi_config=_openapi(),
         exception_handlers={Exception: handle_exception},
-        middleware=[FastPath],
+        # The cache answers first: a public read it holds costs less than counting it would.
+        middleware=[FastPath, RateLimit],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
         debug=False,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from beerolympics.adapters.memory.eventstore import MemoryEventStore
 from beerolympics.adapters.memory.pubsub import MemoryPubSub
+from beerolympics.adapters.memory.ratelimiter import MemoryRateLimiter
 from beerolympics.adapters.sqlite.eventstore import SQLiteEventStore
 from beerolympics.domain.events import EventCodec
 from beerolympics.ports.eventstore import EventStore
@@ -25,6 +26,7 @@ from beerolympics.services.credentials import Authenticator, CredentialSigner, P
 from beerolympics.services.games import GameService
 from beerolympics.services.matches import MatchService
 from beerolympics.services.runner import CommandRunner
+from beerolympics.services.throttle import Throttle
 from beerolympics.services.tournaments import TournamentService
 from beerolympics.settings import Settings, SettingsError
 
@@ -42,6 +44,20 @@ async def open_pubsub(url: str) -> PubSub:
             "pubsub_url: Redis needs the 'redis' extra (pip install 'beerolympics[redis]')"
         ) from exc
     return await RedisPubSub.open(url)
+
+
+def open_throttle(url: str) -> Throttle:
+    """Rate limits counted where a URL says: ``memory://`` (this process) or ``redis://…``
+    (shared by every instance; this process's memory stands in while Redis is down)."""
+    if url.startswith("memory://"):
+        return Throttle(MemoryRateLimiter())
+    try:
+        from beerolympics.adapters.redis.ratelimiter import RedisRateLimiter
+    except ImportError as exc:  # the optional extra is not installed
+        raise SettingsError(
+            "rate_limit_url: Redis needs the 'redis' extra (pip install 'beerolympics[redis]')"
+        ) from exc
+    return Throttle(RedisRateLimiter(url), fallback=MemoryRateLimiter())
 
 
 async def open_event_store(url: str, *, pool_min: int = 2, pool_max: int = 10) -> EventStore:
@@ -80,6 +96,7 @@ class Runtime:
     conductor: Conductor
     authenticator: Authenticator
     signer: CredentialSigner
+    throttle: Throttle
     _poller: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -118,6 +135,7 @@ class Runtime:
             conductor=Conductor(games, matches, catalog, play, clock),
             authenticator=Authenticator(signer, catalog),
             signer=signer,
+            throttle=open_throttle(settings.rate_limit_url),
         )
 
     async def start(self) -> None:
@@ -149,5 +167,6 @@ class Runtime:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+        await self.throttle.close()
         await self.pubsub.close()
         await self.store.close()

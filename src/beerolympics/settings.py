@@ -14,9 +14,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from beerolympics.ports.ratelimiter import Rate
+
 ENV_PREFIX: Final = "BEEROLYMPICS_"
 
-Kind = Literal["str", "int", "float", "bool", "path", "url"]
+Kind = Literal["str", "int", "float", "bool", "path", "url", "rate"]
 
 
 class SettingsError(ValueError):
@@ -136,6 +138,33 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         commands="all",
     ),
     Setting(
+        "rate_limit_url",
+        "url",
+        "memory://",
+        "Where request counts for rate limits live: memory:// (one instance) or"
+        " redis://host:port/db (shared, so a limit holds across instances).",
+        commands="all",
+    ),
+    Setting(
+        "rate_limit_api",
+        "rate",
+        "100/minute",
+        "Requests one credential may make (public reads served from the cache are not counted).",
+    ),
+    Setting(
+        "rate_limit_anonymous",
+        "rate",
+        "6000/minute",
+        "Requests one address may make without a credential: a whole party behind one router"
+        " shares it (100 phones at 60 a minute).",
+    ),
+    Setting(
+        "rate_limit_signin",
+        "rate",
+        "10/minute",
+        "Password sign-ins one address may try.",
+    ),
+    Setting(
         "live_window_ms",
         "int",
         100,
@@ -223,6 +252,10 @@ class Settings:
     access_log: bool
     forwarded_allow_ips: str
     pubsub_url: str
+    rate_limit_url: str
+    rate_limit_api: str
+    rate_limit_anonymous: str
+    rate_limit_signin: str
     live_window_ms: int
     live_heartbeat: float
     live_max_connections: int
@@ -278,6 +311,7 @@ class Settings:
 _URL_SCHEMES: Final = {
     "database_url": ("sqlite:///", "postgresql://", "postgres://", "memory://"),
     "pubsub_url": ("memory://", "redis://", "rediss://"),
+    "rate_limit_url": ("memory://", "redis://", "rediss://"),
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -311,6 +345,11 @@ def parse(setting: Setting, raw: Any, source: str) -> Any:
         return value
     if setting.kind == "path":
         return Path(str(raw)).expanduser()
+    if setting.kind == "rate":
+        try:
+            return str(Rate.parse(str(raw)))
+        except ValueError:
+            raise bad("a rate such as 100/minute") from None
     value = str(raw).strip()
     if setting.choices and value.lower() not in setting.choices:
         raise bad("one of " + ", ".join(setting.choices))

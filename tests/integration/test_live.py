@@ -332,7 +332,10 @@ async def test_a_phone_that_stops_reading_is_dropped_and_the_others_keep_up(
 ) -> None:
     """Frames go to the socket as ready-made bytes while it takes them; once it pushes back
     they queue, and a full queue drops the connection with 4008 — never the other sockets."""
-    settings = make_settings(tmp_path, live_window_ms=20, live_send_buffer=4)
+    # The organizer posts hundreds of announcements, far beyond a person's request budget.
+    settings = make_settings(
+        tmp_path, live_window_ms=20, live_send_buffer=4, rate_limit_api="100000/minute"
+    )
     async with running(settings) as s:
         await setup_tournament(s, teams=0)
         # A socket that stops reading after it subscribed; its receive buffer is tiny.

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +160,42 @@ async def test_two_instances_share_live_updates_and_resume(tmp_path: Path, datab
                     "Hop Stars captain",
                     "Lager Legends captain",
                 ]
+
+
+async def test_rate_limits_hold_across_instances(tmp_path: Path, database: str) -> None:
+    redis = service_url("redis")
+    limits = ["--rate-limit-url", redis, "--rate-limit-anonymous", "6/minute"]
+    limits += ["--rate-limit-api", "4/minute"]
+    options = ["--database-url", database, "--pubsub-url", redis, *limits]
+    options += ["--secret-key", "shared-by-every-instance"]
+    with (
+        ServeProcess(tmp_path / "a", *options) as a,
+        ServeProcess(tmp_path / "b", *options) as b,
+    ):
+        # Instances trust the proxy on 127.0.0.1 to name the client: a phone of its own.
+        phone = {"X-Forwarded-For": f"2001:db8::{uuid.uuid4().hex[:4]}"}
+        async with (
+            httpx.AsyncClient(base_url=a.url, timeout=10) as on_a,
+            httpx.AsyncClient(base_url=b.url, timeout=10) as on_b,
+        ):
+            answers = [
+                await client.get("/api/v1/tournaments?limit=1", headers=phone)
+                for client in [on_a, on_b] * 4
+            ]
+            assert [r.status_code for r in answers] == [200] * 6 + [429] * 2
+            assert answers[5].headers["ratelimit"].startswith('"anonymous";r=0;')
+            assert int(answers[7].headers["retry-after"]) >= 1
+
+            other = {"X-Forwarded-For": f"2001:db8::{uuid.uuid4().hex[:4]}:1"}
+            created = await on_a.post("/api/v1/tournaments", json={"name": "Hall"}, headers=other)
+            tid = created.json()["tournament"]["id"]
+            auth = {"Authorization": f"Bearer {created.json()['token']}", **phone}
+            me = f"/api/v1/tournaments/{tid}/me"
+            # B learns about the tournament through the backplane.
+            await eventually(lambda: _ok(on_b.get(f"/api/v1/tournaments/{tid}")), within=10)
+            statuses = [(await c.get(me, headers=auth)).status_code for c in [on_a, on_b] * 3]
+            assert statuses == [200] * 4 + [429] * 2
+
+
+async def _ok(response: Awaitable[httpx.Response]) -> bool:
+    return (await response).status_code == 200

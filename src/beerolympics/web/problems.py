@@ -91,6 +91,21 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     retry_after: int | None = None
 
 
+def problem_body(
+    status: int, code: str, detail: str, *, instance: str | None = None, **extra: Any
+) -> bytes:
+    """The encoded problem document (for the ASGI layers that answer before the framework)."""
+    body = Problem(
+        status=status,
+        code=code,
+        title=HTTPStatus(status).phrase,
+        detail=detail,
+        instance=instance,
+        **extra,
+    )
+    return msgspec.json.encode(body)
+
+
 def problem(
     status: int,
     code: str,
@@ -100,16 +115,8 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> Response[bytes]:
-    body = Problem(
-        status=status,
-        code=code,
-        title=HTTPStatus(status).phrase,
-        detail=detail,
-        instance=instance,
-        **extra,
-    )
     return Response(
-        content=msgspec.json.encode(body),
+        content=problem_body(status, code, detail, instance=instance, **extra),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers={"Cache-Control": "no-store", **(headers or {})},
@@ -128,6 +135,7 @@ def _domain_problem(request: Request[Any, Any, Any], exc: DomainError) -> Respon
     if "retry_after" in exc.details:
         extra["retry_after"] = int(exc.details["retry_after"])
         headers["Retry-After"] = str(extra["retry_after"])
+        headers.update(exc.details.get("headers", {}))
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="beerolympics"'
     return problem(
