@@ -25,6 +25,7 @@ from beerolympics.live.presence import Presence
 from beerolympics.runtime import Runtime
 from beerolympics.services.conductor import Clock
 from beerolympics.settings import Settings
+from beerolympics.statsd_export import StatsdExport
 from beerolympics.web import pages
 from beerolympics.web.api import (
     announcements,
@@ -41,6 +42,7 @@ from beerolympics.web.api import (
 )
 from beerolympics.web.fastpath import FastPath, PublicReads
 from beerolympics.web.http import API, Representations
+from beerolympics.web.observe import Observer
 from beerolympics.web.problems import handle_exception
 from beerolympics.web.ratelimit import Policies, RateLimit
 
@@ -107,6 +109,9 @@ class App(Litestar):
         ):
             scope["app"] = scope["litestar_app"] = self
             return live.live_socket(scope, receive, send, found.group(1))
+        observer: Observer | None = self.state.get("observer")
+        if scope["type"] == ScopeType.HTTP and observer is not None:
+            return observer(super().__call__, scope, receive, send)
         return super().__call__(scope, receive, send)
 
 
@@ -122,21 +127,40 @@ def create_app(
         representations = app.state.representations = Representations()
         app.state.public_reads = PublicReads(rt.catalog.position_of)
         app.state.rate_limit_policies = Policies(rt)
+        app.state.observer = Observer(rt.metrics, access_log=settings.access_log)
         presence = Presence(rt.catalog)
         hub = app.state.hub = Hub(
             settings, rt.store, rt.codec, rt.catalog, rt.play, presence, representations
         )
         backplane = Backplane(rt.pubsub, rt.projector, presence, settings.live_heartbeat)
+        collector = app.state.instance_collector = metrics.InstanceCollector(
+            rt, hub, backplane, app.state.public_reads, representations
+        )
+        rt.metrics.register(collector)
+        statsd = (
+            StatsdExport(
+                rt.metrics.registry,
+                settings.statsd_address,
+                prefix=settings.statsd_prefix,
+                interval=settings.statsd_interval,
+            )
+            if settings.statsd_address
+            else None
+        )
         try:
             await rt.start()
             rt.projector.on_applied(hub.on_applied)
             hub.start(rt.projector.position)
             rt.runner.on_committed(backplane.committed)
             backplane.start()
+            if statsd is not None:
+                statsd.start()
             if settings.demo:
                 await load_demo(rt)
             yield
         finally:
+            if statsd is not None:
+                await statsd.stop()
             await backplane.stop()
             await hub.stop()
             if runtime is None:

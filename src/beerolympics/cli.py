@@ -123,7 +123,8 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
         "ws_ping_timeout": settings.live_heartbeat,
         "ws_max_size": settings.live_max_message_bytes,
         "log_config": None,
-        "access_log": settings.access_log,
+        # Requests are logged by the app (web/observe.py), with their route and request id.
+        "access_log": False,
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "lifespan": "on",

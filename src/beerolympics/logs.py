@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 _STANDARD = set(vars(logging.makeLogRecord({})))
+
+#: The id of the HTTP request being served, as it goes out in the response header (see
+#: ``web/observe.py``); log lines carry it.
+REQUEST_ID: ContextVar[bytes | None] = ContextVar("request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every record written while a request is served."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            record.request_id = request_id.decode()
+        return True
 
 
 class JSONFormatter(logging.Formatter):
@@ -30,6 +45,7 @@ class JSONFormatter(logging.Formatter):
 
 def configure_logging(level: str, fmt: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
     if fmt == "json":
         handler.setFormatter(JSONFormatter())
     else:

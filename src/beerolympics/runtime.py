@@ -16,6 +16,7 @@ from beerolympics.adapters.memory.pubsub import MemoryPubSub
 from beerolympics.adapters.memory.ratelimiter import MemoryRateLimiter
 from beerolympics.adapters.sqlite.eventstore import SQLiteEventStore
 from beerolympics.domain.events import EventCodec
+from beerolympics.metrics import Metrics, ObservedEventStore
 from beerolympics.ports.eventstore import EventStore
 from beerolympics.ports.pubsub import PubSub
 from beerolympics.projections.catalog import Catalog
@@ -97,6 +98,7 @@ class Runtime:
     authenticator: Authenticator
     signer: CredentialSigner
     throttle: Throttle
+    metrics: Metrics
     _poller: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -111,6 +113,8 @@ class Runtime:
         except BaseException:
             await store.close()
             raise
+        metrics = Metrics()
+        store = ObservedEventStore(store, metrics)
         codec = EventCodec()
         catalog = Catalog()
         play = Play(catalog)
@@ -136,6 +140,7 @@ class Runtime:
             authenticator=Authenticator(signer, catalog),
             signer=signer,
             throttle=open_throttle(settings.rate_limit_url),
+            metrics=metrics,
         )
 
     async def start(self) -> None:

@@ -122,7 +122,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         choices=("debug", "info", "warning", "error"),
     ),
     Setting("log_format", "str", "text", "Log lines as text or json.", choices=("text", "json")),
-    Setting("access_log", "bool", False, "Log every HTTP request."),
+    Setting(
+        "access_log", "bool", False, "Log every HTTP request (route, status, time, request id)."
+    ),
     Setting(
         "forwarded_allow_ips",
         "str",
@@ -163,6 +165,21 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "rate",
         "10/minute",
         "Password sign-ins one address may try.",
+    ),
+    Setting(
+        "statsd_address",
+        "str",
+        "",
+        "Also send the metrics to this StatsD server (host:port, UDP). Empty: off.",
+    ),
+    Setting("statsd_prefix", "str", "beerolympics", "Prefix of every StatsD metric name."),
+    Setting(
+        "statsd_interval",
+        "float",
+        10.0,
+        "Seconds between sends to StatsD.",
+        minimum=1,
+        maximum=3600,
     ),
     Setting(
         "live_window_ms",
@@ -256,6 +273,9 @@ class Settings:
     rate_limit_api: str
     rate_limit_anonymous: str
     rate_limit_signin: str
+    statsd_address: str
+    statsd_prefix: str
+    statsd_interval: float
     live_window_ms: int
     live_heartbeat: float
     live_max_connections: int
@@ -286,6 +306,11 @@ class Settings:
         settings = cls(**values)
         if settings.pg_pool_min > settings.pg_pool_max:
             raise SettingsError("pg_pool_min cannot be larger than pg_pool_max")
+        host, _, port = settings.statsd_address.rpartition(":")
+        if settings.statsd_address and not (host and port.isdigit() and int(port) < 65536):
+            raise SettingsError(
+                f"statsd_address: expected host:port, got {settings.statsd_address!r}"
+            )
         return settings
 
     @property

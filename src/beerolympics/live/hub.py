@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,11 @@ class Hub:
         self._per_key: dict[str, int] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self.frames_sent = 0
+        #: Frames handed to subscribers, and their bytes (frames are ASCII), for /metrics.
+        self.deliveries = 0
+        self.delivered_bytes = 0
+        #: Connections that ended, by close code ("client" when the client left).
+        self.disconnects: Counter[str] = Counter()
         presence.on_change(self._presence_changed)
 
     def start(self, position: int) -> None:
@@ -122,6 +128,7 @@ class Hub:
         if conn not in self.connections:
             return
         self.connections.discard(conn)
+        self.disconnects[str(conn.close_code) if conn.close_code else "client"] += 1
         key = conn.limit_key
         self._per_key[key] -= 1
         if not self._per_key[key]:
@@ -332,6 +339,8 @@ class Hub:
         for conn in list(ch.subscribers):
             conn.deliver(frame)
         self.frames_sent += 1
+        self.deliveries += len(ch.subscribers)
+        self.delivered_bytes += len(text) * len(ch.subscribers)
         ch.last_cost = time.perf_counter() - started
 
     def _presence_changed(self, tournament_id: str, local: bool) -> None:

@@ -40,6 +40,8 @@ class PublicReads:
         self._entries: OrderedDict[tuple[str, bytes], CachedResponse] = OrderedDict()
         self._capacity = capacity
         self.hits = 0
+        #: Public GETs the cache could not answer (first asks, moved positions, unknown URLs).
+        self.misses = 0
 
     def store(
         self,
@@ -67,6 +69,7 @@ class PublicReads:
         path, query = scope["path"], scope.get("query_string", b"")
         entry = self._entries.get((path, query))
         if entry is None or entry.position != self._position_of(entry.tournament_id):
+            self.misses += 1
             return None
         self.hits += 1
         return entry
