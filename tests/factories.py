@@ -24,6 +24,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "database_url": "memory://",
         "secret_key": "test-secret-key",
         "poll_interval": 0.05,
+        "jobs_url": "memory://",
     }
     values.update(overrides)
     return Settings.load(values, environ={})

@@ -92,6 +92,19 @@ def serve(get_path: str | None, **values: Any) -> None:
     uvicorn.Server(server_config(app, settings)).run()
 
 
+@main.command()
+@settings_options("all")
+def worker(**values: Any) -> None:
+    """Run background jobs (photos, clips…): the scaled shape runs any number of these."""
+    settings = load_settings(values)
+    from beerolympics.jobs.standalone import run_worker
+
+    try:
+        asyncio.run(run_worker(settings))
+    except (StoreUnavailable, SettingsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def collect_garbage_for_a_server() -> None:
     """Fewer, not slower, cycle collections in a serving process.
 

@@ -11,20 +11,29 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from beerolympics.adapters.huey.jobqueue import memory_job_queue, redis_job_queue, sqlite_job_queue
 from beerolympics.adapters.memory.eventstore import MemoryEventStore
 from beerolympics.adapters.memory.pubsub import MemoryPubSub
 from beerolympics.adapters.memory.ratelimiter import MemoryRateLimiter
 from beerolympics.adapters.sqlite.eventstore import SQLiteEventStore
 from beerolympics.domain.events import EventCodec
+from beerolympics.jobs.cpu import CpuPool
+from beerolympics.jobs.kinds import JobKinds
+from beerolympics.jobs.registry import job_kinds
+from beerolympics.jobs.supervisor import Supervisor
+from beerolympics.jobs.worker import JobWorker
 from beerolympics.metrics import Metrics, ObservedEventStore
 from beerolympics.ports.eventstore import EventStore
+from beerolympics.ports.jobqueue import JobQueue
 from beerolympics.ports.pubsub import PubSub
 from beerolympics.projections.catalog import Catalog
+from beerolympics.projections.jobs import Jobs
 from beerolympics.projections.play import Play
 from beerolympics.projections.projector import Projector
 from beerolympics.services.conductor import Clock, Conductor
 from beerolympics.services.credentials import Authenticator, CredentialSigner, PasswordHashing
 from beerolympics.services.games import GameService
+from beerolympics.services.jobs import JobService
 from beerolympics.services.matches import MatchService
 from beerolympics.services.runner import CommandRunner
 from beerolympics.services.throttle import Throttle
@@ -59,6 +68,22 @@ def open_throttle(url: str) -> Throttle:
             "rate_limit_url: Redis needs the 'redis' extra (pip install 'beerolympics[redis]')"
         ) from exc
     return Throttle(RedisRateLimiter(url), fallback=MemoryRateLimiter())
+
+
+def open_job_queue(url: str) -> JobQueue:
+    """The job queue a URL names: ``sqlite:///path``, ``redis://…`` or ``memory://``."""
+    if url.startswith("sqlite:///"):
+        return sqlite_job_queue(url.removeprefix("sqlite:///"))
+    if url.startswith(("redis://", "rediss://")):
+        try:
+            return redis_job_queue(url)
+        except ImportError as exc:  # the optional extra is not installed
+            raise SettingsError(
+                "jobs_url: Redis needs the 'redis' extra (pip install 'beerolympics[redis]')"
+            ) from exc
+    if url.startswith("memory://"):
+        return memory_job_queue()
+    raise SettingsError(f"jobs_url: unsupported URL {url!r}")
 
 
 async def open_event_store(url: str, *, pool_min: int = 2, pool_max: int = 10) -> EventStore:
@@ -99,6 +124,13 @@ class Runtime:
     signer: CredentialSigner
     throttle: Throttle
     metrics: Metrics
+    job_queue: JobQueue
+    job_states: Jobs
+    job_kinds: JobKinds
+    jobs: JobService
+    supervisor: Supervisor
+    #: The consumer that runs jobs in this process (``job_processes`` > 0), once started.
+    worker: JobWorker | None = None
     _poller: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -115,11 +147,19 @@ class Runtime:
             raise
         metrics = Metrics()
         store = ObservedEventStore(store, metrics)
+        try:
+            queue = open_job_queue(settings.job_queue_url)
+        except BaseException:
+            await pubsub.close()
+            await store.close()
+            raise
         codec = EventCodec()
         catalog = Catalog()
         play = Play(catalog)
-        projector = Projector(store, codec, [catalog, play])
+        job_states = Jobs()
+        projector = Projector(store, codec, [catalog, play, job_states])
         runner = CommandRunner(store, codec, projector)
+        kinds = job_kinds(settings)
         signer = CredentialSigner(settings.resolved_secret())
         tournaments = TournamentService(runner, catalog, PasswordHashing())
         games = GameService(runner, tournaments, play, clock)
@@ -141,6 +181,13 @@ class Runtime:
             signer=signer,
             throttle=open_throttle(settings.rate_limit_url),
             metrics=metrics,
+            job_queue=queue,
+            job_states=job_states,
+            job_kinds=kinds,
+            jobs=JobService(runner, job_states, queue, kinds),
+            supervisor=Supervisor(
+                job_states, runner, queue, kinds, lost_after=settings.job_lost_after, clock=clock
+            ),
         )
 
     async def start(self) -> None:
@@ -155,6 +202,19 @@ class Runtime:
         self._poller = asyncio.create_task(self._poll(), name="projection-poller")
         self.projector.on_applied(self.conductor.notice)
         self.conductor.start()
+        self.supervisor.start()
+        if self.settings.job_processes:
+            self.worker = JobWorker(
+                self.store,
+                self.codec,
+                self.job_queue,
+                self.job_kinds,
+                CpuPool(self.settings.job_processes),
+                concurrency=self.settings.job_concurrency,
+                heartbeat=self.settings.job_lost_after / 4,
+                appended=self.runner.adopt,
+            )
+            self.worker.start()
 
     async def _poll(self) -> None:
         # Picks up events other instances append; this instance's own appends are applied at
@@ -167,11 +227,16 @@ class Runtime:
                 log.exception("catching up with the event log failed; will retry")
 
     async def close(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker.cpu.close()
+        await self.supervisor.stop()
         await self.conductor.stop()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
         await self.throttle.close()
+        await self.job_queue.close()
         await self.pubsub.close()
         await self.store.close()

@@ -245,6 +245,42 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         minimum=10,
         maximum=1_000_000,
     ),
+    Setting(
+        "jobs_url",
+        "url",
+        "",
+        "Background job queue: sqlite:///path, redis://host:port/db (?queue=name) or memory://."
+        " Empty means sqlite:///<data_dir>/jobs.db.",
+        commands="all",
+    ),
+    Setting(
+        "job_processes",
+        "int",
+        1,
+        "Background jobs: processes for CPU-heavy work (photos, clips). With 0, serve runs no"
+        " jobs itself: run beerolympics worker processes.",
+        commands="all",
+        minimum=0,
+        maximum=64,
+    ),
+    Setting(
+        "job_concurrency",
+        "int",
+        2,
+        "Background jobs: attempts one consumer runs at once.",
+        commands="all",
+        minimum=1,
+        maximum=256,
+    ),
+    Setting(
+        "job_lost_after",
+        "float",
+        30.0,
+        "Background jobs: seconds without a heartbeat after which a worker's jobs are retried.",
+        commands="all",
+        minimum=2,
+        maximum=3600,
+    ),
 )
 BY_NAME: Final = {s.name: s for s in SETTINGS}
 
@@ -284,6 +320,10 @@ class Settings:
     live_max_message_bytes: int
     live_send_buffer: int
     live_replay_limit: int
+    jobs_url: str
+    job_processes: int
+    job_concurrency: int
+    job_lost_after: float
 
     @classmethod
     def load(
@@ -317,6 +357,10 @@ class Settings:
     def store_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'beerolympics.db'}"
 
+    @property
+    def job_queue_url(self) -> str:
+        return self.jobs_url or f"sqlite:///{self.data_dir / 'jobs.db'}"
+
     def resolved_secret(self) -> str:
         """The signing secret: the setting, else the one kept in the data folder (made once)."""
         if self.secret_key:
@@ -337,6 +381,7 @@ _URL_SCHEMES: Final = {
     "database_url": ("sqlite:///", "postgresql://", "postgres://", "memory://"),
     "pubsub_url": ("memory://", "redis://", "rediss://"),
     "rate_limit_url": ("memory://", "redis://", "rediss://"),
+    "jobs_url": ("sqlite:///", "redis://", "rediss://", "memory://"),
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

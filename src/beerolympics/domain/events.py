@@ -327,6 +327,57 @@ class MatchFlagged(Event, frozen=True):
     reason: str
 
 
+# -- background jobs (one stream per job: ``job:<job id>``) ---------------------------------
+
+
+class JobQueued(Event, frozen=True):
+    """Work to do in the background. ``subject`` names what it is about (a media id, say);
+    ``max_attempts`` is how many runs may fail before it lands in the dead-letter list."""
+
+    job_id: str
+    kind: str
+    payload: dict[str, Any]
+    max_attempts: int
+    subject: str = ""
+
+
+class JobStarted(Event, frozen=True):
+    """A worker took ``attempt`` (1, 2, …); it must finish before ``deadline``."""
+
+    job_id: str
+    attempt: int
+    worker: str
+    deadline: dt.datetime
+
+
+class JobProgressed(Event, frozen=True):
+    job_id: str
+    attempt: int
+    progress: float
+
+
+class JobSucceeded(Event, frozen=True):
+    job_id: str
+    attempt: int
+    seconds: float
+
+
+class JobFailed(Event, frozen=True):
+    """An attempt failed (an error, its time limit, its worker was lost). It runs again at
+    ``retry_at``; without one the job is dead: it waits in the dead-letter list."""
+
+    job_id: str
+    attempt: int
+    error: str
+    retry_at: dt.datetime | None
+
+
+class JobRetried(Event, frozen=True):
+    """An organizer sent a dead job back to the queue with a fresh set of attempts."""
+
+    job_id: str
+
+
 # -- reservations: streams whose only purpose is to make a value unique ----------------------
 
 

@@ -41,6 +41,12 @@ _decode = msgspec.json.Decoder(Note).decode
 _encode = msgspec.json.Encoder().encode
 
 
+def committed_note(instance: str, position: int) -> bytes:
+    """What an instance publishes on :data:`EVENTS` after storing events up to ``position``
+    (a standalone job worker, which has no backplane of its own, publishes it too)."""
+    return _encode(Committed(instance, position))
+
+
 class Backplane:
     """Publishes this instance's commits and presence; follows the others'."""
 
@@ -97,7 +103,7 @@ class Backplane:
             try:
                 if self._committed > self._published:
                     position = self._committed
-                    await self.pubsub.publish(EVENTS, _encode(Committed(self.instance, position)))
+                    await self.pubsub.publish(EVENTS, committed_note(self.instance, position))
                     self._published = position
                 dirty, self._dirty = self._dirty, set()
                 for tid in dirty:

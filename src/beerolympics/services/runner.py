@@ -21,6 +21,7 @@ import msgspec
 from beerolympics.domain.errors import Conflict, Invalid, Unavailable, VersionConflict
 from beerolympics.domain.events import Event, EventCodec
 from beerolympics.ports.eventstore import (
+    AppendResult,
     EventStore,
     Idempotency,
     IdempotencyKeyReused,
@@ -89,6 +90,13 @@ class CommandRunner:
     def on_committed(self, hook: Callable[[int], None]) -> None:
         """Call ``hook(last_position)`` after every append this instance makes."""
         self._committed.append(hook)
+
+    async def adopt(self, result: AppendResult) -> None:
+        """Treat an append made outside :meth:`run` (a job worker's, say) as this instance's
+        own: announce it and apply its events to the projections now."""
+        for hook in self._committed:
+            hook(result.last_position)
+        await self.projector.advance(result.events)
 
     def _lock(self, stream: str) -> asyncio.Lock:
         lock = self._locks.get(stream)
@@ -181,9 +189,7 @@ class CommandRunner:
                         idempotency,
                         outcome_type,
                     )
-                for hook in self._committed:
-                    hook(result.last_position)
-                await self.projector.advance(result.events)
+                await self.adopt(result)
                 return decision.outcome
         except IdempotencyKeyReused as exc:
             raise self._key_reused() from exc

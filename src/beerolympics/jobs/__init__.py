@@ -1,0 +1,1 @@
+"""Background jobs: kinds, the worker that runs them, the supervisor that retries lost ones."""
