@@ -34,6 +34,7 @@ from beerolympics.web.api import (
     credentials,
     games,
     health,
+    jobs,
     live,
     matches,
     metrics,
@@ -179,6 +180,7 @@ def create_app(
             board.router,
             bonuses.router,
             announcements.router,
+            jobs.router,
             live.live_events,
         ],
     )

@@ -9,6 +9,7 @@ from litestar import Request, Response, get
 
 from beerolympics.domain.errors import Unavailable
 from beerolympics.ports.eventstore import StoreUnavailable
+from beerolympics.ports.jobqueue import JobQueueUnavailable
 from beerolympics.ports.pubsub import PubSubError
 from beerolympics.web.context import runtime
 from beerolympics.web.http import json_response
@@ -36,6 +37,10 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
         await rt.pubsub.ping()
     except PubSubError as exc:
         raise Unavailable(f"backplane: {exc}", code="pubsub_unavailable") from exc
+    try:
+        await rt.job_queue.ping()
+    except JobQueueUnavailable as exc:
+        raise Unavailable(f"job queue: {exc}", code="job_queue_unavailable") from exc
     if rt.projector.failed is not None:
         raise Unavailable("the read model stopped after an error", code="projection_failed")
     return json_response(Health("ready", rt.projector.position), cache_control="no-store")

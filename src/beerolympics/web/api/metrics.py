@@ -12,9 +12,10 @@ from typing import Any
 
 from litestar import Request, Response, get
 from prometheus_client import generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from beerolympics.jobs.metrics import job_metrics
 from beerolympics.live.backplane import Backplane
 from beerolympics.live.hub import Hub
 from beerolympics.ports.eventstore import StoreUnavailable
@@ -52,11 +53,12 @@ class InstanceCollector(Collector):
         #: The newest position of the event log, read by the handler before each scrape.
         self.head: int | None = None
 
-    def collect(self) -> Iterator[Family]:
+    def collect(self) -> Iterator[Metric]:
         yield from self._projections()
         yield from self._live()
         yield from self._http()
         yield from self._pool()
+        yield from job_metrics(self.rt.job_states, self.rt.supervisor)
 
     def _projections(self) -> Iterator[Family]:
         rt = self.rt
