@@ -82,7 +82,8 @@ async def test_two_instances_share_live_updates_and_resume(tmp_path: Path, datab
 
             # Instance B learns about all this through the backplane.
             async def b_knows() -> bool:
-                return (await http_b.get(f"{api}/matches")).status_code == 200
+                found = await http_b.get(f"{api}/matches")
+                return found.status_code == 200 and bool(found.json()["items"])
 
             await eventually(b_knows, within=10)
             [match] = (await http_b.get(f"{api}/matches")).json()["items"]
