@@ -51,6 +51,7 @@ from beerolympics.domain.formats.options import (
     SwissOptions,
     TiebreakName,
 )
+from beerolympics.domain.formats.placement import PlaceRange
 from beerolympics.domain.formats.plan import Plan
 from beerolympics.domain.formats.registry import (
     FORMATS,
@@ -58,6 +59,7 @@ from beerolympics.domain.formats.registry import (
     build,
     get_format,
     next_round,
+    outlook,
     placements,
     resolve,
     standings,
@@ -94,6 +96,7 @@ __all__ = [
     "MatchState",
     "Outcome",
     "Participant",
+    "PlaceRange",
     "Plan",
     "Resolution",
     "ResolvedMatch",
@@ -115,6 +118,7 @@ __all__ = [
     "forfeit",
     "get_format",
     "next_round",
+    "outlook",
     "placements",
     "places_from_values",
     "resolve",

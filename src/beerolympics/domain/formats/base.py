@@ -195,19 +195,67 @@ class ResolvedMatch(msgspec.Struct, frozen=True, kw_only=True):
         return tuple([p for p in self.participants if isinstance(p, str)])
 
 
+#: A team's head-to-head record in a resolution: indexes into its list of counts.
+WINS, DRAWS, LOSSES, BYES, OPEN = range(5)
+
+
+def count_record(records: dict[TeamId, list[int]], match: ResolvedMatch, sign: int) -> None:
+    """Add (``sign`` 1) or take back (-1) what ``match`` adds to its teams' records: a win, a
+    draw or a loss (both sides of a double forfeit lose), a bye, or a match still to play.
+    Heats count only as matches still to play. A team whose counts all fall to zero is dropped,
+    so a record kept up to date equals one counted afresh."""
+    state = match.state
+    counts: tuple[tuple[TeamId, int], ...]
+    if state == "played":
+        if type(match.outcome) is not HeadToHeadOutcome:
+            return
+        if match.winner is not None:
+            counts = ((match.winner, WINS), (match.losers[0], LOSSES))
+        else:
+            kind = LOSSES if len(match.losers) == 2 else DRAWS
+            counts = tuple((team, kind) for team in match.teams)
+    elif state == "bye":
+        if match.winner is None:
+            return
+        counts = ((match.winner, BYES),)
+    elif state == "void":
+        return
+    else:
+        counts = tuple((p, OPEN) for p in match.participants if type(p) is str)
+    for team, index in counts:
+        record = records.get(team)
+        if record is None:
+            record = records[team] = [0, 0, 0, 0, 0]
+        record[index] += sign
+        if sign < 0 and not any(record):
+            del records[team]
+
+
 class Resolution(msgspec.Struct, frozen=True):
     """Every match of a plan resolved against the confirmed outcomes, in plan order.
 
-    ``unsettled`` counts the matches not settled yet (counted when omitted).
+    ``unsettled`` counts the matches not settled yet (counted when omitted). ``records`` holds
+    each team's head-to-head record (see :func:`count_record`; counted when omitted), which
+    league tables read without going through every match again.
     """
 
     matches: dict[MatchId, ResolvedMatch]
     unsettled: int = -1
+    records: dict[TeamId, list[int]] | None = None
 
     def __post_init__(self) -> None:
         if self.unsettled < 0:
             count = sum(m.state not in SETTLED_STATES for m in self.matches.values())
             msgspec.structs.force_setattr(self, "unsettled", count)
+        if self.records is None:
+            records: dict[TeamId, list[int]] = {}
+            for match in self.matches.values():
+                count_record(records, match, 1)
+            msgspec.structs.force_setattr(self, "records", records)
+
+    def record(self, team: TeamId) -> list[int]:
+        """``team``'s counts (see :data:`WINS`...): wins, draws, losses, byes, still to play."""
+        return (self.records or {}).get(team) or [0, 0, 0, 0, 0]
 
     def __getitem__(self, match: MatchId) -> ResolvedMatch:
         return self.matches[match]

@@ -36,9 +36,16 @@ from beerolympics.domain.formats.options import (
     TiebreakName,
     parse_options,
 )
-from beerolympics.domain.formats.placement import Stage, places_from_stages
+from beerolympics.domain.formats.placement import (
+    MatchBands,
+    PlaceRange,
+    Stage,
+    bands_from_matches,
+    places_from_stages,
+    ranges_from_bands,
+)
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
-from beerolympics.domain.formats.resolution import Increment, resolve_plan
+from beerolympics.domain.formats.resolution import Increment, per_plan, resolve_plan
 from beerolympics.domain.formats.single_elimination import (
     bracket_matches,
     bracket_rounds,
@@ -273,6 +280,42 @@ def _final_stages(
         Stage(decider.losers, decider.settled),
         Stage([decider.winner] if decider.winner else [], decider.settled),
     ]
+
+
+@per_plan
+def _bands(plan: Plan) -> dict[MatchId, MatchBands]:
+    """Bands in the order of :func:`placements`' stages: out in losers round k (band k; band 0
+    only for a double forfeit where there is no losers bracket), runner-up, champion."""
+    opts = plan_options(plan, DoubleEliminationOptions)
+    winners = bracket_rounds(plan, "winners")
+    losers = len(bracket_rounds(plan, "losers"))
+    runner_up, top = losers + 1, losers + 2
+    final = opts.grand_final != "none"
+    found: dict[MatchId, MatchBands] = {}
+    for spec in plan.matches:
+        if spec.section == "winners":
+            # A loser drops into the losers bracket and, at worst, goes out in that round.
+            drop = min(1 if spec.round == 1 else 2 * (spec.round - 1), losers)
+            last = spec.round == len(winners)
+            loser = runner_up if not final and last and not losers else None
+            winner = top if not final and last else None
+            found[spec.id] = MatchBands(drop, top, loser, winner, drop)
+        elif spec.section == "losers":
+            winner = runner_up if not final and spec.round == losers else None
+            ceiling = top if final else runner_up
+            found[spec.id] = MatchBands(spec.round, ceiling, spec.round, winner, spec.round)
+        else:
+            found[spec.id] = MatchBands(runner_up, top, runner_up, top, runner_up)
+    return found
+
+
+def outlook(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, PlaceRange]:
+    """Where every team can still finish: at worst out in the losers round it is in or would
+    drop into; from the losers bracket, champion only where there is a grand final."""
+    resolution = resolution or resolve(plan, outcomes)
+    return ranges_from_bands(bands_from_matches(resolution, _bands(plan)), len(plan.teams))
 
 
 def standings(

@@ -14,7 +14,7 @@ teams share a place, then all fourth-placed...).
 
 from __future__ import annotations
 
-import functools
+import operator
 import random
 from collections.abc import Mapping, Sequence
 from string import ascii_uppercase
@@ -39,7 +39,16 @@ from beerolympics.domain.formats.options import (
     invalid,
     parse_options,
 )
-from beerolympics.domain.formats.placement import Stage, places_from_stages
+from beerolympics.domain.formats.placement import (
+    Band,
+    MatchBands,
+    PlaceRange,
+    Stage,
+    bands_from_matches,
+    places_from_stages,
+    ranges_from_bands,
+    ranges_from_points,
+)
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
 from beerolympics.domain.formats.resolution import (
     Increment,
@@ -54,6 +63,7 @@ from beerolympics.domain.formats.single_elimination import (
     bracket_order,
     bracket_rounds,
     elimination_stages,
+    knockout_bands,
     next_power_of_two,
     third_place_id,
 )
@@ -182,6 +192,17 @@ def plan_groups(plan: Plan) -> dict[str, Group]:
     }
 
 
+@per_plan
+def _scheduled(plan: Plan) -> dict[TeamId, int]:
+    """How many group matches (byes included) each team has."""
+    count: dict[TeamId, int] = {}
+    for spec in plan.matches:
+        if spec.section.startswith("group:"):
+            for team in team_slots(spec):
+                count[team] = count.get(team, 0) + 1
+    return count
+
+
 def _tables(
     plan: Plan,
     opts: GroupsPlayoffsOptions,
@@ -191,13 +212,19 @@ def _tables(
     scoring = Scoring(opts.points_win, opts.points_draw, opts.points_loss, bye=0.0)
     return {
         name: _table(
-            name, group.members, tuple(done[m] for m in group.matches), scoring, tuple(order)
+            name, group.members, tuple([done[m] for m in group.matches]), scoring, tuple(order)
         )
         for name, group in plan_groups(plan).items()
     }
 
 
-@functools.lru_cache(maxsize=1024)
+#: The last table of each group, with the resolved matches it was ranked from. A resolution
+#: makes a new object for every match it resolves again and keeps the others, so a group whose
+#: results did not change has the very same objects: comparing them by identity is cheaper than
+#: hashing them, and the group is not ranked again when another group's result comes in.
+_last_tables: dict[tuple[object, ...], tuple[tuple[ResolvedMatch, ...], StandingsTable]] = {}
+
+
 def _table(
     name: str,
     members: tuple[TeamId, ...],
@@ -205,9 +232,15 @@ def _table(
     scoring: Scoring,
     order: tuple[TiebreakName, ...],
 ) -> StandingsTable:
-    # Pure and keyed by everything it reads: a group whose results did not change is not
-    # ranked again when another group's (or the playoff's) result comes in.
-    return compute_table(name, members, matches, scoring, order, seed_fallback=True)
+    key = (name, members, scoring, order)
+    last = _last_tables.get(key)
+    if last is not None and all(map(operator.is_, last[0], matches)):
+        return last[1]
+    table = compute_table(name, members, matches, scoring, order, seed_fallback=True)
+    if len(_last_tables) >= 4096:
+        _last_tables.clear()
+    _last_tables[key] = (matches, table)
+    return table
 
 
 def _rank_resolver(plan: Plan, opts: GroupsPlayoffsOptions) -> SourceResolver:
@@ -265,6 +298,63 @@ def placements(
         stages.append(Stage(members if complete else [], complete))
     stages += elimination_stages(resolution, bracket_rounds(plan, "playoff"), third_place_id(plan))
     return places_from_stages(stages, len(plan.teams))
+
+
+def outlook(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, PlaceRange]:
+    """Where every team can still finish. In a group a team can still end on any group rank
+    its points allow (see :func:`~placement.ranges_from_points`); a rank that goes through
+    reaches the playoff, whose rounds rank above every group rank that does not."""
+    opts = plan_options(plan, GroupsPlayoffsOptions)
+    resolution = resolution or resolve(plan, outcomes)
+    deepest, knockout = _playoff_bands(plan)
+    playoff = deepest - opts.advance_per_group  # the playoff's lowest band; below, group ranks
+    top = max(where.ceiling for where in knockout.values())
+
+    def band(rank: int, qualified: int) -> int:
+        return deepest - rank if rank > opts.advance_per_group else qualified
+
+    bands: dict[TeamId, Band] = {}
+    for table in _tables(plan, opts, resolution.matches, opts.tiebreaks).values():
+        for team, ranked in _group_ranks(table, _scheduled(plan), opts).items():
+            bands[team] = (band(ranked.worst, playoff), band(ranked.best, top))
+    bands.update(bands_from_matches(resolution, knockout))
+    return ranges_from_bands(bands, len(plan.teams))
+
+
+@per_plan
+def _playoff_bands(plan: Plan) -> tuple[int, dict[MatchId, MatchBands]]:
+    """The size of the largest group, and the playoff's bands above its group ranks."""
+    opts = plan_options(plan, GroupsPlayoffsOptions)
+    deepest = max(len(group.members) for group in plan_groups(plan).values())
+    return deepest, knockout_bands(plan, "playoff", offset=deepest - opts.advance_per_group)
+
+
+#: The group ranks each team can still end on, per group table (kept with it, compared by
+#: identity: a group whose results did not change has the very same table, see ``_table``).
+_last_ranks: dict[int, tuple[StandingsTable, dict[TeamId, PlaceRange]]] = {}
+
+
+def _group_ranks(
+    table: StandingsTable, scheduled: Mapping[TeamId, int], opts: GroupsPlayoffsOptions
+) -> dict[TeamId, PlaceRange]:
+    last = _last_ranks.get(id(table))
+    if last is not None and last[0] is table:
+        return last[1]
+    if table.complete:
+        ranks = {row.team: PlaceRange(row.rank, row.rank) for row in table.rows}
+    else:
+        bounds = {}
+        for row in table.rows:
+            left = scheduled[row.team] - row.played - row.byes
+            most = row.match_points + left * opts.points_win
+            bounds[row.team] = (row.match_points + left * opts.points_loss, most)
+        ranks = ranges_from_points(bounds)
+    if len(_last_ranks) >= 4096:
+        _last_ranks.clear()
+    _last_ranks[id(table)] = (table, ranks)
+    return ranks
 
 
 def next_round(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> list[MatchSpec]:

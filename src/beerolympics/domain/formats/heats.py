@@ -35,7 +35,14 @@ from beerolympics.domain.formats.base import (
     TeamSlot,
 )
 from beerolympics.domain.formats.options import HeatsOptions, TiebreakName, invalid, parse_options
-from beerolympics.domain.formats.placement import Stage, places_from_stages, shared_ranks
+from beerolympics.domain.formats.placement import (
+    Band,
+    PlaceRange,
+    Stage,
+    places_from_stages,
+    ranges_from_bands,
+    shared_ranks,
+)
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
 from beerolympics.domain.formats.resolution import Increment, SourceResolver, resolve_plan
 from beerolympics.domain.formats.standings import StandingsTable
@@ -234,3 +241,45 @@ def standings(
     """Heats have no table."""
     del plan, outcomes, tiebreaks, resolution
     return ()
+
+
+def outlook(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, PlaceRange]:
+    """Where every team can still finish. Bands are (round, place in a heat), later rounds
+    above earlier ones, as in :func:`placements`: a team still racing in a round goes out
+    there at worst, on its place if its heat is run, else last of its heat."""
+    opts = plan_options(plan, HeatsOptions)
+    resolution = resolution or resolve(plan, outcomes)
+    fields = field_sizes(opts, len(plan.teams))
+    # The largest heat of each round (heats of a round differ by one team at most).
+    widest = [math.ceil(field / math.ceil(field / opts.heat_size)) for field in fields]
+    offsets = [sum(widest[:index]) for index in range(len(widest))]
+
+    def band(number: int, place: int) -> int:
+        width = widest[number - 1]
+        return offsets[number - 1] + width - min(place, width)
+
+    top = band(opts.rounds, 1)
+    seed = {team: index for index, team in enumerate(plan.teams)}
+    bands: dict[TeamId, Band] = {}
+    for number, match_ids in sorted(_rounds(plan).items()):
+        heats = [resolution[m] for m in match_ids]
+        last = number == opts.rounds
+        if all(h.settled for h in heats):
+            ranking = _ranking(heats, seed)
+            going = set() if last else set(_qualifiers(ranking, opts))
+            for team, place, _ in ranking:
+                if team in going:
+                    bands[team] = (band(number + 1, widest[number]), top)
+                else:
+                    bands[team] = (band(number, place), band(number, place))
+            continue
+        for heat in heats:
+            if heat.settled:
+                for team, place, _ in _ranking([heat], seed):
+                    bands[team] = (band(number, place), band(number, place) if last else top)
+            else:
+                for team in heat.teams:
+                    bands[team] = (band(number, len(heat.participants)), top)
+    return ranges_from_bands(bands, len(plan.teams))

@@ -5,14 +5,21 @@ final loser, champion). Everyone in a stage shares one place: one plus the numbe
 finish ahead. That number is certain when every stage above is complete (count them) or when the
 stage and every stage below it are complete (count what is left), so top places are published as
 soon as the final is over and bottom places as soon as the early rounds are.
+
+Until its place is certain, a team still has a range of places it can finish on
+(:class:`PlaceRange`): formats give each team the lowest and highest stage it can still end in
+(its *band*), or for tables the least and most points it can still have, and the range follows
+by counting who is sure to end above or below it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from beerolympics.domain.formats.base import TeamId
+from beerolympics.domain.formats.base import SETTLED_STATES, MatchId, Resolution, TeamId
 
 
 class Stage(NamedTuple):
@@ -58,3 +65,94 @@ def shared_ranks(keys: Sequence[tuple[float, ...]]) -> list[int]:
         else:
             ranks[index] = position + 1
     return ranks
+
+
+class PlaceRange(NamedTuple):
+    """Where a team can still finish: ``best`` is the best place it can still get; ``worst``
+    the lowest position it can still end on (the bottom of a place it would share), so the
+    points of ``worst`` alone are points it has already secured."""
+
+    best: int
+    worst: int
+
+
+Band = tuple[int, int]
+"""The lowest and highest band (a stage, worst first) a team can still end in."""
+
+
+def ranges_from_bands(bands: Mapping[TeamId, Band], total: int) -> dict[TeamId, PlaceRange]:
+    """Place ranges from bands: ``bands`` holds every team, ``total`` is the number of teams.
+
+    A team ends in one band of its interval, and its place is one plus the teams ending in
+    higher bands: at best, only the teams whose lowest band is above its highest are ahead;
+    at worst, only the teams whose highest band is below its lowest are behind.
+    """
+    lows = sorted(low for low, _ in bands.values())
+    highs = sorted(high for _, high in bands.values())
+    count = len(lows)
+    return {
+        team: PlaceRange(1 + count - bisect_right(lows, high), total - bisect_left(highs, low))
+        for team, (low, high) in bands.items()
+    }
+
+
+def ranges_from_points(bounds: Mapping[TeamId, tuple[float, float]]) -> dict[TeamId, PlaceRange]:
+    """Place ranges in a table ranked by points, from each team's (least, most) final points.
+
+    At best, only the teams sure to end above its most are ahead; at worst every team that can
+    still reach its least is ahead or level with it (tie-breaks may go either way).
+    """
+    leasts = sorted(least for least, _ in bounds.values())
+    mosts = sorted(most for _, most in bounds.values())
+    count = len(leasts)
+    return {
+        team: PlaceRange(1 + count - bisect_right(leasts, most), count - bisect_left(mosts, least))
+        for team, (least, most) in bounds.items()
+    }
+
+
+class MatchBands(NamedTuple):
+    """Where a knockout match sends its teams, as band indices (worst first).
+
+    ``floor`` and ``ceiling`` bound the teams still in the match (losing it, or forfeiting it
+    together, is the worst that can happen to them); ``loser`` and ``winner`` are the bands its
+    loser and winner end in, or ``None`` when they play on; ``forfeit`` is where both teams of
+    a double forfeit end.
+    """
+
+    floor: int
+    ceiling: int
+    loser: int | None
+    winner: int | None
+    forfeit: int
+
+
+def bands_from_matches(
+    resolution: Resolution, bands: Mapping[MatchId, MatchBands]
+) -> dict[TeamId, Band]:
+    """Each team's band interval from the knockout matches in ``bands`` (in plan order): the
+    latest match a team is in says where it stands."""
+    found: dict[TeamId, Band] = {}
+    for match_id, where in bands.items():
+        match = resolution[match_id]
+        if match.state == "void":
+            continue
+        if match.state not in SETTLED_STATES:
+            for team in match.teams:
+                found[team] = (where.floor, where.ceiling)
+            continue
+        if len(match.losers) == 2:
+            for team in match.losers:
+                found[team] = (where.forfeit, where.forfeit)
+        elif match.losers and where.loser is not None:
+            found[match.losers[0]] = (where.loser, where.loser)
+        if match.winner is not None and where.winner is not None:
+            found[match.winner] = (where.winner, where.winner)
+    return found
+
+
+def ranges_from_places(places: Mapping[TeamId, int]) -> dict[TeamId, PlaceRange]:
+    """The ranges of teams whose place is certain: the place, down to the last place it shares
+    (two teams sharing 3rd span 3rd and 4th)."""
+    sharing = Counter(places.values())
+    return {team: PlaceRange(place, place + sharing[place] - 1) for team, place in places.items()}

@@ -41,6 +41,7 @@ from beerolympics.domain.formats.options import (
     TiebreakName,
     parse_options,
 )
+from beerolympics.domain.formats.placement import PlaceRange
 from beerolympics.domain.formats.plan import Plan
 from beerolympics.domain.formats.resolution import Increment
 from beerolympics.domain.formats.standings import StandingsTable
@@ -81,6 +82,14 @@ class Format(Protocol):
         """
         ...
 
+    def outlook(
+        self, plan: Plan, outcomes: Outcomes, resolution: Resolution | None = None
+    ) -> dict[TeamId, PlaceRange]:
+        """For every team, the best place it can still get and the lowest position it can
+        still end on; both narrow as results come in, and meet its place once it is certain.
+        """
+        ...
+
     def standings(
         self,
         plan: Plan,
@@ -105,6 +114,7 @@ class FormatDefinition:
     build_plan: Callable[[Sequence[TeamId], Any, random.Random | None], Plan]
     resolve_plan: Callable[[Plan, Outcomes, Increment | None], Resolution]
     placements_of: Callable[[Plan, Outcomes, Resolution | None], dict[TeamId, int]]
+    outlook_of: Callable[[Plan, Outcomes, Resolution | None], dict[TeamId, PlaceRange]]
     standings_of: Callable[
         [Plan, Outcomes, Sequence[TiebreakName] | None, Resolution | None],
         tuple[StandingsTable, ...],
@@ -132,6 +142,12 @@ class FormatDefinition:
         """Final places of the teams whose place is already certain."""
         return self.placements_of(plan, outcomes, resolution)
 
+    def outlook(
+        self, plan: Plan, outcomes: Outcomes, resolution: Resolution | None = None
+    ) -> dict[TeamId, PlaceRange]:
+        """The best place and the lowest position every team can still end on."""
+        return self.outlook_of(plan, outcomes, resolution)
+
     def standings(
         self,
         plan: Plan,
@@ -154,6 +170,7 @@ def _define(module: Any, options_type: type[msgspec.Struct]) -> FormatDefinition
         build_plan=module.build,
         resolve_plan=module.resolve,
         placements_of=module.placements,
+        outlook_of=module.outlook,
         standings_of=module.standings,
         next_round_of=module.next_round,
     )
@@ -203,6 +220,13 @@ def placements(
 ) -> dict[TeamId, int]:
     """Certain final placements of ``plan``'s teams (pass ``resolution`` if you have it)."""
     return get_format(plan.format).placements(plan, outcomes, resolution)
+
+
+def outlook(
+    plan: Plan, outcomes: Outcomes, resolution: Resolution | None = None
+) -> dict[TeamId, PlaceRange]:
+    """Where each of ``plan``'s teams can still finish (pass ``resolution`` if you have it)."""
+    return get_format(plan.format).outlook(plan, outcomes, resolution)
 
 
 def standings(

@@ -35,6 +35,7 @@ from beerolympics.domain.formats.base import (
     TeamId,
     TeamSlot,
     WinnerOf,
+    count_record,
 )
 from beerolympics.domain.formats.plan import Plan
 
@@ -143,14 +144,22 @@ def resolve_plan(
     """
     specs: Iterable[MatchSpec] = plan.matches
     done: dict[MatchId, ResolvedMatch] = {}
+    records: dict[TeamId, list[int]] = {}
     unsettled = -1  # counted by Resolution unless kept up here
     if since is not None and len(since.previous.matches) == len(plan.matches):
         # The same plan: walk only the affected matches, in plan order.
-        done = since.previous.matches if since.in_place else dict(since.previous.matches)
+        previous = since.previous
+        if since.in_place:
+            done, records = previous.matches, previous.records or {}
+        else:
+            done = dict(previous.matches)
+            records = {team: list(counts) for team, counts in (previous.records or {}).items()}
         order = positions(plan)
         todo = sorted(order[m] for m in affected(plan, since.changed) if m in order)
         specs = [plan.matches[i] for i in todo]
-        unsettled = since.previous.unsettled - sum(not done[s.id].settled for s in specs)
+        unsettled = previous.unsettled - sum(not done[s.id].settled for s in specs)
+        for spec in specs:
+            count_record(records, done[spec.id], -1)
     participant, get = _participant, outcomes.get
     for spec in specs:
         slots = spec.slots
@@ -161,14 +170,15 @@ def resolve_plan(
                 parts = (participant(slots[0], done, special), participant(slots[1], done, special))
             else:
                 parts = tuple([participant(src, done, special) for src in slots])
-            done[spec.id] = _resolve_match(spec, parts, get(spec.id), done)
+            resolved = done[spec.id] = _resolve_match(spec, parts, get(spec.id), done)
         except KeyError as error:
             raise FormatError(
                 INVALID_PLAN, f"{spec.id} refers to {error.args[0]}, which is not before it"
             ) from None
+        count_record(records, resolved, 1)
     if unsettled >= 0:
         unsettled += sum(not done[s.id].settled for s in specs)
-    return Resolution(done, unsettled)
+    return Resolution(done, unsettled, records)
 
 
 def _participant(

@@ -20,9 +20,19 @@ from beerolympics.domain.formats.base import (
     TeamSlot,
 )
 from beerolympics.domain.formats.options import RoundRobinOptions, TiebreakName, parse_options
+from beerolympics.domain.formats.placement import (
+    PlaceRange,
+    ranges_from_places,
+    ranges_from_points,
+)
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
 from beerolympics.domain.formats.resolution import Increment, resolve_plan
-from beerolympics.domain.formats.standings import Scoring, StandingsTable, compute_table
+from beerolympics.domain.formats.standings import (
+    Scoring,
+    StandingsTable,
+    compute_table,
+    point_bounds,
+)
 
 NAME = "round_robin"
 
@@ -150,6 +160,21 @@ def placements(
         return {}
     (table,) = standings(plan, outcomes, resolution=resolution)
     return {row.team: row.rank for row in table.rows}
+
+
+def outlook(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, PlaceRange]:
+    """Where every team can still finish in the table, from the points it has and the
+    matches it has left (won or lost)."""
+    opts = plan_options(plan, RoundRobinOptions)
+    resolution = resolution or resolve(plan, outcomes)
+    if resolution.complete:
+        return ranges_from_places(placements(plan, outcomes, resolution))
+    scoring = Scoring(opts.points_win, opts.points_draw, opts.points_loss, bye=0.0)
+    gains = (opts.points_loss, opts.points_win)
+    bounds = point_bounds(plan.teams, resolution, scoring, gains)
+    return ranges_from_points(bounds)
 
 
 def next_round(plan: Plan, outcomes: Mapping[MatchId, Outcome]) -> list[MatchSpec]:

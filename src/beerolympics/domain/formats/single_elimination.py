@@ -30,9 +30,16 @@ from beerolympics.domain.formats.options import (
     TiebreakName,
     parse_options,
 )
-from beerolympics.domain.formats.placement import Stage, places_from_stages
+from beerolympics.domain.formats.placement import (
+    MatchBands,
+    PlaceRange,
+    Stage,
+    bands_from_matches,
+    places_from_stages,
+    ranges_from_bands,
+)
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
-from beerolympics.domain.formats.resolution import Increment, resolve_plan
+from beerolympics.domain.formats.resolution import Increment, per_plan, positions, resolve_plan
 from beerolympics.domain.formats.standings import StandingsTable
 
 NAME = "single_elimination"
@@ -163,6 +170,32 @@ def elimination_stages(
     return stages
 
 
+def knockout_bands(plan: Plan, section: str, offset: int = 0) -> dict[MatchId, MatchBands]:
+    """The bands (see :func:`elimination_stages`, in the same order, from ``offset``) that the
+    matches of a knockout ``section`` and its third-place match send their teams to."""
+    rounds = bracket_rounds(plan, section)
+    # A plan has a third-place match only where there are semifinals.
+    third = third_place_id(plan)
+    last = len(rounds) - 1
+    top = offset + len(rounds) + (2 if third is not None else 0)
+    found: dict[MatchId, MatchBands] = {}
+    band = offset
+    for index, match_ids in enumerate(rounds):
+        if third is not None and index == last - 1:
+            # Semifinal losers play on for third place; only a double forfeit ends here.
+            for match_id in match_ids:
+                found[match_id] = MatchBands(band, top, None, None, band)
+            found[third] = MatchBands(band + 1, band + 2, band + 1, band + 2, band + 1)
+            band += 3
+            continue
+        winner = top if index == last else None
+        for match_id in match_ids:
+            found[match_id] = MatchBands(band, top, band, winner, band)
+        band += 1
+    order = positions(plan)
+    return dict(sorted(found.items(), key=lambda item: order[item[0]]))
+
+
 def bracket_rounds(plan: Plan, section: str) -> list[list[MatchId]]:
     """The match ids of ``section`` grouped by round, in order."""
     rounds: dict[int, list[MatchId]] = {}
@@ -211,6 +244,21 @@ def placements(
     resolution = resolution or resolve(plan, outcomes)
     stages = elimination_stages(resolution, bracket_rounds(plan, "winners"), third_place_id(plan))
     return places_from_stages(stages, len(plan.teams))
+
+
+@per_plan
+def _bands(plan: Plan) -> dict[MatchId, MatchBands]:
+    return knockout_bands(plan, "winners")
+
+
+def outlook(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, PlaceRange]:
+    """Where every team can still finish: a team still in lost nothing yet, so at worst it
+    goes out in the round it is in."""
+    plan_options(plan, SingleEliminationOptions)
+    resolution = resolution or resolve(plan, outcomes)
+    return ranges_from_bands(bands_from_matches(resolution, _bands(plan)), len(plan.teams))
 
 
 def standings(

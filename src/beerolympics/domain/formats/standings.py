@@ -17,6 +17,7 @@ from beerolympics.domain import tiebreaks
 from beerolympics.domain.formats.base import (
     SETTLED_STATES,
     HeadToHeadOutcome,
+    Resolution,
     ResolvedMatch,
     TeamId,
 )
@@ -160,6 +161,30 @@ def _record(
             points = scoring.loss
         me.mp += points
         head_to_head[team, other] += points
+
+
+def point_bounds(
+    teams: Sequence[TeamId],
+    resolution: Resolution,
+    scoring: Scoring,
+    gains: tuple[float, float],
+    *,
+    rounds: int | None = None,
+) -> dict[TeamId, tuple[float, float]]:
+    """Each team's least and most match points at the end: what it has now plus, for every
+    match it still has to play, the least and most one match can give (``gains``). Matches
+    still to play are its open ones in ``resolution``, or, with ``rounds`` (Swiss: later
+    rounds are not paired yet), ``rounds`` less the ones it has finished. Reads the teams'
+    records, so it costs the teams, not the matches."""
+    least, most = gains
+    bounds = {}
+    for team in teams:
+        wins, draws, losses, byes, still = resolution.record(team)
+        have = wins * scoring.win + draws * scoring.draw + losses * scoring.loss
+        have += byes * scoring.bye
+        left = still if rounds is None else max(rounds - wins - draws - losses - byes, 0)
+        bounds[team] = (have + left * least, have + left * most)
+    return bounds
 
 
 def _opponent_scores(t: _Tally, mp: Mapping[TeamId, float]) -> tuple[float, float, float]:

@@ -31,9 +31,19 @@ from beerolympics.domain.formats.base import (
     TeamSlot,
 )
 from beerolympics.domain.formats.options import SwissOptions, TiebreakName, invalid, parse_options
+from beerolympics.domain.formats.placement import (
+    PlaceRange,
+    ranges_from_places,
+    ranges_from_points,
+)
 from beerolympics.domain.formats.plan import Plan, checked_teams, plan_options
 from beerolympics.domain.formats.resolution import Increment, resolve_plan, team_slots
-from beerolympics.domain.formats.standings import Scoring, StandingsTable, compute_table
+from beerolympics.domain.formats.standings import (
+    Scoring,
+    StandingsTable,
+    compute_table,
+    point_bounds,
+)
 
 NAME = "swiss"
 
@@ -241,3 +251,28 @@ def placements(
         return {}
     (table,) = standings(plan, outcomes, resolution=resolution)
     return {row.team: row.rank for row in table.rows}
+
+
+def outlook(
+    plan: Plan, outcomes: Mapping[MatchId, Outcome], resolution: Resolution | None = None
+) -> dict[TeamId, PlaceRange]:
+    """Where every team can still finish in the table: the points it has, and every round it
+    has still to play won or lost (or a bye, with an odd number of teams)."""
+    opts = plan_options(plan, SwissOptions)
+    resolution = resolution or resolve(plan, outcomes)
+    places = placements(plan, outcomes, resolution)
+    if places:
+        return ranges_from_places(places)
+    scoring = _scoring(opts)
+    results = [scoring.win, scoring.loss]
+    if len(plan.teams) % 2:
+        results.append(scoring.bye)
+    rounds = total_rounds(opts, len(plan.teams))
+    bounds = point_bounds(
+        plan.teams,
+        resolution,
+        scoring,
+        (min(results), max(results)),
+        rounds=rounds,
+    )
+    return ranges_from_points(bounds)
