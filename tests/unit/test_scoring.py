@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from beerolympics.domain.errors import Invalid
+from beerolympics.domain.formats import PlaceRange
 from beerolympics.domain.scoring import (
     DEFAULT_TIEBREAKS,
     GameScore,
@@ -102,23 +103,54 @@ def test_check_tiebreaks() -> None:
 def test_totals_per_game_and_participation() -> None:
     board = _board("a", "b", "c")
     table = PointsTable(participation=5.0)
-    board.set_game("pong", table, ["a", "b", "c"], {})
-    assert [row.points for row in board.rows()] == [5.0, 5.0, 5.0]  # before any placement
-    board.set_game("pong", table, ["a", "b", "c"], {"a": 1, "b": 2})
-    board.set_game("cup", TABLE, ["a", "c"], {"c": 1, "a": 3})
+    abc = ["a", "b", "c"]
+    board.set_game("pong", table, abc, {})
+    # Before any result each of three teams is sure of 3rd at least, and may still win.
+    assert [(row.points, row.max_points) for row in board.rows()] == [(55.0, 105.0)] * 3
+    assert all(row.provisional and row.rank is None for row in board.rows())  # nobody played
+    board.set_game("pong", table, abc, {"a": 1, "b": 2}, {"c": PlaceRange(3, 3)}, {"a", "b"})
+    board.set_game("cup", TABLE, ["a", "c"], {"c": 1, "a": 2}, played={"a", "c"})
     board.set_bonus("b", 7.0)
     board.add_bonus("b", 0.5)
     rows = _by_team(board)
-    assert rows["a"].points == 155.0
-    assert (rows["a"].placement_points, rows["a"].participation_points) == (150.0, 5.0)
+    assert rows["a"].points == rows["a"].max_points == 180.0
+    assert (rows["a"].placement_points, rows["a"].participation_points) == (175.0, 5.0)
     assert rows["a"].per_game == {
-        "pong": GameScore(place=1, points=105.0),
-        "cup": GameScore(place=3, points=50.0),
+        "pong": GameScore(place=1, points=105.0, max_points=105.0),
+        "cup": GameScore(place=2, points=75.0, max_points=75.0),
     }
-    assert (rows["a"].first_places, rows["a"].third_places, rows["a"].games_placed) == (1, 1, 2)
+    assert (rows["a"].first_places, rows["a"].second_places, rows["a"].games_placed) == (1, 1, 2)
     assert (rows["b"].points, rows["b"].bonus_points, rows["b"].second_places) == (87.5, 7.5, 1)
-    assert rows["c"].per_game["pong"] == GameScore(place=None, points=5.0)
-    assert [row.team for row in board.rows()] == ["a", "c", "b"]
+    assert rows["c"].per_game["pong"] == GameScore(place=None, points=55.0, max_points=55.0)
+    assert (rows["c"].points, rows["c"].provisional, rows["a"].provisional) == (155.0, True, False)
+    assert [(row.team, row.rank) for row in board.rows()] == [("a", 1), ("c", 2), ("b", 3)]
+
+
+def test_secured_points_rank_and_reach() -> None:
+    """Ten teams out of a heats game, two still racing: the two lead on what they secured."""
+    board = _board(*"abcdefghijkl")
+    out = {team: place for place, team in enumerate("abcdefghij", start=3)}
+    racing = {"k": PlaceRange(1, 2), "l": PlaceRange(1, 2)}
+    board.set_game("relay", TABLE, "abcdefghijkl", out, racing, played="abcdefghijkl")
+    rows = board.rows()
+    assert [(r.team, r.rank, r.points, r.max_points) for r in rows[:3]] == [
+        ("k", 1, 75.0, 100.0),
+        ("l", 1, 75.0, 100.0),
+        ("a", 3, 50.0, 50.0),
+    ]
+    assert [r.provisional for r in rows[:3]] == [True, True, False]
+
+
+def test_a_team_that_has_not_played_is_not_ranked() -> None:
+    board = _board("a", "b", "late")
+    board.set_game("pong", TABLE, ["a", "b"], {"a": 1, "b": 2}, played={"a", "b"})
+    assert [(r.team, r.rank, r.decided_by) for r in board.rows()] == [
+        ("a", 1, "points"),
+        ("b", 2, "points"),
+        ("late", None, None),
+    ]
+    board.set_bonus("late", 5.0)  # a bonus challenge is playing too
+    assert [(r.team, r.rank) for r in board.rows()][-1] == ("late", 3)
 
 
 def test_reopened_result_lowers_totals_back() -> None:
@@ -127,15 +159,16 @@ def test_reopened_result_lowers_totals_back() -> None:
     board.set_game("pong", TABLE, teams, {"a": 1, "b": 2, "c": 3, "d": 3})
     assert _by_team(board)["c"].points == 37.5
     # The organizer reopens the final: only the shared third places stay certain.
-    board.set_game("pong", TABLE, teams, {"c": 3, "d": 3})
+    board.set_game("pong", TABLE, teams, {"c": 3, "d": 3}, {t: PlaceRange(1, 2) for t in "ab"})
     rows = _by_team(board)
-    assert (rows["a"].points, rows["a"].first_places, rows["a"].games_placed) == (0.0, 0, 0)
-    assert rows["a"].per_game == {"pong": GameScore(place=None, points=0.0)}
+    assert (rows["a"].points, rows["a"].first_places, rows["a"].games_placed) == (75.0, 0, 0)
+    assert rows["a"].per_game == {"pong": GameScore(place=None, points=75.0, max_points=100.0)}
     # One semifinal is reopened too: c now holds 3rd alone for the moment.
     board.set_game("pong", TABLE, teams, {"c": 3})
     assert _by_team(board)["c"].points == 50.0
     board.remove_game("pong")
-    assert all(row.points == 0.0 and row.per_game == {} for row in board.rows())
+    assert all(row.points == row.max_points == 0.0 for row in board.rows())
+    assert all(row.per_game == {} and not row.provisional for row in board.rows())
 
 
 def test_matches_give_wins_draws_and_point_diff_and_can_be_replaced() -> None:
@@ -204,8 +237,8 @@ def test_shared_ranks_keep_add_order() -> None:
 
 def test_first_places_break_equal_points() -> None:
     board = _board("b", "a")
-    board.set_game("pong", TABLE, ["a", "b"], {"b": 2, "a": 4})  # b 75, a 25
-    board.set_game("cup", TABLE, ["a", "b"], {"a": 1, "b": 3})  # a 100, b 50
+    board.set_game("pong", TABLE, ["a", "b"], {"b": 2, "a": 4}, played="ab")  # b 75, a 25
+    board.set_game("cup", TABLE, ["a", "b"], {"a": 1, "b": 3}, played="ab")  # a 100, b 50
     assert [row.points for row in board.rows()] == [125.0, 125.0]
     assert _ranks(board) == [("a", 1), ("b", 2)]
     assert board.rows()[0].decided_by == "first_places"
@@ -264,7 +297,7 @@ def test_tiebreak_order_is_configurable() -> None:
 
 def test_removed_team_leaves_the_ranking() -> None:
     board = _board("a", "b", "c")
-    board.set_game("pong", TABLE, ["a", "b", "c"], {"a": 1, "b": 2, "c": 3})
+    board.set_game("pong", TABLE, ["a", "b", "c"], {"a": 1, "b": 2, "c": 3}, played="abc")
     board.remove_team("a")
     assert _ranks(board) == [("b", 1), ("c", 2)]
     board.add_team("a")  # reinstated: its results come back
@@ -288,7 +321,7 @@ class World:
     """The plain facts the leaderboard was told, for a from-scratch recompute."""
 
     teams: list[str] = field(default_factory=list)
-    games: dict[str, tuple[PointsTable, frozenset[str], dict[str, int]]] = field(
+    games: dict[str, tuple[PointsTable, frozenset[str], dict[str, int], frozenset[str]]] = field(
         default_factory=dict
     )
     bonus: dict[str, float] = field(default_factory=dict)
@@ -298,13 +331,20 @@ class World:
 
 def reference_rows(world: World) -> list[LeaderboardRow]:
     """Recompute the leaderboard from the facts, the simple way."""
-    shares: dict[str, dict[str, tuple[int | None, float, float]]] = defaultdict(dict)
-    for game, (table, participants, placements) in world.games.items():
+    shares: dict[str, dict[str, tuple[int | None, float, float, float]]] = defaultdict(dict)
+    played: set[str] = set()
+    for game, (table, participants, placements, players) in world.games.items():
         counts = Counter(placements.values())
         for team in participants | placements.keys():
             place = placements.get(team)
-            points = 0.0 if place is None else table.points_for(place, counts[place])
-            shares[team][game] = (place, points, table.participation)
+            if place is None:  # no outlook: any place among the participants
+                secured = table.points_for(len(participants))
+                reach = table.points_for(1)
+            else:
+                secured = reach = table.points_for(place, counts[place])
+            shares[team][game] = (place, secured, table.participation, reach)
+            if team in players:
+                played.add(team)
     record: dict[str, Counter[str]] = defaultdict(Counter)
     scored: dict[str, list[float]] = defaultdict(list)
     for a, b, winner, score_a, score_b in world.matches.values():
@@ -313,9 +353,9 @@ def reference_rows(world: World) -> list[LeaderboardRow]:
             if mine is not None and theirs is not None:
                 scored[me] += [mine, -theirs]
 
-    def total(team: str) -> float:
+    def total(team: str, part: int = 1) -> float:
         s = shares[team].values()
-        return math.fsum([*(x[1] for x in s), *(x[2] for x in s), world.bonus.get(team, 0.0)])
+        return math.fsum([*(x[part] for x in s), *(x[2] for x in s), world.bonus.get(team, 0.0)])
 
     def places(team: str, place: int) -> int:
         return sum(s[0] == place for s in shares[team].values())
@@ -340,28 +380,39 @@ def reference_rows(world: World) -> list[LeaderboardRow]:
             criteria.append(MiniTable(name, head_to_head))
         else:
             criteria.append(Key(name, keys[name]))
+    ranked = [
+        t for t in world.teams if t in played or world.bonus.get(t, 0.0) or sum(record[t].values())
+    ]
+    waiting = sorted((t for t in world.teams if t not in ranked), key=total, reverse=True)
+    order: list[tuple[str, int | None, str | None]] = [
+        (r.item, r.rank, r.decided_by) for r in rank(ranked, criteria)
+    ]
+    order += [(t, None, None) for t in waiting]
     return [
         LeaderboardRow(
-            team=r.item,
-            rank=r.rank,
-            points=total(r.item),
-            placement_points=math.fsum(s[1] for s in shares[r.item].values()),
-            participation_points=math.fsum(s[2] for s in shares[r.item].values()),
-            bonus_points=world.bonus.get(r.item, 0.0),
-            first_places=places(r.item, 1),
-            second_places=places(r.item, 2),
-            third_places=places(r.item, 3),
-            games_placed=sum(s[0] is not None for s in shares[r.item].values()),
-            wins=record[r.item]["wins"],
-            losses=record[r.item]["losses"],
-            draws=record[r.item]["draws"],
-            point_diff=math.fsum(scored[r.item]),
-            decided_by=r.decided_by,
+            team=team,
+            rank=position,
+            points=total(team),
+            max_points=total(team, 3),
+            provisional=any(s[0] is None for s in shares[team].values()),
+            placement_points=math.fsum(s[1] for s in shares[team].values()),
+            participation_points=math.fsum(s[2] for s in shares[team].values()),
+            bonus_points=world.bonus.get(team, 0.0),
+            first_places=places(team, 1),
+            second_places=places(team, 2),
+            third_places=places(team, 3),
+            games_placed=sum(s[0] is not None for s in shares[team].values()),
+            wins=record[team]["wins"],
+            losses=record[team]["losses"],
+            draws=record[team]["draws"],
+            point_diff=math.fsum(scored[team]),
+            decided_by=decided_by,
             per_game={
-                g: GameScore(place=s[0], points=s[1] + s[2]) for g, s in shares[r.item].items()
+                g: GameScore(place=s[0], points=s[1] + s[2], max_points=s[3] + s[2])
+                for g, s in shares[team].items()
             },
         )
-        for r in rank(world.teams, criteria)
+        for team, position, decided_by in order
     ]
 
 
@@ -376,6 +427,7 @@ operation = st.one_of(
         st.sampled_from(TABLES),
         st.frozensets(team),
         st.dictionaries(team, st.integers(1, 6)),
+        st.frozensets(team),
     ),
     st.tuples(st.just("remove_game"), st.sampled_from(GAMES)),
     st.tuples(
@@ -409,9 +461,16 @@ def _apply(board: Leaderboard, world: World, op: tuple[object, ...]) -> None:
             board.remove_team(t)
             if t in world.teams:
                 world.teams.remove(t)
-        case ("set_game", str(g), PointsTable() as table, frozenset() as who, dict() as places):
-            board.set_game(g, table, who, places)
-            world.games[g] = (table, who, places)
+        case (
+            "set_game",
+            str(g),
+            PointsTable() as table,
+            frozenset() as who,
+            dict() as places,
+            frozenset() as players,
+        ):
+            board.set_game(g, table, who, places, played=players)
+            world.games[g] = (table, who, places, players)
         case ("remove_game", str(g)):
             board.remove_game(g)
             world.games.pop(g, None)

@@ -1,9 +1,13 @@
-"""The overall leaderboard: points from final placements, participation and bonuses, ranked.
+"""The overall leaderboard: points from placements, participation and bonuses, ranked.
 
 Each game awards every team points for its final placement in that game (teams sharing a place
 split the points of the places they span) plus participation points; bonus challenges add more.
-Teams are ranked by total points, then by the configured tie-breaks through the generic engine in
-:mod:`beerolympics.domain.tiebreaks`; teams still level share a rank.
+While a team is still in a game its place is not known, but the lowest it can still end on is:
+the points of that place are *secured*, and the points of the best place it can still get are
+what it can still reach. Teams are ranked by secured points (which only grow as results come
+in, and end as the final points), then by the configured tie-breaks through the generic engine
+in :mod:`beerolympics.domain.tiebreaks`; teams still level share a rank. A team that has not
+played yet (no result in any game, no recorded match, no bonus) is not ranked.
 
 :class:`Leaderboard` is incremental: it keeps each team's share of each game and applies only the
 difference when a game changes, so a result costs time in proportion to that game's teams, not to
@@ -24,6 +28,7 @@ from typing import Literal, NamedTuple, get_args
 import msgspec
 
 from beerolympics.domain.errors import Invalid
+from beerolympics.domain.formats.placement import PlaceRange
 from beerolympics.domain.tiebreaks import Criterion, Key, Memo, MiniTable, Ranked, rank
 
 TeamId = str
@@ -103,25 +108,32 @@ def check_tiebreaks(names: Iterable[str]) -> tuple[TiebreakName, ...]:
 
 
 class GameScore(msgspec.Struct, frozen=True, kw_only=True):
-    """A team's result in one game: its final place (``None`` until known) and points earned
-    there (placement plus participation)."""
+    """A team's result in one game: its final place (``None`` until known), the points secured
+    there (placement plus participation: final once the place is known) and the most it can
+    still earn there."""
 
     place: int | None
     points: float
+    max_points: float
 
 
 class LeaderboardRow(msgspec.Struct, frozen=True, kw_only=True):
     """One team's line on the overall leaderboard.
 
-    ``rank`` is shared with the teams it is still tied with. ``decided_by`` names the criterion
-    ("points" or a tie-break) that separated the team from its neighbours, or is ``None`` when
-    it is still tied or alone. Wins, losses, draws and ``point_diff`` count every recorded match.
-    Rows are shared between calls: treat ``per_game`` as read-only.
+    ``rank`` is shared with the teams it is still tied with, and ``None`` for a team that has
+    not played yet. ``points`` are secured points (see the module docstring); ``max_points``
+    what the team can still reach; ``provisional`` is true while it is still in a game.
+    ``decided_by`` names the criterion ("points" or a tie-break) that separated the team from
+    its neighbours, or is ``None`` when it is still tied or alone. Wins, losses, draws and
+    ``point_diff`` count every recorded match. Rows are shared between calls: treat
+    ``per_game`` as read-only.
     """
 
     team: TeamId
-    rank: int
+    rank: int | None
     points: float
+    max_points: float
+    provisional: bool
     placement_points: float
     participation_points: float
     bonus_points: float
@@ -138,14 +150,26 @@ class LeaderboardRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Share(NamedTuple):
-    """What one game gives one team."""
+    """What one game gives one team: placement points secured and reachable."""
 
     place: int | None
     placement: float
     participation: float
+    reach: float
+    played: bool
 
 
-_NO_SHARE = _Share(None, 0.0, 0.0)
+_NO_SHARE = _Share(None, 0.0, 0.0, 0.0, False)
+
+
+def _ranked_alike(a: _Share, b: _Share) -> bool:
+    """Whether two shares rank a team the same (what it can still reach does not rank it)."""
+    return (a.place, a.placement, a.participation, a.played) == (
+        b.place,
+        b.placement,
+        b.participation,
+        b.played,
+    )
 
 
 class _Match(NamedTuple):
@@ -161,7 +185,9 @@ class _Tally:
 
     def __init__(self) -> None:
         self.shares: dict[GameId, _Share] = {}
-        self.placement = self.participation = self.diff = _ZERO
+        self.placement = self.participation = self.diff = self.reach = _ZERO
+        self.open = 0  # games it is in without a final place yet
+        self.played = 0  # games it has played in
         self.bonus = 0.0
         self.places: Counter[int] = Counter()  # how many games ended on each place
         self.placed = 0
@@ -169,12 +195,18 @@ class _Tally:
         # Head-to-head points earned against each opponent; only non-zero entries are kept.
         self.h2h: dict[TeamId, float] = {}
         # Rounded from the exact totals by refresh(), before each ranking.
-        self.points = self.point_diff = 0.0
+        self.points = self.point_diff = self.max_points = 0.0
 
     def replace_share(self, game_id: GameId, before: _Share | None, after: _Share | None) -> None:
         old, new = before or _NO_SHARE, after or _NO_SHARE
         if new.placement != old.placement:
             self.placement += Fraction(new.placement) - Fraction(old.placement)
+        if new.reach != old.reach:
+            self.reach += Fraction(new.reach) - Fraction(old.reach)
+        was_open = before is not None and before.place is None
+        is_open = after is not None and after.place is None
+        self.open += is_open - was_open
+        self.played += new.played - old.played
         if new.participation != old.participation:
             self.participation += Fraction(new.participation) - Fraction(old.participation)
         if new.place != old.place:
@@ -195,8 +227,15 @@ class _Tally:
             del self.h2h[opponent]
 
     def refresh(self) -> None:
-        self.points = float(self.placement + self.participation + Fraction(self.bonus))
+        base = self.participation + Fraction(self.bonus)
+        self.points = float(self.placement + base)
+        self.max_points = float(self.reach + base)
         self.point_diff = float(self.diff)
+
+    @property
+    def ranked(self) -> bool:
+        """Whether it has played: in a game, a recorded match, or bonus points."""
+        return self.played > 0 or self.bonus != 0 or self.wins + self.losses + self.draws > 0
 
 
 class Leaderboard:
@@ -212,11 +251,13 @@ class Leaderboard:
         self._teams: dict[TeamId, None] = {}  # a dict keeps add order and removes in O(1)
         self._tallies: dict[TeamId, _Tally] = {}
         self._games: dict[GameId, dict[TeamId, _Share]] = {}
+        self._made: dict[GameId, tuple[PointsTable, dict[tuple[int, ...], _Share]]] = {}
         self._matches: dict[Hashable, _Match] = {}
         self._version = 0
         self._rows: list[LeaderboardRow] | None = None
         self._row_cache: dict[TeamId, LeaderboardRow] = {}
         self._dirty: set[TeamId] = set()  # teams whose row data changed since the last rows()
+        self._moved: set[TeamId] = set()  # ... of which what ranks them (not only their reach)
         self._stale: set[TeamId] = set()  # teams whose rounded totals need a refresh()
         self._totals_moved = True  # since the last totals_if_moved()
         # Groups level on points as ranked at the last rows(), and how the tie-breaks split
@@ -265,27 +306,53 @@ class Leaderboard:
         table: PointsTable,
         participants: Collection[TeamId],
         placements: Mapping[TeamId, int],
+        outlook: Mapping[TeamId, PlaceRange] | None = None,
+        played: Collection[TeamId] = (),
     ) -> None:
         """Replace everything known about ``game_id``.
 
         ``placements`` holds the teams whose final place is known (teams sharing a place have
         the same number, as in 1, 2, 3, 3); it may grow, change or shrink as results are
-        confirmed or reopened. Every participant, and every placed team, gets the table's
-        participation points. Costs time in proportion to this game's teams only.
+        confirmed or reopened. A participant not placed yet secures the points of the lowest
+        position ``outlook`` gives it and can still reach those of its best place (without an
+        outlook: any place among the participants). ``played`` (a set, or a dict keyed by team)
+        holds the teams that have played in this game. Every participant, and every placed
+        team, gets the table's participation points. Costs time in proportion to this game's
+        teams only.
         """
-        # Teams on the same place get the same share: one object per place, not per team.
-        shares = {
-            place: _Share(place, table.points_for(place, sharing), table.participation)
-            for place, sharing in Counter(placements.values()).items()
-        }
-        new = {team: shares[place] for team, place in placements.items()}
-        unplaced = _Share(None, 0.0, table.participation)
+        # The same facts give the same share object, kept per game: most teams' shares do not
+        # change with a result, and an unchanged share is then found by identity.
+        kept = self._made.get(game_id)
+        if kept is None or kept[0] != table:
+            kept = self._made[game_id] = (table, {})
+        made = kept[1]
+        new: dict[TeamId, _Share] = {}
+        sharing = Counter(placements.values())
+        for team, place in placements.items():
+            mine = team in played
+            key: tuple[int, ...] = (0, place, sharing[place], mine)
+            share = made.get(key)
+            if share is None:
+                points = table.points_for(place, sharing[place])
+                share = made[key] = _Share(place, points, table.participation, points, mine)
+            new[team] = share
+        anyone = PlaceRange(1, max(len(participants), 1))
         for team in participants:
-            new.setdefault(team, unplaced)
+            if team in placements:
+                continue
+            where = outlook.get(team, anyone) if outlook is not None else anyone
+            mine = team in played
+            key = (1, where.best, where.worst, mine)
+            share = made.get(key)
+            if share is None:
+                secured, reach = table.points_for(where.worst), table.points_for(where.best)
+                share = made[key] = _Share(None, secured, table.participation, reach, mine)
+            new[team] = share
         self._replace_game(game_id, new)
 
     def remove_game(self, game_id: GameId) -> None:
         """Forget ``game_id`` and every point it gave."""
+        self._made.pop(game_id, None)
         self._replace_game(game_id, {})
 
     def set_bonus(self, team_id: TeamId, points: float) -> None:
@@ -377,13 +444,20 @@ class Leaderboard:
         old = self._games.pop(game_id, {})
         if new:
             self._games[game_id] = new
-        # The symmetric difference of the items finds the teams whose share changed in C; the
-        # order they are applied in does not matter, as every total is exact.
-        changed = {team for team, _ in new.items() ^ old.items()}
+        # The order changes are applied in does not matter, as every total is exact.
+        changed = {
+            team
+            for team, share in new.items()
+            if (was := old.get(team)) is not share and was != share
+        }
+        changed.update(old.keys() - new.keys())
         for team in changed:
-            self._tally(team).replace_share(game_id, old.get(team), new.get(team))
+            before, after = old.get(team), new.get(team)
+            self._tally(team).replace_share(game_id, before, after)
+            if not (before and after and _ranked_alike(before, after)):
+                self._moved.add(team)
         if changed:
-            self._touch(*changed)
+            self._touch(*changed, moved=False)
             self._changed()
 
     def _count_match(self, match: _Match, sign: int) -> None:
@@ -405,9 +479,11 @@ class Leaderboard:
             b.diff -= diff
         self._touch(match.team_a, match.team_b)
 
-    def _touch(self, *teams: TeamId) -> None:
+    def _touch(self, *teams: TeamId, moved: bool = True) -> None:
         self._dirty.update(teams)
         self._stale.update(teams)
+        if moved:
+            self._moved.update(teams)
 
     def _refresh(self) -> None:
         for team in self._stale:
@@ -433,22 +509,24 @@ class Leaderboard:
         self._dirty.clear()
         return rows
 
-    def _ranking(self) -> list[tuple[TeamId, int, str | None]]:
-        """(team, rank, decided_by) best first, as one ``rank`` call with points first gives.
+    def _ranking(self) -> list[tuple[TeamId, int | None, str | None]]:
+        """(team, rank, decided_by) best first, as one ``rank`` call with points first gives;
+        then the teams that have not played, unranked.
 
         Teams are grouped by points here and only the groups level on points go through the
         engine, which remembers how it split each tied subset until a member changes: settling
         a big group (everyone out early in every game) is what costs, and a new result moves
         only a few teams.
         """
-        self._memo.forget(self._dirty)
-        points = {team: self._tallies[team].points for team in self._teams}
+        self._memo.forget(self._moved)
+        tallies = self._tallies
+        points = {team: tallies[team].points for team in self._teams if tallies[team].ranked}
         # sorted() is stable, also in reverse, so add order survives among equal points.
         order = sorted(points, key=points.__getitem__, reverse=True)
         groups = [tuple(group) for _, group in groupby(order, key=points.__getitem__)]
         by_points = "points" if len(groups) > 1 else None
         criteria = [self._criterion(name) for name in self._tiebreaks]
-        ranking: list[tuple[TeamId, int, str | None]] = []
+        ranking: list[tuple[TeamId, int | None, str | None]] = []
         settled: dict[tuple[TeamId, ...], list[Ranked[TeamId]]] = {}
         position = 1
         for group in groups:
@@ -456,12 +534,16 @@ class Leaderboard:
                 ranking.append((group[0], position, by_points))
             else:
                 result = self._settled.get(group)
-                if result is None or not self._dirty.isdisjoint(group):
+                if result is None or not self._moved.isdisjoint(group):
                     result = rank(group, criteria, self._memo)
                 settled[group] = result
                 ranking.extend((r.item, position + r.rank - 1, r.decided_by) for r in result)
             position += len(group)
         self._settled = settled
+        self._moved.clear()
+        waiting = [team for team in self._teams if team not in points]
+        waiting.sort(key=lambda team: tallies[team].points, reverse=True)
+        ranking.extend((team, None, None) for team in waiting)
         return ranking
 
     def _criterion(self, name: TiebreakName) -> Criterion[TeamId]:
@@ -488,12 +570,14 @@ class Leaderboard:
                 values[team] = sum([h2h.get(other, 0.0) for other in members], 0.0)
         return values
 
-    def _row(self, team: TeamId, position: int, decided_by: str | None) -> LeaderboardRow:
+    def _row(self, team: TeamId, position: int | None, decided_by: str | None) -> LeaderboardRow:
         t = self._tallies[team]
         return LeaderboardRow(
             team=team,
             rank=position,
             points=t.points,
+            max_points=t.max_points,
+            provisional=t.open > 0,
             placement_points=float(t.placement),
             participation_points=float(t.participation),
             bonus_points=t.bonus,
@@ -507,7 +591,11 @@ class Leaderboard:
             point_diff=t.point_diff,
             decided_by=decided_by,
             per_game={
-                game: GameScore(place=s.place, points=s.placement + s.participation)
+                game: GameScore(
+                    place=s.place,
+                    points=s.placement + s.participation,
+                    max_points=s.reach + s.participation,
+                )
                 for game, s in t.shares.items()
             },
         )

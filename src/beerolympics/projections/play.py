@@ -59,6 +59,12 @@ class GameRun:
     #: Results waiting for the other side: match → when they count anyway.
     deadlines: dict[str, dt.datetime] = field(default_factory=dict)
     placements: dict[str, int] = field(default_factory=dict)
+    #: Where each team can still finish (see ``formats.outlook``).
+    outlook: dict[str, formats.PlaceRange] = field(default_factory=dict)
+    #: Teams of each played match, and how many played matches each team has (teams with
+    #: none are left out).
+    played_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    played: dict[str, int] = field(default_factory=dict)
     head_to_head: dict[str, tuple[str, str, str | None, float | None, float | None]] = field(
         default_factory=dict
     )
@@ -102,6 +108,18 @@ class GameRun:
             )
         else:
             self.waiting.discard(spec_id)
+
+    def note_played(self, spec_id: str, teams: tuple[str, ...]) -> None:
+        """``spec_id`` is now played by ``teams`` (none: not played)."""
+        played = self.played
+        for team in self.played_by.pop(spec_id, ()):
+            played[team] -= 1
+            if not played[team]:
+                del played[team]
+        for team in teams:
+            played[team] = played.get(team, 0) + 1
+        if teams:
+            self.played_by[spec_id] = teams
 
     def status(self, spec_id: str) -> str:
         """One word for where a match stands, combining the bracket and the lifecycle."""
@@ -323,7 +341,11 @@ class Play:
             if resolved.state == "ready" and not was_ready:
                 run.ready_since[spec_id] = at
             run.note_waiting(spec_id)
+            teams = resolved.teams if resolved.state == "played" else ()
+            if run.played_by.get(spec_id, ()) != teams:
+                run.note_played(spec_id, teams)
         run.placements = formats.placements(run.plan, run.outcomes, run.resolution)
+        run.outlook = formats.outlook(run.plan, run.outcomes, run.resolution)
         self._score(play, state, run, touched)
 
     @staticmethod
@@ -339,7 +361,9 @@ class Play:
         if config is None or run.plan is None or run.resolution is None:
             return
         board = play.leaderboard
-        board.set_game(run.game_id, config.points, run.plan.teams, run.placements)
+        board.set_game(
+            run.game_id, config.points, run.plan.teams, run.placements, run.outlook, run.played
+        )
         for spec_id in run.resolution.matches if touched is None else touched:
             resolved = run.resolution[spec_id]
             outcome = resolved.outcome if resolved.state == "played" else None

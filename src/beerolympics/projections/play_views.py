@@ -157,15 +157,25 @@ class StandingsView(View, frozen=True):
 
 
 class GameScoreView(View, frozen=True):
+    """A team in one game: its place once certain; points secured there and the most it can
+    still get (equal once the place is certain)."""
+
     place: int | None
     points: float
+    max_points: float
 
 
 class LeaderboardEntry(View, frozen=True):
-    rank: int
+    """A team on the overall leaderboard. ``points`` are secured (they only grow, and end as
+    the final points), ``max_points`` what the team can still reach; ``provisional`` while it
+    is still in a game. ``rank`` (by secured points) is ``None`` until the team has played."""
+
+    rank: int | None
     team: TeamRef
     status: str
     points: float
+    max_points: float
+    provisional: bool
     placement_points: float
     participation_points: float
     bonus_points: float
@@ -204,10 +214,17 @@ class StationsView(View, frozen=True):
 
 
 class TeamPlayView(View, frozen=True):
+    """A team's page: its line on the leaderboard (as ``GET /leaderboard`` has it) and its
+    matches."""
+
     team: TeamRef
     status: str
     rank: int | None
     points: float
+    max_points: float
+    provisional: bool
+    #: How many teams share its rank (1: it is alone there).
+    sharing: int
     now: MatchView | None
     upcoming: list[MatchView]
     results: list[MatchView]
@@ -426,6 +443,8 @@ class Views:
                 team=self.team(row.team),
                 status=self.state.teams[row.team].status,
                 points=row.points,
+                max_points=row.max_points,
+                provisional=row.provisional,
                 placement_points=row.placement_points,
                 participation_points=row.participation_points,
                 bonus_points=row.bonus_points,
@@ -437,7 +456,10 @@ class Views:
                 draws=row.draws,
                 point_diff=row.point_diff,
                 decided_by=row.decided_by,
-                games={g: GameScoreView(s.place, s.points) for g, s in row.per_game.items()},
+                games={
+                    g: GameScoreView(s.place, s.points, s.max_points)
+                    for g, s in row.per_game.items()
+                },
             )
             for row in self.play.leaderboard.rows()
         ]
@@ -492,12 +514,17 @@ class Views:
             if any(s.team is not None and s.team.id == team_id for s in m.slots)
         ]
         now = next((m for m in mine if m.status in ("called", "in_progress")), None)
-        row = next((r for r in self.play.leaderboard.rows() if r.team == team_id), None)
+        rows = self.play.leaderboard.rows()
+        row = next((r for r in rows if r.team == team_id), None)
+        rank = row.rank if row else None
         return TeamPlayView(
             team=self.team(team_id),
             status=self.state.teams[team_id].status,
-            rank=row.rank if row else None,
+            rank=rank,
             points=row.points if row else 0.0,
+            max_points=row.max_points if row else 0.0,
+            provisional=row.provisional if row else False,
+            sharing=sum(r.rank == rank for r in rows) if rank is not None else 0,
             now=now,
             upcoming=[m for m in mine if m.status in ("ready", "pending") and m is not now],
             results=[

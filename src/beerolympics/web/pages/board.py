@@ -27,13 +27,15 @@ TV_LINES = 8
 
 
 def game_rows(board: LeaderboardView, game_id: str) -> list[tuple[LeaderboardEntry, Any]]:
-    """Teams with their place and points in one game, best first."""
+    """Teams with their place and points in one game, best first: by points secured there,
+    so the teams still in it are not listed below those already out."""
     rows = [(row, score) for row, score in ((r, r.games.get(game_id)) for r in board.rows) if score]
     return sorted(
         rows,
         key=lambda item: (
-            item[1].place if item[1].place is not None else 10**6,
             -item[1].points,
+            -item[1].max_points,
+            item[1].place if item[1].place is not None else 10**6,
             item[0].team.name.casefold(),
         ),
     )
