@@ -27,11 +27,12 @@ from bench.common import peak_rss_mb, runtime_on
 NOW = dt.datetime(2026, 7, 4, tzinfo=dt.UTC)
 
 
-async def fill(store: EventStore, target: int) -> int:
-    """Append tournaments until the log holds at least ``target`` events."""
+async def fill(store: EventStore, target: int, first: int = 1) -> int:
+    """Append tournaments (numbered from ``first``) until at least ``target`` events more are
+    stored."""
     codec = EventCodec()
     written = 0
-    t = 0
+    t = first - 1
     while written < target:
         t += 1
         tid = f"bench-{t}"

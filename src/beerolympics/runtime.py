@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 from beerolympics.adapters.huey.jobqueue import memory_job_queue, redis_job_queue, sqlite_job_queue
@@ -30,6 +31,7 @@ from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.jobs import Jobs
 from beerolympics.projections.play import Play
 from beerolympics.projections.projector import Projector
+from beerolympics.projections.snapshots import Snapshots
 from beerolympics.services.conductor import Clock, Conductor
 from beerolympics.services.credentials import Authenticator, CredentialSigner, PasswordHashing
 from beerolympics.services.games import GameService
@@ -129,9 +131,11 @@ class Runtime:
     job_kinds: JobKinds
     jobs: JobService
     supervisor: Supervisor
+    snapshots: Snapshots | None
     #: The consumer that runs jobs in this process (``job_processes`` > 0), once started.
     worker: JobWorker | None = None
     _poller: asyncio.Task[None] | None = field(default=None, repr=False)
+    _snapshotter: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -188,18 +192,31 @@ class Runtime:
             supervisor=Supervisor(
                 job_states, runner, queue, kinds, lost_after=settings.job_lost_after, clock=clock
             ),
+            snapshots=(
+                Snapshots(folder, projector)
+                if (folder := settings.snapshot_folder) is not None
+                else None
+            ),
         )
 
     async def start(self) -> None:
-        """Fold the log into the projections, then keep following it."""
-        count, seconds = await self.projector.replay()
+        """Load the newest snapshot, fold the rest of the log into the projections, then keep
+        following it."""
+        started = time.perf_counter()
+        snapshot = await self.snapshots.load() if self.snapshots is not None else None
+        count, _ = await self.projector.replay()
         log.info(
-            "projections at position %d (%d events in %.2fs)",
+            "projections at position %d (%s%d events in %.2fs)",
             self.projector.position,
+            f"snapshot at {snapshot.position}, then " if snapshot else "",
             count,
-            seconds,
+            time.perf_counter() - started,
         )
         self._poller = asyncio.create_task(self._poll(), name="projection-poller")
+        if self.snapshots is not None:
+            self._snapshotter = asyncio.create_task(
+                self._snapshot_periodically(self.snapshots), name="snapshots"
+            )
         self.projector.on_applied(self.conductor.notice)
         self.conductor.start()
         self.supervisor.start()
@@ -215,6 +232,19 @@ class Runtime:
                 appended=self.runner.adopt,
             )
             self.worker.start()
+
+    def _snapshot_due(self, snapshots: Snapshots) -> bool:
+        behind = self.projector.position - snapshots.position
+        return behind >= self.settings.snapshot_min_events and self.projector.failed is None
+
+    async def _snapshot_periodically(self, snapshots: Snapshots) -> None:
+        while True:
+            await asyncio.sleep(self.settings.snapshot_interval)
+            if self._snapshot_due(snapshots):
+                try:
+                    await snapshots.save_in_background()
+                except Exception:
+                    log.exception("starting a snapshot failed; will retry")
 
     async def _poll(self) -> None:
         # Picks up events other instances append; this instance's own appends are applied at
@@ -232,10 +262,16 @@ class Runtime:
             self.worker.cpu.close()
         await self.supervisor.stop()
         await self.conductor.stop()
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        for task in (self._poller, self._snapshotter):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.snapshots is not None and self._snapshot_due(self.snapshots):
+            try:
+                await self.snapshots.save()
+            except Exception:
+                log.exception("writing a snapshot at shutdown failed")
         await self.throttle.close()
         await self.job_queue.close()
         await self.pubsub.close()

@@ -167,6 +167,30 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "Password sign-ins one address may try.",
     ),
     Setting(
+        "snapshot_dir",
+        "str",
+        "",
+        "Folder for snapshots of the projections (a restart loads the newest, then the events"
+        " after it). Empty: <data_dir>/snapshots. With a memory:// store there are none.",
+        commands="all",
+    ),
+    Setting(
+        "snapshot_interval",
+        "float",
+        300.0,
+        "Seconds between looks at whether a new snapshot is due (written by a forked child).",
+        minimum=1,
+        maximum=86400,
+    ),
+    Setting(
+        "snapshot_min_events",
+        "int",
+        10_000,
+        "Events applied since the last snapshot before the next one is written (also at shutdown).",
+        minimum=1,
+        maximum=10**9,
+    ),
+    Setting(
         "statsd_address",
         "str",
         "",
@@ -309,6 +333,9 @@ class Settings:
     rate_limit_api: str
     rate_limit_anonymous: str
     rate_limit_signin: str
+    snapshot_dir: str
+    snapshot_interval: float
+    snapshot_min_events: int
     statsd_address: str
     statsd_prefix: str
     statsd_interval: float
@@ -352,6 +379,15 @@ class Settings:
                 f"statsd_address: expected host:port, got {settings.statsd_address!r}"
             )
         return settings
+
+    @property
+    def snapshot_folder(self) -> Path | None:
+        """Where snapshots go; None for a memory:// store (nothing survives it anyway)."""
+        if self.store_url.startswith("memory://"):
+            return None
+        if self.snapshot_dir:
+            return Path(self.snapshot_dir).expanduser()
+        return self.data_dir / "snapshots"
 
     @property
     def store_url(self) -> str:
