@@ -82,14 +82,11 @@ def serve(data: Path) -> tuple[float, float, float, str]:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=120)
     stopped = time.perf_counter() - stopping
-    how = next(
-        (
-            line.split("projections at position", 1)[1].strip()
-            for line in log.read_text().splitlines()
-            if "projections at position" in line
-        ),
-        "?",
-    )
+    lines = log.read_text().splitlines()
+    for line in lines:
+        if "snapshot" in line:
+            print("  server:", line.split(": ", 1)[-1])
+    how = next((ln.split("at position", 1)[1].strip() for ln in lines if "at position" in ln), "?")
     return ready, rss, stopped, how
 
 
