@@ -224,10 +224,28 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting(
         "live_max_connections",
         "int",
-        5,
-        "Live: connections per credential or address.",
+        10,
+        "Live: connections one credential may keep open (a person's phones and tabs).",
         minimum=1,
         maximum=100_000,
+    ),
+    Setting(
+        "live_max_anonymous",
+        "int",
+        500,
+        "Live: connections one address may keep open without a credential: a whole party"
+        " behind one router shares it (a few hundred phones and the TV).",
+        minimum=1,
+        maximum=1_000_000,
+    ),
+    Setting(
+        "live_fallback_poll",
+        "int",
+        10,
+        "Live: seconds between the checks a page makes for changes while its live updates are"
+        " off (refused, or not back after a restart).",
+        minimum=1,
+        maximum=3600,
     ),
     Setting(
         "live_messages_per_minute",
@@ -342,6 +360,8 @@ class Settings:
     live_window_ms: int
     live_heartbeat: float
     live_max_connections: int
+    live_max_anonymous: int
+    live_fallback_poll: int
     live_messages_per_minute: int
     live_max_subscriptions: int
     live_max_message_bytes: int

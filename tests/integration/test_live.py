@@ -318,13 +318,50 @@ async def test_close_codes(server: Server) -> None:
     async with connect(f"{server.ws}/api/v1/tournaments/nope/live") as ws:
         assert await closed_with(ws) == 4004
     token = server.teams[1]["token"]
-    sockets = [await server.socket(token).__aenter__() for _ in range(5)]
+    budget = server.settings.live_max_connections
+    sockets = [await server.socket(token).__aenter__() for _ in range(budget)]
     try:
-        async with server.socket(token) as sixth:
-            assert await closed_with(sixth) == 4009
+        async with server.socket(token) as one_more:
+            assert await closed_with(one_more) == 4009
     finally:
         for ws in sockets:
             await ws.close()
+
+
+async def test_limits_count_credentials_and_give_one_address_a_party_budget(
+    tmp_path: Path,
+) -> None:
+    """Six guests and a TV behind one router are all live; a credential has a budget of its
+    own, not the address's; past a budget the socket closes with 4009 and says which one, and
+    Server-Sent Events answer 429 (not an error page)."""
+    settings = make_settings(tmp_path, live_max_anonymous=7, live_max_connections=2)
+    async with running(settings) as s:
+        await setup_tournament(s, teams=1)
+        guests = [await s.socket().__aenter__() for _ in range(7)]
+        try:
+            for ws in guests:
+                assert (await receive(ws, "welcome"))["role"] == "spectator"
+            async with s.socket() as eighth:
+                assert await close_code(eighth) == 4009
+                assert "from this address" in (eighth.close_reason or "")
+            async with httpx.AsyncClient(base_url=s.base) as guest:  # no credential cookie
+                events = await guest.get(s.url("/live/events"), params={"channel": "tournament"})
+            assert events.status_code == 429
+            assert events.json()["code"] == "too_many_connections"
+            assert events.headers["Retry-After"] == "60"
+            token = s.teams[0]["token"]
+            async with s.socket(token) as captain, s.socket(token) as again:
+                assert (await receive(captain, "welcome"))["role"] == "captain"
+                assert (await receive(again, "welcome"))["role"] == "captain"
+                async with s.socket(token) as third:
+                    assert await close_code(third) == 4009
+                    assert "for this sign-in" in (third.close_reason or "")
+                # A guest that signs in on the way counts against the credential.
+                await guests[0].send(json.dumps({"type": "auth", "token": token}))
+                assert await close_code(guests[0]) == 4009
+        finally:
+            for ws in guests:
+                await ws.close()
 
 
 async def test_a_phone_that_stops_reading_is_dropped_and_the_others_keep_up(

@@ -139,11 +139,6 @@ class Connection:
         """Whether channel frames can go to the socket as ready-made bytes."""
         return self._write_frame is not None
 
-    @property
-    def limit_key(self) -> str:
-        """Connections are limited per credential, or per address without one."""
-        return self.actor.credential_id or f"ip:{self.address}"
-
     def send(self, message: dict[str, Any]) -> None:
         """Queue a message meant for this client only."""
         self.enqueue(json_text(message))

@@ -25,6 +25,7 @@ import msgspec
 from beerolympics.domain.errors import DomainError, NotFound
 from beerolympics.domain.events import Event, EventCodec
 from beerolympics.live import routing
+from beerolympics.live.admission import Admission, TooManyConnections
 from beerolympics.live.channels import Channel, authorize, parse
 from beerolympics.live.connection import Connection, Frame, Subscription, json_text
 from beerolympics.live.presence import Presence
@@ -47,10 +48,6 @@ def next_flush(now: float, last_flush: float, window: float, last_cost: float) -
     """When a channel's next frame goes out: at once on an idle channel, else one window after
     the last frame — a window stretched so fan-out takes at most ``FANOUT_SHARE`` of the time."""
     return max(now, last_flush + max(window, last_cost / FANOUT_SHARE))
-
-
-class TooManyConnections(DomainError):
-    default_code = "too_many_connections"
 
 
 @dataclass(slots=True, eq=False)
@@ -90,7 +87,7 @@ class Hub:
         self.window = settings.live_window_ms / 1000
         self.channels: dict[tuple[str, str], ChannelState] = {}
         self.connections: set[Connection] = set()
-        self._per_key: dict[str, int] = {}
+        self.admission = Admission(settings)
         self._heartbeat: asyncio.Task[None] | None = None
         self.frames_sent = 0
         #: Frames handed to subscribers, and their bytes (frames are ASCII), for /metrics.
@@ -115,12 +112,10 @@ class Hub:
     # -- connections -------------------------------------------------------------------------
 
     def connect(self, conn: Connection) -> None:
-        """Admit a connection (``TooManyConnections`` beyond the limit per credential/address)."""
+        """Admit a connection (``TooManyConnections`` past its budget, see
+        :mod:`~beerolympics.live.admission`)."""
         self.catalog.get(conn.tournament_id)
-        key = conn.limit_key
-        if self._per_key.get(key, 0) >= self.settings.live_max_connections:
-            raise TooManyConnections("too many connections for this credential or address")
-        self._per_key[key] = self._per_key.get(key, 0) + 1
+        self.admission.admit(conn.actor, conn.address)
         self.connections.add(conn)
         self.presence.join(conn)
 
@@ -129,23 +124,17 @@ class Hub:
             return
         self.connections.discard(conn)
         self.disconnects[str(conn.close_code) if conn.close_code else "client"] += 1
-        key = conn.limit_key
-        self._per_key[key] -= 1
-        if not self._per_key[key]:
-            del self._per_key[key]
+        self.admission.release(conn.actor, conn.address)
         for name in list(conn.subscriptions):
             self._leave(conn, name)
         self.presence.leave(conn)
 
     def reidentify(self, conn: Connection, actor: Any) -> None:
-        """The client authenticated: same connection, new role (and presence entry)."""
+        """The client authenticated: same connection, new role (and presence entry), counted
+        against the credential from now on (``TooManyConnections`` when that is spent)."""
+        self.admission.move(conn.actor, actor, conn.address)
         self.presence.leave(conn)
-        old = conn.limit_key
         conn.actor = actor
-        self._per_key[old] -= 1
-        if not self._per_key[old]:
-            del self._per_key[old]
-        self._per_key[conn.limit_key] = self._per_key.get(conn.limit_key, 0) + 1
         self.presence.join(conn)
 
     # -- subscriptions -------------------------------------------------------------------------

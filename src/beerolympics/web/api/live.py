@@ -16,8 +16,9 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import Receive, Scope, Send
 
 from beerolympics.domain.errors import DomainError, NotFound, Unauthenticated
+from beerolympics.live.admission import TooManyConnections
 from beerolympics.live.connection import Connection
-from beerolympics.live.hub import Hub, TooManyConnections
+from beerolympics.live.hub import Hub
 from beerolympics.runtime import Runtime
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
 from beerolympics.web.context import actor, scope_actor
@@ -115,8 +116,8 @@ async def live_socket(scope: Scope, receive: Receive, send: Send, tournament_id:
     )
     try:
         hub.connect(conn)
-    except TooManyConnections:
-        await hang_up(CLOSE_TOO_MANY, "too many connections")
+    except TooManyConnections as refused:
+        await hang_up(CLOSE_TOO_MANY, refused.message)
         return
 
     # The server's own send when serving (see web/wire.py), the framework's otherwise.
@@ -179,7 +180,11 @@ async def _handle(rt: Runtime, hub: Hub, conn: Connection, text: str) -> None:
             if found is None or found.tournament_id != conn.tournament_id:
                 conn.close(CLOSE_INVALID_CREDENTIAL, "the credential is not valid")
                 return
-            hub.reidentify(conn, found)
+            try:
+                hub.reidentify(conn, found)
+            except TooManyConnections as refused:
+                conn.close(CLOSE_TOO_MANY, refused.message)
+                return
             conn.send(_welcome(conn, hub))
     except DomainError as exc:
         conn.send({"type": "error", "code": exc.code, "message": exc.message, "channel": channel})
