@@ -236,6 +236,7 @@ def render(
 ) -> Response[bytes]:
     """A page: the template rendered with the common context, and the page headers."""
     static = assets(request)
+    position = runtime(request).catalog.position_of(tournament.id) if tournament else 0
     body = (
         pages(request)
         .env.get_template(template)
@@ -243,6 +244,8 @@ def render(
             asset=static.url,
             build=static.build,
             request_path=request.url.path,
+            position=position,
+            poll_seconds=runtime(request).settings.live_fallback_poll,
             tournament=tournament,
             viewer=who or Viewer(SPECTATOR),
             **context,

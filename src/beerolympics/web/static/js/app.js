@@ -17,7 +17,7 @@ if ("serviceWorker" in navigator) {
 
 function showNetwork() {
   const el = document.getElementById("net");
-  if (!el || document.body.dataset.live === "stopped") return;
+  if (!el || ["stopped", "polling"].includes(document.body.dataset.live)) return;
   if (navigator.onLine === false) {
     el.textContent = "Offline — showing what we had";
     el.hidden = false;

@@ -76,11 +76,13 @@ export function flip(container, change) {
 
 let refreshing = null;
 let again = false;
+let shownTag = null; // the ETag of the copy of this page last swapped in
 
 /**
  * Fetch this page again and swap every `[data-region]` whose content changed. One refresh at
  * a time; a request during one runs once more after it. A region holding a field the user is
- * typing in waits for the next refresh.
+ * typing in waits for the next refresh. The browser revalidates with the page's ETag; an
+ * unchanged page (the same ETag as the copy last swapped in) is not parsed again.
  */
 export function refreshRegions(skip = new Set()) {
   if (refreshing) {
@@ -89,8 +91,11 @@ export function refreshRegions(skip = new Set()) {
   }
   refreshing = (async () => {
     try {
-      const response = await fetch(location.href, { headers: { Accept: "text/html" } });
+      const response = await fetch(location.href, { headers: { Accept: "text/html" }, cache: "no-cache" });
       if (!response.ok) return;
+      const tag = response.headers.get("ETag");
+      if (tag && tag === shownTag) return;
+      shownTag = tag;
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
       if (doc.body.dataset.build && doc.body.dataset.build !== document.body.dataset.build) {
         location.reload(); // the server was upgraded: load the new scripts

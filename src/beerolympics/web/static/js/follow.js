@@ -65,14 +65,18 @@ export function follow(o) {
   if (o.personal !== false && body.role === "captain") channels.add("captains");
   // Spread the refreshes of many phones over a few hundred milliseconds.
   const refresh = debounce(() => refreshRegions(o.skip), 150 + Math.random() * 350);
+  const poller = new Poller(() => refreshRegions(), (status, detail) => {
+    showStatus(status, detail);
+    if (o.onStatus) o.onStatus(status, detail);
+  });
   const live = new Live({
     tournament,
     channels: [...channels],
     maxDelay: o.maxDelay,
-    onStatus: (status, detail) => {
-      showStatus(status, detail);
-      if (o.onStatus) o.onStatus(status, detail);
-    },
+    // The page shows the tournament as of this position: resuming from it, the live channel
+    // sends only what changed since (no snapshot, no second download of the page).
+    since: Number(body.position) || undefined,
+    onStatus: (status, detail) => poller.follow(status, detail),
     onMessage: (channel, message) => {
       if (message.kind === "you_are_up") youreUp(message);
       if (message.kind === "announcement" && o.announcements !== false) announce(message);
@@ -83,10 +87,59 @@ export function follow(o) {
       if (o.onSnapshot) o.onSnapshot(channel, state);
       refresh();
     },
-    onResume: () => refresh(),
   });
   live.start();
   document.addEventListener("outbox-sent", refresh);
   addEventListener("online", refresh);
   return { live, refresh };
+}
+
+/**
+ * When live updates are off — refused (too many live connections on this network), stopped,
+ * or not back after a while — the page asks for itself every POLL_S seconds instead (the
+ * server's `live_fallback_poll`; an unchanged page costs a 304, pages carry an ETag) and says
+ * so; once live again, it stops.
+ */
+const POLL_S = Number(body.poll) || 10;
+const POLL_AFTER_MS = 15000; // reconnecting for this long: poll meanwhile
+
+class Poller {
+  constructor(poll, show) {
+    this.poll = poll;
+    this.show = show;
+    this.timer = null;
+    this.pending = null;
+  }
+
+  follow(status, detail) {
+    if (status === "live") {
+      this.stop();
+      this.show(status, detail);
+    } else if (status === "limited" || (status === "stopped" && !(detail && detail.code === 4004))) {
+      this.start();
+    } else if (status === "retrying" && !this.timer) {
+      if (!this.pending) this.pending = setTimeout(() => this.start(), POLL_AFTER_MS);
+      this.show(status, detail);
+    } else if (!this.timer) {
+      this.show(status, detail);
+    }
+  }
+
+  start() {
+    clearTimeout(this.pending);
+    this.pending = null;
+    if (!this.timer) {
+      // Jittered, so a room full of phones does not ask at the same instant.
+      this.timer = setInterval(() => this.poll(), POLL_S * 1000 * (0.8 + Math.random() * 0.4));
+      this.poll();
+    }
+    this.show("polling", { every: POLL_S });
+  }
+
+  stop() {
+    clearTimeout(this.pending);
+    this.pending = null;
+    clearInterval(this.timer);
+    this.timer = null;
+  }
 }

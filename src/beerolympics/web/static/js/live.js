@@ -9,6 +9,7 @@
 const CLOSE_STOP = new Set([4004]); // no such tournament
 const CLOSE_BUG = new Set([1009, 4000]); // our message was wrong: retrying would repeat it
 const PRIVATE = /^(team:|captains$|presence$)/;
+const LIMITED_RETRY_MS = 60000;
 
 export class Live {
   /**
@@ -21,6 +22,8 @@ export class Live {
    *   "connecting", "live", "retrying", "offline", "stopped"
    * @param {(channel: string) => void} [o.onResume]  after a reconnect resumed the channel
    * @param {number} [o.maxDelay]  longest wait between reconnects, ms (30 s by the spec)
+   * @param {number} [o.since]  the position the page already shows: channels resume from it
+   *   (no snapshot, so the page need not load itself again)
    */
   constructor(o) {
     this.tournament = o.tournament;
@@ -31,6 +34,7 @@ export class Live {
     this.onResume = o.onResume || (() => {});
     this.maxDelay = o.maxDelay ?? 30000;
     this.last = new Map(); // channel -> `to` of the last frame processed
+    if (Number.isInteger(o.since) && o.since > 0) for (const channel of this.channels) this.last.set(channel, o.since);
     this.attempt = 0;
     this.wsFailures = 0;
     this.transport = "ws";
@@ -209,8 +213,11 @@ export class Live {
       return;
     }
     if (code === 4009) {
-      this.stopped = true;
-      this.onStatus("stopped", { code, reason: "too many tabs open: close some and reload" });
+      // Too many live connections for this sign-in or this network: try again in a minute
+      // or so (someone may have left); the page meanwhile polls (see follow.js).
+      this.onStatus("limited", { code });
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.connect(), LIMITED_RETRY_MS * (0.5 + Math.random()));
       return;
     }
     if (code === 4001) {
@@ -329,20 +336,36 @@ export class Live {
   }
 }
 
-/** Show the connection state in the page header (`#net`). */
+/**
+ * Show the connection state in the page header (`#net`) and wherever a page names it
+ * (`[data-live-label]`, e.g. the TV's footer). "polling": live updates are off and the page
+ * checks for changes every `detail.every` seconds instead.
+ */
 export function showStatus(status, detail) {
-  const el = document.getElementById("net");
-  if (!el) return;
+  const every = detail && detail.every ? `${detail.every} s` : "few seconds";
   const text = {
     connecting: "",
     live: "",
     retrying: "Reconnecting…",
     offline: "Offline — showing what we had",
     stopped: detail && detail.reason ? `Live updates off: ${detail.reason}` : "Live updates off",
+    polling: `Live updates off — refreshing every ${every}`,
   }[status];
-  el.textContent = text || "";
-  el.hidden = !text;
-  el.classList.toggle("off", status === "offline");
+  const label = {
+    connecting: "connecting…",
+    live: "live",
+    retrying: "reconnecting…",
+    offline: "offline",
+    stopped: "not live",
+    polling: `not live · refreshing every ${every}`,
+  }[status];
+  const el = document.getElementById("net");
+  if (el) {
+    el.textContent = text || "";
+    el.hidden = !text;
+    el.classList.toggle("off", status === "offline" || status === "polling" || status === "stopped");
+  }
+  for (const node of document.querySelectorAll("[data-live-label]")) node.textContent = label || status;
   document.body.dataset.live = status;
   if (detail && detail.transport) document.body.dataset.transport = detail.transport;
 }
