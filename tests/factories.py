@@ -25,6 +25,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "secret_key": "test-secret-key",
         "poll_interval": 0.05,
         "jobs_url": "memory://",
+        # Tests that need background jobs run turn a worker on (job_processes=1).
+        "job_processes": 0,
     }
     values.update(overrides)
     return Settings.load(values, environ={})

@@ -21,6 +21,7 @@ from beerolympics import __version__
 from beerolympics.demo import load_demo
 from beerolympics.live.backplane import Backplane
 from beerolympics.live.hub import Hub
+from beerolympics.live.media import MediaRoutes
 from beerolympics.live.presence import Presence
 from beerolympics.runtime import Runtime
 from beerolympics.services.conductor import Clock
@@ -37,6 +38,7 @@ from beerolympics.web.api import (
     jobs,
     live,
     matches,
+    media,
     metrics,
     teams,
     tournaments,
@@ -133,6 +135,7 @@ def create_app(
         hub = app.state.hub = Hub(
             settings, rt.store, rt.codec, rt.catalog, rt.play, presence, representations
         )
+        hub.extra_routes.append(MediaRoutes(rt.media_states, media.url_for(rt)))
         backplane = Backplane(rt.pubsub, rt.projector, presence, settings.live_heartbeat)
         collector = app.state.instance_collector = metrics.InstanceCollector(
             rt, hub, backplane, app.state.public_reads, representations
@@ -181,6 +184,8 @@ def create_app(
             bonuses.router,
             announcements.router,
             jobs.router,
+            media.router,
+            media.gallery_router,
             live.live_events,
         ],
     )
@@ -197,6 +202,7 @@ def create_app(
             health.healthz,
             health.readyz,
             metrics.metrics,
+            media.media_file,
             swagger_assets,
             pages.router,
         ],

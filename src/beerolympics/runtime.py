@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from beerolympics.adapters.huey.jobqueue import memory_job_queue, redis_job_queue, sqlite_job_queue
+from beerolympics.adapters.localfs.mediastore import LocalMediaStore
 from beerolympics.adapters.memory.eventstore import MemoryEventStore
 from beerolympics.adapters.memory.pubsub import MemoryPubSub
 from beerolympics.adapters.memory.ratelimiter import MemoryRateLimiter
@@ -20,15 +21,17 @@ from beerolympics.adapters.sqlite.eventstore import SQLiteEventStore
 from beerolympics.domain.events import EventCodec
 from beerolympics.jobs.cpu import CpuPool
 from beerolympics.jobs.kinds import JobKinds
-from beerolympics.jobs.registry import job_kinds
+from beerolympics.jobs.registry import CPU_MODULES, job_kinds
 from beerolympics.jobs.supervisor import Supervisor
 from beerolympics.jobs.worker import JobWorker
 from beerolympics.metrics import Metrics, ObservedEventStore
 from beerolympics.ports.eventstore import EventStore
 from beerolympics.ports.jobqueue import JobQueue
+from beerolympics.ports.mediastore import MediaStore
 from beerolympics.ports.pubsub import PubSub
 from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.jobs import Jobs
+from beerolympics.projections.media import Media
 from beerolympics.projections.play import Play
 from beerolympics.projections.projector import Projector
 from beerolympics.projections.snapshots import Snapshots
@@ -37,6 +40,7 @@ from beerolympics.services.credentials import Authenticator, CredentialSigner, P
 from beerolympics.services.games import GameService
 from beerolympics.services.jobs import JobService
 from beerolympics.services.matches import MatchService
+from beerolympics.services.media import MediaService
 from beerolympics.services.runner import CommandRunner
 from beerolympics.services.throttle import Throttle
 from beerolympics.services.tournaments import TournamentService
@@ -70,6 +74,20 @@ def open_throttle(url: str) -> Throttle:
             "rate_limit_url: Redis needs the 'redis' extra (pip install 'beerolympics[redis]')"
         ) from exc
     return Throttle(RedisRateLimiter(url), fallback=MemoryRateLimiter())
+
+
+def open_media_store(settings: Settings) -> MediaStore:
+    """The media store the settings name: a folder (default ``<data_dir>/media``) or S3."""
+    url = settings.media_url
+    if url.startswith("s3://"):
+        try:
+            from beerolympics.adapters.s3.mediastore import S3MediaStore
+        except ImportError as exc:  # the optional extra is not installed
+            raise SettingsError(
+                "media_url: S3 needs the 's3' extra (pip install 'beerolympics[s3]')"
+            ) from exc
+        return S3MediaStore.from_url(url, settings.media_public_url)
+    return LocalMediaStore(url.removeprefix("file://") if url else settings.data_dir / "media")
 
 
 def open_job_queue(url: str) -> JobQueue:
@@ -132,6 +150,9 @@ class Runtime:
     jobs: JobService
     supervisor: Supervisor
     snapshots: Snapshots | None
+    media_store: MediaStore
+    media_states: Media
+    media: MediaService
     #: The consumer that runs jobs in this process (``job_processes`` > 0), once started.
     worker: JobWorker | None = None
     _poller: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -161,9 +182,12 @@ class Runtime:
         catalog = Catalog()
         play = Play(catalog)
         job_states = Jobs()
-        projector = Projector(store, codec, [catalog, play, job_states])
+        media_states = Media()
+        projector = Projector(store, codec, [catalog, play, job_states, media_states])
         runner = CommandRunner(store, codec, projector)
-        kinds = job_kinds(settings)
+        media_store = open_media_store(settings)
+        kinds = job_kinds(settings, events=store, codec=codec, media=media_store)
+        jobs = JobService(runner, job_states, queue, kinds)
         signer = CredentialSigner(settings.resolved_secret())
         tournaments = TournamentService(runner, catalog, PasswordHashing())
         games = GameService(runner, tournaments, play, clock)
@@ -188,7 +212,7 @@ class Runtime:
             job_queue=queue,
             job_states=job_states,
             job_kinds=kinds,
-            jobs=JobService(runner, job_states, queue, kinds),
+            jobs=jobs,
             supervisor=Supervisor(
                 job_states, runner, queue, kinds, lost_after=settings.job_lost_after, clock=clock
             ),
@@ -196,6 +220,17 @@ class Runtime:
                 Snapshots(folder, projector)
                 if (folder := settings.snapshot_folder) is not None
                 else None
+            ),
+            media_store=media_store,
+            media_states=media_states,
+            media=MediaService(
+                runner,
+                catalog,
+                play,
+                media_states,
+                jobs,
+                media_store,
+                round(settings.media_quota_gb * 1e9),
             ),
         )
 
@@ -226,10 +261,11 @@ class Runtime:
                 self.codec,
                 self.job_queue,
                 self.job_kinds,
-                CpuPool(self.settings.job_processes),
+                CpuPool(self.settings.job_processes, preload=CPU_MODULES),
                 concurrency=self.settings.job_concurrency,
                 heartbeat=self.settings.job_lost_after / 4,
                 appended=self.runner.adopt,
+                warm=True,
             )
             self.worker.start()
 
@@ -274,5 +310,6 @@ class Runtime:
                 log.exception("writing a snapshot at shutdown failed")
         await self.throttle.close()
         await self.job_queue.close()
+        await self.media_store.close()
         await self.pubsub.close()
         await self.store.close()

@@ -315,6 +315,82 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         maximum=256,
     ),
     Setting(
+        "media_url",
+        "url",
+        "",
+        "Media storage: file:///path or s3://bucket/prefix?endpoint=URL&region=NAME (credentials"
+        " from the AWS_* variables). Empty means <data_dir>/media.",
+        commands="all",
+    ),
+    Setting(
+        "media_public_url",
+        "str",
+        "",
+        "Base URL phones fetch media from (the bucket, or a CDN in front of it). Empty: the app"
+        " serves media itself.",
+        commands="all",
+    ),
+    Setting(
+        "media_max_photo_mb",
+        "int",
+        25,
+        "Media: largest photo upload, in MB.",
+        commands="all",
+        minimum=1,
+        maximum=500,
+    ),
+    Setting(
+        "media_max_clip_mb",
+        "int",
+        100,
+        "Media: largest clip upload, in MB.",
+        commands="all",
+        minimum=1,
+        maximum=5000,
+    ),
+    Setting(
+        "media_max_clip_seconds",
+        "int",
+        60,
+        "Media: longest clip, in seconds.",
+        commands="all",
+        minimum=1,
+        maximum=3600,
+    ),
+    Setting(
+        "media_max_megapixels",
+        "int",
+        50,
+        "Media: most megapixels in a photo or a frame (larger ones are refused unread).",
+        commands="all",
+        minimum=1,
+        maximum=1000,
+    ),
+    Setting(
+        "media_max_frames",
+        "int",
+        300,
+        "Media: most frames in an animated image.",
+        commands="all",
+        minimum=1,
+        maximum=100_000,
+    ),
+    Setting(
+        "media_quota_gb",
+        "float",
+        10.0,
+        "Media: storage per tournament, in GB (originals and variants).",
+        commands="all",
+        minimum=0.001,
+        maximum=100_000,
+    ),
+    Setting(
+        "rate_limit_uploads",
+        "rate",
+        "10/minute",
+        "Media uploads per credential (or per address, for spectators).",
+    ),
+    Setting(
         "job_lost_after",
         "float",
         30.0,
@@ -370,6 +446,15 @@ class Settings:
     jobs_url: str
     job_processes: int
     job_concurrency: int
+    media_url: str
+    media_public_url: str
+    media_max_photo_mb: int
+    media_max_clip_mb: int
+    media_max_clip_seconds: int
+    media_max_megapixels: int
+    media_max_frames: int
+    media_quota_gb: float
+    rate_limit_uploads: str
     job_lost_after: float
 
     @classmethod
@@ -438,6 +523,7 @@ _URL_SCHEMES: Final = {
     "pubsub_url": ("memory://", "redis://", "rediss://"),
     "rate_limit_url": ("memory://", "redis://", "rediss://"),
     "jobs_url": ("sqlite:///", "redis://", "rediss://", "memory://"),
+    "media_url": ("file:///", "s3://"),
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -28,7 +28,7 @@ async def flaky(ctx: JobContext) -> Completion:
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[tuple[AsyncTestClient[Any], Runtime]]:
     calls.clear()
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, job_processes=1)
     runtime = await Runtime.open(settings)
     runtime.job_kinds.add(JobKind("test.flaky", flaky, max_attempts=1, backoff=Backoff(0.05)))
     try:

@@ -378,6 +378,77 @@ class JobRetried(Event, frozen=True):
     job_id: str
 
 
+# -- media (one stream per photo or clip: ``media:<tournament>:<media id>``) ---------------
+
+
+class MediaVariant(msgspec.Struct, frozen=True):
+    """A stored rendition: ``thumb``, ``medium``, ``large`` (WebP) or ``video`` (H.264 MP4)."""
+
+    name: str
+    key: str
+    width: int
+    height: int
+    content_type: str
+    size: int
+
+
+class MediaUploaded(Event, frozen=True):
+    """A photo or clip arrived; ``job_id`` processes it. ``subject`` is ``tournament``,
+    ``team:<team id>`` or ``match:<match id>``; ``uploader`` the credential ("" for a
+    spectator); ``original`` the key of the bytes as sent, kept private."""
+
+    media_id: str
+    subject: str
+    uploader: str
+    team_id: str | None
+    original: str
+    size: int
+    sha256: str
+    job_id: str
+
+
+class MediaProcessed(Event, frozen=True):
+    media_id: str
+    kind: Literal["photo", "clip"]
+    format: str
+    width: int
+    height: int
+    variants: list[MediaVariant]
+    placeholder: str
+    #: The placeholder as a tiny PNG data URL.
+    preview: str = ""
+    frames: int = 1
+    duration: float | None = None
+
+
+class MediaRejected(Event, frozen=True):
+    """The upload is not a photo or clip we show (``reason`` is a stable code)."""
+
+    media_id: str
+    reason: str
+    message: str
+
+
+class MediaHidden(Event, frozen=True):
+    media_id: str
+    reason: str = ""
+
+
+class MediaShown(Event, frozen=True):
+    media_id: str
+
+
+class MediaDeleted(Event, frozen=True):
+    media_id: str
+    reason: str = ""
+
+
+class GallerySettingsChanged(Event, frozen=True):
+    """On ``gallery:<tournament>``: whether spectators (no credential) may upload."""
+
+    spectator_uploads: bool
+
+
 # -- reservations: streams whose only purpose is to make a value unique ----------------------
 
 

@@ -18,12 +18,12 @@ from beerolympics.domain.codes import new_id
 from beerolympics.domain.events import EventCodec
 from beerolympics.jobs.cpu import CpuPool
 from beerolympics.jobs.kinds import JobKinds
-from beerolympics.jobs.registry import job_kinds
+from beerolympics.jobs.registry import CPU_MODULES, job_kinds
 from beerolympics.jobs.worker import JobWorker
 from beerolympics.live.backplane import EVENTS, committed_note
 from beerolympics.ports.eventstore import AppendResult
 from beerolympics.ports.pubsub import PubSubError
-from beerolympics.runtime import open_event_store, open_job_queue, open_pubsub
+from beerolympics.runtime import open_event_store, open_job_queue, open_media_store, open_pubsub
 from beerolympics.settings import Settings
 
 log = logging.getLogger("beerolympics.jobs")
@@ -38,6 +38,8 @@ async def run_worker(
     )
     queue = open_job_queue(settings.job_queue_url)
     pubsub = await open_pubsub(settings.pubsub_url)
+    media = open_media_store(settings)
+    codec = EventCodec()
     instance = new_id("wk", 8)
 
     async def appended(result: AppendResult) -> None:
@@ -46,13 +48,14 @@ async def run_worker(
 
     worker = JobWorker(
         store,
-        EventCodec(),
+        codec,
         queue,
-        kinds if kinds is not None else job_kinds(settings),
-        CpuPool(max(1, settings.job_processes)),
+        kinds if kinds is not None else job_kinds(settings, events=store, codec=codec, media=media),
+        CpuPool(max(1, settings.job_processes), preload=CPU_MODULES),
         concurrency=settings.job_concurrency,
         heartbeat=settings.job_lost_after / 4,
         appended=appended,
+        warm=True,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -67,5 +70,6 @@ async def run_worker(
     finally:
         worker.cpu.close()
         await queue.close()
+        await media.close()
         await pubsub.close()
         await store.close()

@@ -114,7 +114,8 @@ class JobWorker:
     """Runs up to ``concurrency`` attempts at once, CPU work in ``cpu``'s processes.
 
     ``appended`` is called after every append this worker makes (the app applies the events to
-    its projections at once; a standalone worker tells the other instances).
+    its projections at once; a standalone worker tells the other instances). With ``warm``
+    the CPU processes start at once, not with the first task.
     """
 
     def __init__(
@@ -130,8 +131,10 @@ class JobWorker:
         appended: Appended | None = None,
         clock: Clock | None = None,
         name: str | None = None,
+        warm: bool = False,
     ) -> None:
         self.store = store
+        self.warm = warm
         self.codec = codec
         self.queue = queue
         self.kinds = kinds
@@ -144,10 +147,19 @@ class JobWorker:
         self.attempts: set[asyncio.Task[None]] = set()
         self._beater: asyncio.Task[None] | None = None
         self._consumer: asyncio.Task[None] | None = None
+        self._warming: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._beater = asyncio.create_task(self._beat(), name="job-beat")
         self._consumer = asyncio.create_task(self._consume(), name="job-consume")
+        if self.warm:
+            self._warming = asyncio.create_task(self._warm(), name="job-warm")
+
+    async def _warm(self) -> None:
+        try:
+            await self.cpu.warm()
+        except Exception:
+            log.exception("starting the CPU processes failed; they start with the first task")
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking messages, give running attempts ``grace`` seconds, then cancel them
@@ -159,7 +171,8 @@ class JobWorker:
         for task in unfinished:
             await _cancel(task)
         await _cancel(self._beater)
-        self._beater = self._consumer = None
+        await _cancel(self._warming)
+        self._beater = self._consumer = self._warming = None
         if not unfinished:
             with contextlib.suppress(JobQueueUnavailable):
                 await self.queue.forget(self.id)

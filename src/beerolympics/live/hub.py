@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,7 +95,16 @@ class Hub:
         self.delivered_bytes = 0
         #: Connections that ended, by close code ("client" when the client left).
         self.disconnects: Counter[str] = Counter()
+        #: More routing (features outside the tournament model): ``(event, position)`` to
+        #: updates, whose messages are built from what the router itself holds.
+        self.extra_routes: list[Callable[[Event, int], list[routing.Update]]] = []
         presence.on_change(self._presence_changed)
+
+    def route(self, event: Event, position: int, views: Views) -> list[routing.Update]:
+        found = routing.route(event, position, views)
+        for extra in self.extra_routes:
+            found.extend(extra(event, position))
+        return found
 
     def start(self, position: int) -> None:
         self.position = position
@@ -209,9 +218,7 @@ class Hub:
         for recorded in events:
             event = self.codec.decode(recorded)
             updates.extend(
-                u
-                for u in routing.route(event, recorded.position, views)
-                if u.channel == channel.name
+                u for u in self.route(event, recorded.position, views) if u.channel == channel.name
             )
         messages = _messages(_coalesce(updates), views)
         conn.send(
@@ -282,7 +289,7 @@ class Hub:
             view = views.get(tid)
             if view is None:
                 view = views[tid] = self._views(tid)
-            for update in routing.route(event, recorded.position, view):
+            for update in self.route(event, recorded.position, view):
                 ch = self.channels.get((tid, update.channel))
                 if ch is None:
                     continue

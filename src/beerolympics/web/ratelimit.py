@@ -29,7 +29,7 @@ from beerolympics.web.context import credential_token
 from beerolympics.web.problems import PROBLEM_JSON, problem_body
 
 _EXEMPT: Final = frozenset({"/healthz", "/readyz", "/metrics", "/sw.js", "/manifest.webmanifest"})
-_EXEMPT_PREFIXES: Final = ("/static/", "/api/v1/docs")
+_EXEMPT_PREFIXES: Final = ("/static/", "/api/v1/docs", "/media/")
 _TOURNAMENT: Final = re.compile(r"^/(?:api/v1/tournaments|t)/([^/]+)")
 _SIGNIN: Final = re.compile(r"^/(?:api/v1/tournaments/[^/]+/sessions|t/[^/]+/signin)$")
 
