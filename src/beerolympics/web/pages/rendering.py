@@ -23,6 +23,7 @@ from beerolympics.projections.play_views import Views
 from beerolympics.web.context import actor, cookie_name, runtime
 from beerolympics.web.http import etag_matches
 from beerolympics.web.pages.assets import assets
+from beerolympics.web.pages.gallery import Gallery
 
 TEMPLATES: Final = Path(__file__).parents[1] / "templates"
 HTML: Final = "text/html; charset=utf-8"
@@ -237,6 +238,10 @@ def render(
     """A page: the template rendered with the common context, and the page headers."""
     static = assets(request)
     position = runtime(request).catalog.position_of(tournament.id) if tournament else 0
+    if tournament is not None:
+        context.setdefault(
+            "gallery", Gallery(runtime(request), tournament.id, (who or Viewer(SPECTATOR)).actor)
+        )
     body = (
         pages(request)
         .env.get_template(template)

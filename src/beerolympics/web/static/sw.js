@@ -16,6 +16,8 @@ const STATIC_CACHE = `bo-static-${BUILD}`;
 const PAGES_CACHE = "bo-pages-v1";
 const DATA_CACHE = "bo-data-v1";
 const BOARD_CACHE = "bo-boards-v1";
+// Photos' variants never change (their URL is their content's hash): saved once, shown offline.
+const MEDIA_CACHE = "bo-media-v1";
 const OFFLINE = "/offline";
 const NETWORK_TIMEOUT_MS = 4000;
 const BOARD = /^\/api\/v1\/tournaments\/[^/]+\/(leaderboard|stations)$/;
@@ -49,7 +51,10 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname === "/sw.js" || LIVE.test(url.pathname)) return;
-  if (url.pathname.startsWith("/static/")) {
+  if (url.pathname.startsWith("/media/")) {
+    // Clips stream with Range requests straight from the network.
+    if (url.pathname.endsWith(".webp")) event.respondWith(cacheFirst(request, MEDIA_CACHE));
+  } else if (url.pathname.startsWith("/static/")) {
     event.respondWith(cacheFirst(request));
   } else if (BOARD.test(url.pathname)) {
     event.respondWith(staleWhileRevalidate(event, request));
@@ -61,12 +66,12 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
-async function cacheFirst(request) {
+async function cacheFirst(request, cacheName = STATIC_CACHE) {
   const cached = await caches.match(request);
   if (cached) return cached;
   const response = await fetch(request);
   if (response.ok) {
-    const cache = await caches.open(STATIC_CACHE);
+    const cache = await caches.open(cacheName);
     await cache.put(request, response.clone());
   }
   return response;

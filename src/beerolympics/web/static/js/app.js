@@ -4,7 +4,7 @@
 import { wireActions } from "./actions.js";
 import { absolutize, localTimes } from "./dom.js";
 
-const PAGES = new Set(["home", "schedule", "game", "match", "leaderboard", "team", "teams", "admin", "tv", "wizard", "join", "signin"]);
+const PAGES = new Set(["photos", "home", "schedule", "game", "match", "leaderboard", "team", "teams", "admin", "tv", "wizard", "join", "signin"]);
 
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/sw.js", { scope: "/", type: "module" }).catch((error) => {
@@ -35,6 +35,11 @@ wireActions();
 absolutize();
 localTimes();
 document.addEventListener("regions-refreshed", () => localTimes());
+
+// Galleries, the viewer and the photo uploads.
+if (document.querySelector(".gallery-box")) {
+  import("./media.js").catch((error) => console.error("media script failed", error));
+}
 
 const page = document.body.dataset.page;
 if (PAGES.has(page)) {

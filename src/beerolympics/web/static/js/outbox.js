@@ -92,7 +92,12 @@ export async function enqueue(entry) {
     url: entry.url,
     method: entry.method || "POST",
     body: entry.body ?? null,
-    key: newKey(),
+    // A photo or clip: the file itself (IndexedDB keeps blobs), sent as the request body.
+    blob: entry.blob ?? null,
+    contentType: entry.contentType || null,
+    // A given key (an upload's content hash) makes the same file one upload, however often
+    // it is picked or sent.
+    key: entry.key || newKey(),
     ifMatch: after === null ? entry.ifMatch || null : null,
     after,
     match: entry.match || null,
@@ -183,16 +188,21 @@ export async function sync() {
       }
       const headers = { "Idempotency-Key": entry.key, Accept: "application/json" };
       if (entry.body !== null) headers["Content-Type"] = "application/json";
+      if (entry.blob) headers["Content-Type"] = entry.contentType || "application/octet-stream";
       if (entry.ifMatch) headers["If-Match"] = entry.ifMatch;
       let response;
       try {
-        response = await fetch(entry.url, {
-          method: entry.method,
-          headers,
-          body: entry.body === null ? undefined : JSON.stringify(entry.body),
-          credentials: "same-origin",
-          cache: "no-store",
-        });
+        if (entry.blob && typeof XMLHttpRequest === "function") {
+          response = await upload(entry, headers);
+        } else {
+          response = await fetch(entry.url, {
+            method: entry.method,
+            headers,
+            body: entry.blob || (entry.body === null ? undefined : JSON.stringify(entry.body)),
+            credentials: "same-origin",
+            cache: "no-store",
+          });
+        }
       } catch {
         offline = true;
         break;
@@ -231,5 +241,34 @@ export async function sync() {
     }
     const waiting = (await entries()).filter((e) => e.status === "pending").length;
     return { sent, waiting, offline };
+  });
+}
+
+/**
+ * Send a file with XMLHttpRequest, which (unlike fetch) reports upload progress: an
+ * "outbox-progress" event {id, loaded, total} as it goes. Answers like fetch's Response.
+ */
+function upload(entry, headers) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(entry.method, entry.url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (event) => {
+      dispatchEvent(
+        new CustomEvent("outbox-progress", {
+          detail: { id: entry.id, loaded: event.loaded, total: event.total || entry.blob.size },
+        }),
+      );
+    };
+    xhr.onerror = () => reject(new TypeError("network"));
+    xhr.onabort = () => reject(new TypeError("aborted"));
+    xhr.onload = () =>
+      resolve({
+        ok: xhr.status >= 200 && xhr.status < 300,
+        status: xhr.status,
+        headers: { get: (name) => xhr.getResponseHeader(name) },
+        json: async () => JSON.parse(xhr.responseText),
+      });
+    xhr.send(entry.blob);
   });
 }

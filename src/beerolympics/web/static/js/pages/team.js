@@ -7,6 +7,7 @@ const pageTeam = decodeURIComponent(location.pathname.split("/").pop());
 follow({
   channels: ["tournament"],
   onMessage: (channel, message) => {
+    if (message.kind === "media_updated") return message.media.subject === `team:${pageTeam}`;
     if (message.kind === "match_updated") {
       const slots = (message.match && message.match.slots) || [];
       return slots.some((s) => s.team && s.team.id === pageTeam);
