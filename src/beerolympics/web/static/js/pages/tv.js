@@ -53,7 +53,8 @@ show(pinned || activeKey);
 if (!pinned) setInterval(next, SLIDE_MS);
 addEventListener("resize", () => show(activeKey));
 // After the page refreshed its regions, the same slide stays on screen.
-document.addEventListener("regions-refreshed", () => show(activeKey));
+// A pinned slide that was not there yet (the first photo) is shown once it comes.
+document.addEventListener("regions-refreshed", () => show(pinned || activeKey));
 
 const table = () => document.querySelector("#tv-leaders table.board");
 
