@@ -4,6 +4,7 @@ phone is back."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ def _media(api: Api, tid: str) -> list[Any]:
 
 
 def test_a_photo_from_the_match_page_shows_live_elsewhere_and_on_the_tv(
-    browser: Any, server: Server, api: Api, tmp_path: Path
+    browser: Any, server: Server, api: Api, tmp_path: Path, screenshots: Path
 ) -> None:
     t = api.tournament()
     tid = t["tournament"]["id"]
@@ -59,6 +60,12 @@ def test_a_photo_from_the_match_page_shows_live_elsewhere_and_on_the_tv(
     tile = friend.locator("#match-photos a.tile")
     expect(tile).to_have_count(1, timeout=30_000)
     expect(tv.locator("#tv-photos .tv-photos img")).to_have_count(1, timeout=30_000)
+    friend.locator("#match-photos").scroll_into_view_if_needed()
+    friend.locator("#match-photos img.pic").evaluate("img => img.decode()")
+    friend.screenshot(path=screenshots / "match-photos.png")
+    expect(tv.locator('.slide[data-slide="photos"]')).to_have_class(re.compile("active"))
+    tv.locator("#tv-photos img").evaluate("img => img.decode()")
+    tv.screenshot(path=screenshots / "tv-photos.png")
     [media] = _media(api, tid)
     assert media["subject"] == f"match:{match['id']}"
     assert (media["width"], media["height"]) == (1200, 1600)  # upright
