@@ -19,8 +19,8 @@ test: $(VENV)/.installed  ## every test; the scaled shape when BEEROLYMPICS_TEST
 	$(BIN)/pytest $(ARGS)
 
 check: $(VENV)/.installed  ## lint, format and strict types
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench deploy
+	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy src
 
 bench: $(VENV)/.installed  ## the benchmarks (numbers, no thresholds)

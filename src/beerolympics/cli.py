@@ -85,11 +85,9 @@ def serve(get_path: str | None, **values: Any) -> None:
         click.echo(response.text)
         sys.exit(0 if response.status_code < 400 else 1)
 
-    import uvicorn
-
     collect_garbage_for_a_server()
     click.echo(f"Beer Olympics on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
-    uvicorn.Server(server_config(app, settings)).run()
+    draining_server(app, server_config(app, settings)).run()
 
 
 @main.command()
@@ -103,6 +101,29 @@ def worker(**values: Any) -> None:
         asyncio.run(run_worker(settings))
     except (StoreUnavailable, SettingsError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def draining_server(app: Any, config: Any) -> Any:
+    """The uvicorn server ``serve`` runs: see :class:`DrainingServer` inside."""
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        """uvicorn, telling live sockets "going away" (1001) before it shuts down.
+
+        A stopping instance stops accepting connections, then closes every live socket with
+        1001, so phones reconnect (to another instance behind the proxy) and resume with
+        ``since``; only then does uvicorn close what is left.
+        """
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            for server in self.servers:
+                server.close()
+            hub = getattr(app.state, "hub", None)
+            if hub is not None:
+                await hub.drain()
+            await super().shutdown(sockets)
+
+    return DrainingServer(config)
 
 
 def collect_garbage_for_a_server() -> None:

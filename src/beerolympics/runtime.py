@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from beerolympics.adapters.huey.jobqueue import memory_job_queue, redis_job_queue, sqlite_job_queue
 from beerolympics.adapters.localfs.mediastore import LocalMediaStore
@@ -64,16 +65,21 @@ async def open_pubsub(url: str) -> PubSub:
 
 def open_throttle(url: str) -> Throttle:
     """Rate limits counted where a URL says: ``memory://`` (this process) or ``redis://…``
-    (shared by every instance; this process's memory stands in while Redis is down)."""
+    (shared by every instance; this process's memory stands in while Redis is down). A
+    ``?prefix=`` on a Redis URL keeps deployments that share one Redis apart."""
     if url.startswith("memory://"):
         return Throttle(MemoryRateLimiter())
     try:
-        from beerolympics.adapters.redis.ratelimiter import RedisRateLimiter
+        from beerolympics.adapters.redis.ratelimiter import DEFAULT_PREFIX, RedisRateLimiter
     except ImportError as exc:  # the optional extra is not installed
         raise SettingsError(
             "rate_limit_url: Redis needs the 'redis' extra (pip install 'beerolympics[redis]')"
         ) from exc
-    return Throttle(RedisRateLimiter(url), fallback=MemoryRateLimiter())
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    prefix = query.pop("prefix", [DEFAULT_PREFIX])[0]
+    plain = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+    return Throttle(RedisRateLimiter(plain, prefix=prefix), fallback=MemoryRateLimiter())
 
 
 def open_media_store(settings: Settings) -> MediaStore:

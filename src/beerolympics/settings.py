@@ -144,7 +144,8 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "url",
         "memory://",
         "Where request counts for rate limits live: memory:// (one instance) or"
-        " redis://host:port/db (shared, so a limit holds across instances).",
+        " redis://host:port/db (shared, so a limit holds across instances; ?prefix=name"
+        " keeps deployments on one Redis apart).",
         commands="all",
     ),
     Setting(

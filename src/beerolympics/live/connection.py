@@ -256,6 +256,11 @@ class Connection:
             return False
         return True
 
+    @property
+    def closing(self) -> asyncio.Task[None] | None:
+        """The task writing the close frame, once :meth:`close` started one."""
+        return self._closing
+
     def close(self, code: int, reason: str) -> None:
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason

@@ -110,6 +110,17 @@ class Hub:
         self.position = position
         self._heartbeat = asyncio.create_task(self._beat(), name="live-heartbeat")
 
+    async def drain(self, within: float = 2.0) -> None:
+        """Close every connection with 1001 ("going away") and wait, at most ``within``
+        seconds, until the close frames are written."""
+        closing = []
+        for conn in list(self.connections):
+            conn.close(1001, "the server is going away")
+            if conn.closing is not None:
+                closing.append(conn.closing)
+        if closing:
+            await asyncio.wait(closing, timeout=within)
+
     async def stop(self) -> None:
         if self._heartbeat is not None:
             self._heartbeat.cancel()

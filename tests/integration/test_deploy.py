@@ -1,0 +1,151 @@
+"""The scaled shape as deploy/ brings it up: two instances and a worker on PostgreSQL and Redis,
+nginx in front (Debian's package, started as an ordinary process on a free port)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from deploy.stack import Stack
+from prometheus_client.parser import text_string_to_metric_families
+from websockets.asyncio.client import connect
+
+from tests.conftest import service_url
+from tests.integration.test_scaled import next_of
+
+ROOT = Path(__file__).parents[2]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+
+def nginx_or_skip() -> None:
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("nginx is missing, and CI=true requires it", pytrace=False)
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+
+
+def phone() -> dict[str, str]:
+    """A phone of its own: the instances trust nginx, which passes on the client's address."""
+    return {"X-Forwarded-For": f"2001:db8::{uuid.uuid4().hex[:4]}"}
+
+
+async def test_two_instances_behind_nginx(tmp_path: Path) -> None:
+    nginx_or_skip()
+    os.environ.setdefault("BEEROLYMPICS_TEST_POSTGRES", service_url("postgres"))
+    serve = ["--public-s-maxage", "1", "--stale-while-revalidate", "30"]
+    serve += ["--rate-limit-anonymous", "4/minute", "--access-log", "--log-format", "json"]
+    stack = Stack(
+        tmp_path, instances=2, workers=1, redis_url=service_url("redis"), serve_args=serve
+    )
+    with stack:
+        async with httpx.AsyncClient(base_url=stack.url, timeout=10) as http:
+            created = await http.post("/api/v1/tournaments", json={"name": "Hall"}, headers=phone())
+            assert created.status_code == 201
+            tid, token = created.json()["tournament"]["id"], created.json()["token"]
+            organizer = {"Authorization": f"Bearer {token}"}
+            api = f"/api/v1/tournaments/{tid}"
+
+            # WebSockets go through the proxy, and spread over both instances.
+            ws_url = stack.url.replace("http", "ws") + f"{api}/live"
+            async with (
+                connect(ws_url, compression=None) as first,
+                connect(ws_url, compression=None) as second,
+            ):
+                for ws in (first, second):
+                    await ws.send(json.dumps({"type": "subscribe", "channel": "tournament"}))
+                    await next_of(ws, "snapshot")
+                held = [await live_connections(i.url) for i in stack.instances]
+                assert held == [1, 1]
+                await http.post(
+                    f"{api}/announcements", json={"message": "Pizza"}, headers=organizer
+                )
+                for ws in (first, second):
+                    frame = await next_of(ws, "frame")
+                    assert frame["messages"][-1]["announcement"]["message"] == "Pizza"
+
+            # Public reads: cached for s-maxage, served stale while one request refreshes them.
+            board = f"{api}/leaderboard"
+            statuses = [(await http.get(board)).headers["x-cache-status"] for _ in range(3)]
+            assert statuses == ["MISS", "HIT", "HIT"]
+            etag = (await http.get(board)).headers["etag"]
+            assert (await http.get(board, headers={"If-None-Match": etag})).status_code == 304
+            await asyncio.sleep(2.2)  # nginx counts validity in whole seconds
+            assert (await http.get(board)).headers["x-cache-status"] in {"STALE", "UPDATING"}
+            # Private answers never are.
+            me = await http.get(f"{api}/me", headers=organizer)
+            assert me.headers["x-cache-status"] in {"BYPASS", "MISS"}
+            assert (await http.get(f"{api}/me", headers=organizer)).headers[
+                "x-cache-status"
+            ] != "HIT"
+
+            # Static assets are immutable: kept by nginx.
+            page = (await http.get(f"/t/{tid}")).text
+            [asset] = re.findall(r'/static/[^"]+/css/app\.css', page)
+            fetched = [await http.get(asset) for _ in range(2)]
+            assert "immutable" in fetched[0].headers["cache-control"]
+            assert fetched[1].headers["x-cache-status"] == "HIT"
+
+            # Metrics are for Prometheus on the instances, not for the world.
+            assert (await http.get("/metrics")).status_code == 403
+
+            # One budget per phone across both instances; the address is the phone's.
+            me_phone = phone()
+            tries = [
+                (await http.post("/api/v1/tournaments", json={}, headers=me_phone)).status_code
+                for _ in range(5)
+            ]
+            assert tries == [422, 422, 422, 422, 429]
+            assert (
+                await http.post("/api/v1/tournaments", json={}, headers=phone())
+            ).status_code == 422
+            request_id = (await http.get(f"{api}/me", headers=organizer)).headers["x-request-id"]
+
+        # Every metric the Grafana dashboard charts exists on an instance (on PostgreSQL).
+        async with httpx.AsyncClient() as direct:
+            page = (await direct.get(f"{stack.instances[0].url}/metrics")).text
+        missing = dashboard_metrics() - exposed_metrics(page)
+        assert not missing, f"the dashboard charts metrics that /metrics lacks: {missing}"
+
+    # Requests reached both instances, and one id names a request in nginx's log and the app's.
+    upstreams = set(re.findall(r"up=(\S+)", stack.nginx_access_log().read_text()))
+    assert {f"127.0.0.1:{i.port}" for i in stack.instances} <= upstreams
+    assert f"id={request_id}" in stack.nginx_access_log().read_text()
+    app_lines = [
+        json.loads(line)
+        for i in stack.instances
+        for line in i.log.read_text().splitlines()
+        if line.startswith("{")
+    ]
+    assert any(line.get("request_id") == request_id for line in app_lines)
+
+
+async def live_connections(instance: str) -> int:
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{instance}/metrics")).text
+    [value] = re.findall(r"^beerolympics_live_connections (\S+)$", text, re.M)
+    return int(float(value))
+
+
+def dashboard_metrics() -> set[str]:
+    dashboard = json.loads((ROOT / "deploy" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    assert len(exprs) >= 20
+    return {n for e in exprs for n in re.findall(r"\b(?:beerolympics|process|python)_\w+", e)}
+
+
+def exposed_metrics(page: str) -> set[str]:
+    """Every series name /metrics can have: families with no sample yet count too."""
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+    names = set()
+    for family in text_string_to_metric_families(page):
+        names.add(family.name)
+        names.update(family.name + s for s in suffixes.get(family.type, []))
+        names.update(sample.name for sample in family.samples)
+    return names
