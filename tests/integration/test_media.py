@@ -28,6 +28,7 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Asyn
         tmp_path_factory.mktemp("media"),
         job_processes=1,
         rate_limit_uploads="1000/minute",
+        rate_limit_api="100000/minute",  # the tests poll for the end of processing
         media_max_photo_mb=8,
     )
     async with AsyncTestClient(create_app(settings), timeout=30) as c:
@@ -183,12 +184,12 @@ async def test_organizers_hide_show_and_delete(client: AsyncTestClient[Any]) -> 
     await eventually(purged, within=30)
 
 
-async def test_a_clip_becomes_a_poster_and_a_720p_mp4_without_its_location(
+async def test_a_clip_becomes_an_upright_poster_and_720p_mp4_without_its_location(
     client: AsyncTestClient[Any],
 ) -> None:
     t = await new_tournament(client)
     tid, organizer = t["tournament"]["id"], bearer(t["token"])
-    clip = samples.clip(2, 1280, 960, container="mov")
+    clip = samples.clip(2, 1280, 960, container="mov", rotation=90)  # held upright
     assert samples.LOCATION.encode() in clip
     r = await upload(client, tid, clip, organizer)
     assert r.status_code == 202, r.text
@@ -197,7 +198,9 @@ async def test_a_clip_becomes_a_poster_and_a_720p_mp4_without_its_location(
     assert media["kind"] == "clip"
     assert media["duration"] == pytest.approx(2.0, abs=0.1)
     video = media["variants"]["video"]
-    assert (video["width"], video["height"], video["content_type"]) == (960, 720, "video/mp4")
+    # Turned upright (as FFmpeg turns it) and fit into 720 × 1280.
+    assert (video["width"], video["height"], video["content_type"]) == (720, 960, "video/mp4")
+    assert (media["variants"]["large"]["width"], media["variants"]["large"]["height"]) == (720, 960)
     assert {"large", "medium", "thumb"} <= set(media["variants"])
     served = await client.get(video["url"])
     assert served.headers["content-type"] == "video/mp4"

@@ -18,7 +18,11 @@ from tests.servers import ServeProcess
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    env = {"BEEROLYMPICS_MEDIA_MAX_PHOTO_MB": "3", "BEEROLYMPICS_RATE_LIMIT_UPLOADS": "100/minute"}
+    env = {
+        "BEEROLYMPICS_MEDIA_MAX_PHOTO_MB": "3",
+        "BEEROLYMPICS_RATE_LIMIT_UPLOADS": "100/minute",
+        "BEEROLYMPICS_RATE_LIMIT_API": "100000/minute",  # the tests poll for results
+    }
     with ServeProcess(tmp_path_factory.mktemp("attacks"), env=env) as server:
         created = httpx.post(f"{server.url}/api/v1/tournaments", json={"name": "Attack Cup"})
         body = created.json()

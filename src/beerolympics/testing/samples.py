@@ -103,8 +103,11 @@ def clip(
     fps: int = 30,
     container: str = "mp4",
     location: bool = True,
+    rotation: int = 0,
 ) -> bytes:
-    """A clip with moving content, H.264 (VP8 for WebM) and AAC-less, as a phone might send."""
+    """A clip with moving content, H.264 (VP8 for WebM), no sound. ``rotation`` is what a
+    phone held upright writes instead of turning the pixels: a display matrix (90: turn the
+    picture a quarter counter-clockwise to show it)."""
     import av
 
     out = io.BytesIO()
@@ -117,6 +120,8 @@ def clip(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if codec == "libx264":
             stream.options = {"preset": "ultrafast", "crf": "28"}
+        if rotation:
+            stream.set_display_rotation(rotation)
         backdrop = scene(width, height)
         for index in range(round(seconds * fps)):
             frame = backdrop.copy()
