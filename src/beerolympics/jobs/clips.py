@@ -22,15 +22,8 @@ from typing import Any, Final
 import av
 import pyvips  # type: ignore[import-untyped]
 
-from beerolympics.jobs.imaging import (
-    Limits,
-    Processed,
-    Rejected,
-    Variant,
-    _variants,
-    check_active_content,
-    setup_process,
-)
+from beerolympics.jobs.imaging import _variants, check_active_content, setup_process
+from beerolympics.jobs.renditions import Limits, Processed, Rejected, Variant
 
 CONTAINERS: Final = {"mov,mp4,m4a,3gp,3g2,mj2": "mp4", "matroska,webm": "webm"}
 CODECS: Final = {"h264", "hevc", "vp8", "vp9", "av1", "libdav1d"}

@@ -41,6 +41,13 @@ def _ready() -> int:
     return os.getpid()
 
 
+def _call(target: str, *args: Any) -> Any:
+    """Call the function named ``package.module:function`` (imported here, in the CPU
+    process)."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)(*args)
+
+
 class CpuPool:
     """``processes`` worker processes; :meth:`run` is awaited from the event loop."""
 
@@ -71,9 +78,12 @@ class CpuPool:
             )
         return self._pool
 
-    async def run(self, fn: Callable[..., T], *args: Any, limit: float | None = None) -> T:
-        """``fn(*args)`` in a worker process; ``TimeoutError`` after ``limit`` seconds (the
-        process is killed). Cancelling the await kills the process too."""
+    async def run(self, fn: Callable[..., T] | str, *args: Any, limit: float | None = None) -> Any:
+        """``fn(*args)`` in a worker process (``fn`` or its name, ``"package.module:function"``);
+        ``TimeoutError`` after ``limit`` seconds (the process is killed). Cancelling the await
+        kills the process too."""
+        if isinstance(fn, str):
+            fn, args = _call, (fn, *args)
         future = self._started().schedule(fn, args=args, timeout=limit)
         return await asyncio.wrap_future(future)
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import blurhash  # type: ignore[import-untyped]
 import pyvips  # type: ignore[import-untyped]
+
+from beerolympics.jobs.renditions import Limits, Processed, Rejected, Variant
 
 SIZES: Final = {"large": 1920, "medium": 800}
 THUMB: Final = 150
@@ -41,47 +42,6 @@ LOADERS: Final = {
 }
 #: Markup a browser would run, anywhere in the file (a polyglot's payload).
 ACTIVE: Final = re.compile(rb"<\s*(?:script|html|svg|iframe|object|embed|body|\?php)\b", re.I)
-
-
-class Rejected(Exception):
-    """The upload is not something we show: ``code`` says why, for people and for clients."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_pixels: int = 50_000_000
-    max_frames: int = 300
-    max_seconds: float = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class Variant:
-    name: str
-    data: bytes
-    width: int
-    height: int
-    content_type: str = "image/webp"
-
-
-@dataclass(frozen=True, slots=True)
-class Processed:
-    """What came out: the kind, the upright size, the variants and the placeholder."""
-
-    kind: str
-    format: str
-    width: int
-    height: int
-    variants: list[Variant]
-    placeholder: str
-    preview: str = ""
-    frames: int = 1
-    duration: float | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def setup_process() -> None:

@@ -54,10 +54,11 @@ class JobContext(Protocol):
         """The job as it was when this attempt started (``job.attempt`` is this attempt)."""
         ...
 
-    async def cpu(self, fn: Callable[..., T], *args: Any) -> T:
+    async def cpu(self, fn: Callable[..., T] | str, *args: Any) -> Any:
         """Run ``fn(*args)`` in a worker process (CPU-bound work never runs on the event
-        loop); it is killed when the attempt runs out of time. ``fn`` and its arguments must
-        be picklable: a module-level function of plain values."""
+        loop); it is killed when the attempt runs out of time. ``fn`` is a module-level
+        function, or its name (``"package.module:function"``, so this process need not import
+        its module); it and its arguments must be picklable."""
         ...
 
     async def progress(self, fraction: float) -> None:

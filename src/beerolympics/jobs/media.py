@@ -26,14 +26,17 @@ from beerolympics.domain.events import (
     MediaRejected,
     MediaVariant,
 )
-from beerolympics.jobs.clips import process_clip
-from beerolympics.jobs.imaging import Limits, Processed, Rejected, process_photo
 from beerolympics.jobs.kinds import Backoff, Completion, JobContext, JobKind
+from beerolympics.jobs.renditions import Limits, Processed, Rejected
 from beerolympics.ports.eventstore import ANY_VERSION, EventStore
 from beerolympics.ports.mediastore import MediaStore
 from beerolympics.projections.media import stream_id
 from beerolympics.services.media import PROCESS, PURGE
 from beerolympics.settings import Settings
+
+#: The CPU work, named: the process that runs jobs never imports libvips or FFmpeg itself.
+PHOTO = "beerolympics.jobs.imaging:process_photo"
+CLIP = "beerolympics.jobs.clips:process_clip"
 
 
 def limits(settings: Settings) -> Limits:
@@ -76,11 +79,12 @@ class MediaJobs:
             folder = Path(work)
             source = folder / "original"
             await self.store.fetch(payload["original"], source)
+            result: Processed
             try:
                 if payload["kind"] == "video":
                     result = await self._clip(ctx, source, folder)
                 else:
-                    result = await ctx.cpu(process_photo, str(source), self.limits)
+                    result = await ctx.cpu(PHOTO, str(source), self.limits)
             except Rejected as refused:
                 event: Event = MediaRejected(
                     media_id=media_id, reason=refused.code, message=refused.message
@@ -92,7 +96,7 @@ class MediaJobs:
     async def _clip(self, ctx: JobContext, source: Path, folder: Path) -> Processed:
         out = folder / "out"
         out.mkdir()
-        task = asyncio.ensure_future(ctx.cpu(process_clip, str(source), str(out), self.limits))
+        task = asyncio.ensure_future(ctx.cpu(CLIP, str(source), str(out), self.limits))
         progress = out / "progress"
         try:
             while not task.done():
@@ -102,7 +106,8 @@ class MediaJobs:
         except BaseException:
             task.cancel()
             raise
-        return task.result()
+        result: Processed = task.result()
+        return result
 
     async def _store(self, tournament: str, media_id: str, result: Processed) -> MediaProcessed:
         variants: list[MediaVariant] = []

@@ -88,7 +88,7 @@ class Attempt:
     def job(self) -> JobState:
         return self._job
 
-    async def cpu(self, fn: Callable[..., T], *args: Any) -> T:
+    async def cpu(self, fn: Callable[..., T] | str, *args: Any) -> Any:
         left = self.kind.time_limit - (time.monotonic() - self.began)
         return await self.worker.cpu.run(fn, *args, limit=max(0.1, left))
 
