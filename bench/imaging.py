@@ -98,9 +98,22 @@ def vips_job(data: bytes, avif: bool) -> dict[str, int]:
     return out
 
 
+def shipped_job(data: bytes, avif: bool) -> dict[str, int]:
+    """What the product runs (``beerolympics.jobs.imaging``): libvips, and pillow-heif for
+    HEIC; with its checks (active content, limits) and its placeholder PNG."""
+    from beerolympics.jobs.imaging import process_photo
+    from beerolympics.jobs.renditions import Limits
+
+    with tempfile.NamedTemporaryFile() as handle:
+        handle.write(data)
+        handle.flush()
+        done = process_photo(handle.name, Limits())
+    return {v.name: len(v.data) for v in done.variants}
+
+
 def child(library: str, path: str, runs: int, avif: bool) -> None:
     """Run one library's job ``runs`` times on one file; print timings and peak RSS."""
-    job = pillow_job if library == "pillow" else vips_job
+    job = {"pillow": pillow_job, "pyvips": vips_job, "shipped": shipped_job}[library]
     data = Path(path).read_bytes()
     times, result, error = [], {}, ""
     for _ in range(runs):
@@ -172,6 +185,9 @@ def main(runs: int) -> None:
     print(f"12 MP HEIC ({heic.stat().st_size / 1e6:.1f} MB):")
     for library in results:
         report(library, measure(library, heic, max(1, runs // 3)))
+    print("what the product runs (beerolympics.jobs.imaging: libvips, pillow-heif for HEIC):")
+    report("JPEG", measure("shipped", jpeg, max(1, runs // 3)))
+    report("HEIC", measure("shipped", heic, max(1, runs // 3)))
 
 
 if __name__ == "__main__":
