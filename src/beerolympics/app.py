@@ -59,7 +59,14 @@ def _openapi() -> OpenAPIConfig:
         description=(
             "Run a multi-game party tournament from phones. Every failure is an RFC 9457"
             " problem document with a stable `code`. Reads carry ETags; writes accept"
-            ' `Idempotency-Key`; `If-Match` takes a `"v<n>"` ETag.'
+            ' `Idempotency-Key`; `If-Match` takes a `"v<n>"` ETag.\n\n'
+            "**Who you are.** A request acts as the credential in its `Authorization: Bearer`"
+            " header, else as the one in the tournament's cookie (`bo_<tournament_id>`): a"
+            " Bearer header always wins. Creating a tournament, registering or joining a team"
+            " and signing in set that cookie, so a client that keeps cookies (a browser, an"
+            " HTTP session object) acts as whoever the last of those made it, and checks meant"
+            " for someone else are skipped: registering teams with the organizer's cookie"
+            " needs no join code. Scripts should send the Bearer header, or drop cookies."
         ),
         # Litestar's docs router answers unknown paths below it with an HTML page, so it gets
         # a folder of its own; /api/v1/openapi.json is served by openapi_json below.

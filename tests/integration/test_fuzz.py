@@ -1,13 +1,15 @@
 """Property-based fuzzing of the whole API from its own OpenAPI document: never a 5xx.
 
 A real server runs in a subprocess; schemathesis generates valid and invalid requests for every
-operation. Path parameters naming the tournament, a game, a match or a team point at real ones so
-that requests get past the 404, and every request carries the organizer's credential so the
-commands themselves run.
+operation. Every request carries the organizer's credential so the commands themselves run. In
+three cases out of four, path parameters naming the tournament, a game, a match or a team point
+at real ones so that requests get past the 404; the fourth keeps the generated ids, which must
+be refused cleanly too (an odd tournament id once made the server build an illegal cookie).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,15 +52,17 @@ def api_schema(server: dict[str, Any]) -> Any:
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+_cases = itertools.count()
 
 
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.timeout(900)
 def test_no_request_makes_the_server_fail(case: Any, server: dict[str, Any]) -> None:
-    for name, value in server["ids"].items():
-        if case.path_parameters and name in case.path_parameters:
-            case.path_parameters[name] = value
+    if next(_cases) % 4:
+        for name, value in server["ids"].items():
+            if case.path_parameters and name in case.path_parameters:
+                case.path_parameters[name] = value
     response = case.call(
         base_url=server["base"], headers={"Authorization": f"Bearer {server['token']}"}
     )

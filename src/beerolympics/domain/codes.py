@@ -11,6 +11,12 @@ from typing import Final
 CODE_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH: Final = 6
 _ID_ALPHABET: Final = "abcdefghijkmnpqrstuvwxyz23456789"
+#: A tournament's slug: lower-case letters, digits and inner dashes.
+SLUG_PATTERN: Final = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
+#: Any other id (``tm_8kq2m4xw7p``, ``st_…``): letters, digits, ``_`` and ``-``.
+ID_PATTERN: Final = r"^[A-Za-z0-9_-]+$"
+#: A match: its game's id, a dot, and its short id in the game's plan (``gm_k2x9.W1-3``).
+MATCH_PATTERN: Final = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 
 
 def new_code() -> str:

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from beerolympics.domain.codes import SLUG_PATTERN
+
 # A single line of printable text that is not only blanks.
 _LINE = r"^(?=.*\S)[^\x00-\x1f\x7f]*$"
 _TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -56,7 +58,7 @@ Slug = Annotated[
     Meta(
         min_length=3,
         max_length=48,
-        pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+        pattern=SLUG_PATTERN,
         description="Lower-case letters, digits and dashes.",
     ),
 ]
@@ -154,8 +156,20 @@ FormatName = Literal[
 ]
 
 
+GameName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=60,
+        pattern=_LINE,
+        description="1–60 printable characters, unique among the tournament's games (ignoring"
+        " case): another game of the same name is refused with 409 `game_name_taken`.",
+    ),
+]
+
+
 class AddGame(Command, frozen=True):
-    name: Name
+    name: GameName
     format: FormatName
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     rules: LongText = ""
@@ -169,7 +183,7 @@ class AddGame(Command, frozen=True):
 
 
 class UpdateGame(Command, frozen=True):
-    name: Name | msgspec.UnsetType = msgspec.UNSET
+    name: GameName | msgspec.UnsetType = msgspec.UNSET
     rules: LongText | msgspec.UnsetType = msgspec.UNSET
     options: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
     placement_points: PlacementPoints | msgspec.UnsetType = msgspec.UNSET

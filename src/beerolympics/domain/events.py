@@ -184,6 +184,15 @@ class RoundAdded(Event, frozen=True):
     matches: list[MatchSpec]
 
 
+class RoundsWithdrawn(Event, frozen=True):
+    """Rounds ``from_round`` and later go, unplayed, to be paired again: an earlier result
+    changed after they were paired (Swiss pairs on the scores)."""
+
+    game_id: str
+    from_round: int
+    reason: str
+
+
 class TeamWithdrawn(Event, frozen=True):
     """The team stops playing: its remaining matches are forfeited; its points stay."""
 

@@ -39,6 +39,11 @@ if TYPE_CHECKING:  # the projection types are only annotations here
 OFFICIALS: tuple[ActorRole, ...] = ("organizer", "referee")
 
 
+def stream_id(tournament_id: str, game_id: str) -> str:
+    """A game's stream: its plan and the rounds added to it."""
+    return f"game:{tournament_id}:{game_id}"
+
+
 def _points(placement: Sequence[float], beyond: float, participation: float) -> PointsTable:
     return check_points_table(
         PointsTable(placement=tuple(placement), beyond=beyond, participation=participation)
@@ -57,8 +62,7 @@ def add_game(
 ) -> list[ev.Event]:
     require_organizer(actor, state.id)
     require_not_finished(state)
-    if any(g.name.casefold() == clean_line(cmd.name).casefold() for g in state.games.values()):
-        raise Conflict(f"a game called {cmd.name!r} already exists", code="game_name_taken")
+    _require_free_name(state, cmd.name)
     options = formats.get_format(cmd.format).parse_options(cmd.options)
     return [
         ev.GameAdded(
@@ -74,6 +78,13 @@ def add_game(
             auto_call=cmd.auto_call,
         )
     ]
+
+
+def _require_free_name(state: TournamentState, name: str, *, but: str | None = None) -> None:
+    """Game names are unique in a tournament, ignoring case: people tell games by name."""
+    wanted = clean_line(name).casefold()
+    if any(g.name.casefold() == wanted and g.id != but for g in state.games.values()):
+        raise Conflict(f"a game called {name!r} already exists", code="game_name_taken")
 
 
 def _plain(options: Any) -> dict[str, Any]:
@@ -96,6 +107,7 @@ def update_game(
     game = state.game(game_id)
     changes: dict[str, Any] = {}
     if cmd.name is not msgspec.UNSET and clean_line(cmd.name) != game.name:
+        _require_free_name(state, cmd.name, but=game_id)
         changes["name"] = clean_line(cmd.name)
     if cmd.rules is not msgspec.UNSET and cmd.rules.strip() != game.rules:
         changes["rules"] = cmd.rules.strip()
@@ -158,7 +170,10 @@ def start_game(
     game = state.game(game_id)
     require_not_finished(state)
     if started:
-        return []
+        raise Conflict(
+            "this game has started already: its teams and seeding are fixed",
+            code="game_started",
+        )
     active = [t.id for t in state.teams.values() if t.status == "active"]
     if cmd.teams is None:
         if cmd.seeding == "manual":
@@ -314,11 +329,14 @@ _CHANGES_OUTCOME = (ev.ResultConfirmed, ev.ResultOverridden, ev.ResultReopened)
 def dependent_writes(
     tournament_id: str, run: GameRun, spec_id: str, events: Sequence[ev.Event]
 ) -> list[tuple[str, list[ev.Event], int]]:
-    """Reset or flag the matches whose participants a result change alters.
+    """Reset, flag or void the matches whose participants a result change alters.
 
     A dependent match that has not been played goes back to the queue (reset, if it had been
     called or started); one that has been played is flagged for an organizer — its result was
-    confirmed for other teams. Nothing is silently wrong.
+    confirmed for other teams. One that is no longer needed (a grand-final reset after the
+    winners-bracket team won the first final) loses any result it had and waits for nothing.
+    Swiss rounds paired after the changed one are paired again if none of their matches has
+    started, else flagged. Nothing is silently wrong.
     """
     if run.plan is None or run.resolution is None:
         return []
@@ -339,16 +357,67 @@ def dependent_writes(
         return []
     after = formats.resolve(run.plan, outcomes)
     writes: list[tuple[str, list[ev.Event], int]] = []
+    reason = f"the result of {spec_id} changed"
     for change in formats.diff_resolutions(run.resolution, after):
         if change.id == spec_id:
             continue
         record = run.records.get(change.id)
         base = {"game_id": run.game_id, "match_id": change.id}
-        reason = f"the result of {spec_id} changed"
         stream = lifecycle.stream_id(tournament_id, run.game_id, change.id)
-        if change.was_played or (record is not None and record.phase == "confirmed"):
+        if change.state_after == "void":
+            if record is not None and record.phase != "open":
+                # Not needed any more: a result it had no longer counts, nobody goes to a table.
+                undo: list[ev.Event] = []
+                if record.phase == "confirmed":
+                    undo.append(ev.ResultReopened(**base, reason=f"not needed: {reason}"))
+                undo.append(ev.MatchReset(**base, reason=f"not needed: {reason}"))
+                writes.append((stream, undo, record.version))
+        elif change.was_played or (record is not None and record.phase == "confirmed"):
             if record is not None and not record.flagged:
                 writes.append((stream, [ev.MatchFlagged(**base, reason=reason)], record.version))
         elif record is not None and record.phase not in ("open", "confirmed"):
             writes.append((stream, [ev.MatchReset(**base, reason=reason)], record.version))
+    if run.plan.format == "swiss":
+        writes.extend(_repair_later_rounds(tournament_id, run, spec_id, reason))
+    return writes
+
+
+def _repair_later_rounds(
+    tournament_id: str, run: GameRun, spec_id: str, reason: str
+) -> list[tuple[str, list[ev.Event], int]]:
+    """Swiss pairs a round on the scores after the one before, and a pairing is fixed once
+    made: when an earlier result changes, later rounds nobody has started go, to be paired
+    again on the new scores; once one of their matches has started, those are flagged."""
+    changed_round = run.specs[spec_id].round
+    later = [s for s in run.specs.values() if s.round > changed_round]
+    if not later:
+        return []
+    writes: list[tuple[str, list[ev.Event], int]] = []
+    started = [
+        record
+        for s in later
+        if (record := run.records.get(s.id)) is not None
+        and (record.phase not in ("open", "called") or record.outcome is not None)
+    ]
+    if started:
+        why = f"{reason} after round {changed_round + 1} was paired"
+        for record in started:
+            if not record.flagged:
+                base = {"game_id": run.game_id, "match_id": record.spec_id}
+                stream = lifecycle.stream_id(tournament_id, run.game_id, record.spec_id)
+                writes.append((stream, [ev.MatchFlagged(**base, reason=why)], record.version))
+        return writes
+    for s in later:
+        record = run.records.get(s.id)
+        if record is not None and record.phase == "called":
+            base = {"game_id": run.game_id, "match_id": s.id}
+            stream = lifecycle.stream_id(tournament_id, run.game_id, s.id)
+            event = ev.MatchReset(**base, reason=f"{reason}: paired again")
+            writes.append((stream, [event], record.version))
+    withdrawn = ev.RoundsWithdrawn(
+        game_id=run.game_id,
+        from_round=changed_round + 1,
+        reason=f"{reason} in round {changed_round}",
+    )
+    writes.append((stream_id(tournament_id, run.game_id), [withdrawn], run.version))
     return writes

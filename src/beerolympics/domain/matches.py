@@ -26,9 +26,12 @@ from beerolympics.domain.formats.base import (
 from beerolympics.domain.identity import Actor, ActorRole, require_any
 from beerolympics.domain.tournament import GameConfig
 
-Phase = Literal["open", "called", "in_progress", "submitted", "disputed", "confirmed"]
+Phase = Literal["open", "called", "in_progress", "submitted", "disputed", "confirmed", "reopened"]
 #: Phases in which the teams are at the station.
 AT_STATION: frozenset[str] = frozenset(("called", "in_progress"))
+#: Phases in which the result may be reported: at the station, or reopened by an organizer (the
+#: match was played; its result is entered again, and nobody needs to be at a table for that).
+REPORTABLE: frozenset[str] = AT_STATION | {"reopened"}
 OFFICIALS: tuple[ActorRole, ...] = ("organizer", "referee")
 
 
@@ -130,8 +133,9 @@ def _replay(r: MatchRecord, e: ev.ReplayOrdered, at: dt.datetime) -> str:
 
 
 def _reopened(r: MatchRecord, e: ev.ResultReopened, at: dt.datetime) -> str:
+    # It waits for its result again; its teams are free (nobody is at a table for it).
     r.phase, r.outcome, r.confirmed_at, r.confirmed_by, r.flagged = (
-        "in_progress",
+        "reopened",
         None,
         None,
         None,
@@ -284,11 +288,18 @@ def _require_participant(actor: Actor, tournament_id: str, resolved: ResolvedMat
         raise Forbidden("only a team's captain reports and confirms", code="captain_only")
 
 
+_OVERRIDE_HINT = (
+    "; an organizer changes a result with POST …/override (or reopens it with POST …/reopen)"
+)
+
+
 def _require_teams_known(resolved: ResolvedMatch) -> None:
     if resolved.state == "pending":
         raise Conflict("who plays this match is not known yet", code="match_not_ready")
-    if resolved.state in ("bye", "void"):
-        raise Conflict("this match is not played", code="match_not_played")
+    if resolved.state == "bye":
+        raise Conflict("this match is a bye: nobody plays it", code="match_not_played")
+    if resolved.state == "void":
+        raise Conflict("this match is not needed (void)", code="match_not_played")
 
 
 def call(
@@ -302,7 +313,7 @@ def call(
 ) -> list[ev.Event]:
     require_any(actor, tournament_id, *OFFICIALS)
     _require_teams_known(resolved)
-    if record.phase not in ("open", "called"):
+    if record.phase not in ("open", "called", "reopened"):
         raise Conflict("this match is already being played", code="match_in_progress")
     if record.phase == "called" and record.station_id == station_id:
         return []
@@ -324,8 +335,10 @@ def start(
     _require_teams_known(resolved)
     if record.phase == "in_progress":
         return []
-    if record.phase not in ("open", "called"):
-        raise Conflict("this match has already been played", code="match_already_played")
+    if record.phase not in ("open", "called", "reopened"):
+        raise Conflict(
+            "this match has already been played" + _OVERRIDE_HINT, code="match_already_played"
+        )
     return [
         ev.MatchStarted(game_id=record.game_id, match_id=record.spec_id, teams=list(resolved.teams))
     ]
@@ -355,9 +368,15 @@ def submit(
         raise Conflict("a result is already waiting for confirmation", code="result_pending")
     if record.phase == "disputed":
         raise Conflict("the result is disputed; an organizer decides", code="match_disputed")
-    reportable = ("open", "called", "in_progress") if _is_official(actor) else AT_STATION
+    if record.phase == "confirmed":
+        flagged = f" (flagged: {record.flagged})" if record.flagged else ""
+        raise Conflict(
+            f"this match already has a result{flagged}" + _OVERRIDE_HINT,
+            code="match_already_played",
+        )
+    reportable = {"open"} | REPORTABLE if _is_official(actor) else REPORTABLE
     if record.phase not in reportable:
-        raise Conflict("the match is not in progress", code="match_not_in_progress")
+        raise Conflict("the match is not in progress: start it first", code="match_not_in_progress")
     outcome = outcome_from_report(spec, resolved.teams, game, cmd)
     if _is_official(actor):
         return [

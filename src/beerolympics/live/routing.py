@@ -39,7 +39,14 @@ _TEAM_EVENTS = (
     ev.CaptainAppointed,
     ev.MemberRemoved,
 )
-_GAME_EVENTS = (ev.GameAdded, ev.GameUpdated, ev.GameStarted, ev.RoundAdded, ev.GameRemoved)
+_GAME_EVENTS = (
+    ev.GameAdded,
+    ev.GameUpdated,
+    ev.GameStarted,
+    ev.RoundAdded,
+    ev.RoundsWithdrawn,
+    ev.GameRemoved,
+)
 _RESULT_EVENTS = (ev.ResultConfirmed, ev.ResultOverridden, ev.ResultReopened)
 _BONUS_EVENTS = (ev.BonusClaimed, ev.BonusClaimApproved, ev.BonusClaimRejected)
 
@@ -146,11 +153,25 @@ def _game_updates(event: ev.Event, p: int) -> list[Update]:
         game = v.state.games.get(game_id)
         return {"game": v.game(game) if game is not None else {"id": game_id, "removed": True}}
 
-    return [
+    updates = [
         Update("tournament", p, "game_updated", build, key=f"game:{game_id}"),
         leaderboard(p),
         stations(p),
     ]
+    if isinstance(event, ev.RoundsWithdrawn):
+        withdrawn = event
+
+        def said(v: Views) -> dict[str, Any]:
+            game = v.state.games.get(game_id)
+            return {
+                "game_id": game_id,
+                "game": game.name if game is not None else "",
+                "from_round": withdrawn.from_round,
+                "reason": withdrawn.reason,
+            }
+
+        updates.append(Update("tournament", p, "rounds_withdrawn", said))
+    return updates
 
 
 def _match_updates(event: ev.Event, p: int, views: Views) -> list[Update]:

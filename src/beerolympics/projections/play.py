@@ -16,6 +16,7 @@ import msgspec
 
 from beerolympics.domain import events as ev
 from beerolympics.domain import formats
+from beerolympics.domain import games as game_rules
 from beerolympics.domain import matches as lifecycle
 from beerolympics.domain.formats.base import (
     HeadToHeadOutcome,
@@ -38,7 +39,7 @@ _OUTCOME_EVENTS = (ev.ResultConfirmed, ev.ResultOverridden, ev.ResultReopened)
 
 
 def game_stream(tournament_id: str, game_id: str) -> str:
-    return f"game:{tournament_id}:{game_id}"
+    return game_rules.stream_id(tournament_id, game_id)
 
 
 @dataclass(slots=True)
@@ -72,6 +73,8 @@ class GameRun:
     feeds: dict[tuple[str, str], str] = field(default_factory=dict)
     version: int = 0
     started_at: dt.datetime | None = None
+    #: How the teams were seeded when the game started (natural, random or manual).
+    seeding: str | None = None
 
     @property
     def started(self) -> bool:
@@ -124,10 +127,12 @@ class GameRun:
     def status(self, spec_id: str) -> str:
         """One word for where a match stands, combining the bracket and the lifecycle."""
         resolved = self.resolved(spec_id)
+        if resolved.state in ("bye", "void"):
+            return resolved.state  # whatever its stream says, nobody plays it
         record = self.records.get(spec_id)
         if record is not None and record.flagged:
             return "flagged"
-        if resolved.state in ("pending", "bye", "void"):
+        if resolved.state == "pending":
             return resolved.state
         if resolved.state == "played":
             return "confirmed"
@@ -148,6 +153,7 @@ class RaceSample:
 _MOVERS = (
     ev.GameStarted,
     ev.RoundAdded,
+    ev.RoundsWithdrawn,
     ev.GameUpdated,
     ev.GameRemoved,
     ev.ResultConfirmed,
@@ -237,6 +243,7 @@ class Play:
         elif isinstance(event, ev.GameStarted):
             run = play.game(event.game_id)
             run.plan, run.started_at, run.version = event.plan, at, recorded.version
+            run.seeding = event.seeding
             self._index(run, event.plan.matches)
             self._resolve(play, state, run, at)
         elif isinstance(event, ev.RoundAdded):
@@ -245,6 +252,11 @@ class Play:
             run.plan = run.plan.extended(event.matches)
             run.version = recorded.version
             self._index(run, event.matches)
+            self._resolve(play, state, run, at)
+        elif isinstance(event, ev.RoundsWithdrawn):
+            run = play.game(event.game_id)
+            self._withdraw(play, run, event.from_round)
+            run.version = recorded.version
             self._resolve(play, state, run, at)
         elif isinstance(event, (ev.BonusClaimed, ev.BonusClaimApproved, ev.BonusClaimRejected)):
             self._bonuses(play, state)
@@ -264,6 +276,25 @@ class Play:
                     run.feeds.setdefault(("w", source.match), key)
                 elif isinstance(source, LoserOf):
                     run.feeds.setdefault(("l", source.match), key)
+
+    @staticmethod
+    def _withdraw(play: TournamentPlay, run: GameRun, from_round: int) -> None:
+        """Take rounds ``from_round`` and later out of the plan (they were not played). Their
+        match records stay: their streams go on if the round is paired again."""
+        assert run.plan is not None
+        kept = tuple(s for s in run.plan.matches if s.round < from_round)
+        for spec in (s for s in run.plan.matches if s.round >= from_round):
+            spec_id = spec.id
+            del run.specs[spec_id], run.order[spec_id]
+            run.outcomes.pop(spec_id, None)
+            run.ready_since.pop(spec_id, None)
+            run.deadlines.pop(spec_id, None)
+            run.waiting.discard(spec_id)
+            run.note_played(spec_id, ())
+            if run.head_to_head.pop(spec_id, None) is not None:
+                play.leaderboard.forget_match((run.game_id, spec_id))
+        run.plan = msgspec.structs.replace(run.plan, matches=kept)
+        run.feeds = {k: v for k, v in run.feeds.items() if k[1] in run.specs}
 
     def _match_event(
         self, play: TournamentPlay, state: TournamentState, event: ev.Event, recorded: RecordedEvent

@@ -285,8 +285,11 @@ class Views:
         run = self.play.games.get(config.id)
         status = "setup"
         matches = done = teams = 0
+        options = config.options
         if run is not None and run.resolution is not None and run.plan is not None:
             status = "complete" if run.complete else "in_progress"
+            if "seeding" in options and run.seeding is not None:
+                options = {**options, "seeding": run.seeding}  # as it was started
             teams = len(run.plan.teams)
             real = [m for m in run.resolution.matches.values() if m.state not in ("bye", "void")]
             matches, done = len(real), sum(m.state == "played" for m in real)
@@ -295,7 +298,7 @@ class Views:
             name=config.name,
             rules=config.rules,
             format=config.format,
-            options=config.options,
+            options=options,
             points=config.points,
             stations=[
                 StationView(s.id, s.name, self.play.stations.get((config.id, s.id)))
@@ -332,8 +335,9 @@ class Views:
             kind=spec.kind,
             best_of=spec.best_of,
             status=run.status(spec_id),
+            # A void match (a reset final not needed) is played by nobody.
             slots=[
-                self._slot(spec, i, participant, outcome)
+                self._slot(spec, i, None if resolved.state == "void" else participant, outcome)
                 for i, participant in enumerate(resolved.participants)
             ],
             station=station,
@@ -528,7 +532,9 @@ class Views:
             now=now,
             upcoming=[m for m in mine if m.status in ("ready", "pending") and m is not now],
             results=[
-                m for m in mine if m.status in ("confirmed", "submitted", "disputed", "flagged")
+                m
+                for m in mine
+                if m.status in ("confirmed", "submitted", "disputed", "flagged", "reopened")
             ],
         )
 

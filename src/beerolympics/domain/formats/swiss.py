@@ -8,7 +8,8 @@ groups, so nobody is ever left unpaired while a rematch-free pairing exists. Onl
 (or, for near-complete round robins played as Swiss, the search exceeds ``SEARCH_LIMIT``) are
 rematches allowed, each team still preferring opponents it has not met.
 
-Pairings are fixed once made: reopening an earlier result changes standings, not later pairs.
+A pairing is fixed once made: when an earlier result changes, the service withdraws the later
+rounds (if none of their matches started) and this module pairs them again on the new scores.
 
 With an odd count the bye goes to the lowest-ranked team that has not had one and whose removal
 leaves a valid pairing; it is worth ``bye_points`` (a win by default).

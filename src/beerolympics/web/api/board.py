@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, Router, get
 from litestar.params import PathParameter
 
+from beerolympics.domain.codes import ID_PATTERN
 from beerolympics.projections.play_views import (
     LeaderboardView,
     RaceView,
@@ -17,7 +18,9 @@ from beerolympics.web.api.games import views
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
 from beerolympics.web.context import public_read, runtime
 
-TeamId = Annotated[str, PathParameter(max_length=64)]
+TeamId = Annotated[
+    str, PathParameter(max_length=64, pattern=ID_PATTERN, description="The team's id (`tm_…`).")
+]
 
 
 @get(

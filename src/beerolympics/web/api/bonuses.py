@@ -9,6 +9,7 @@ import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.params import JSONBody, PathParameter
 
+from beerolympics.domain.codes import ID_PATTERN
 from beerolympics.domain.commands import AddBonus, ClaimBonus, RejectClaim
 from beerolympics.domain.tournament import TournamentState
 from beerolympics.projections.views import View
@@ -16,8 +17,12 @@ from beerolympics.web.api.tournaments import ERRORS, SECURITY, IdempotencyHeader
 from beerolympics.web.context import actor, public_read, runtime
 from beerolympics.web.http import idempotency_key, json_response
 
-BonusId = Annotated[str, PathParameter(max_length=64)]
-ClaimId = Annotated[str, PathParameter(max_length=64)]
+BonusId = Annotated[
+    str, PathParameter(max_length=64, pattern=ID_PATTERN, description="The challenge's id.")
+]
+ClaimId = Annotated[
+    str, PathParameter(max_length=64, pattern=ID_PATTERN, description="The claim's id.")
+]
 
 
 class ClaimView(View, frozen=True):

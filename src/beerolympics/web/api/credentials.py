@@ -8,6 +8,7 @@ import msgspec
 from litestar import Request, Response, Router, delete, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from beerolympics.domain.codes import ID_PATTERN
 from beerolympics.domain.commands import AddReferee
 from beerolympics.domain.events import Role
 from beerolympics.domain.identity import require_organizer
@@ -75,7 +76,7 @@ async def list_credentials(
 async def revoke_credential(
     request: Request[Any, Any, Any],
     tournament_id: TournamentId,
-    credential_id: Annotated[str, PathParameter(max_length=64)],
+    credential_id: Annotated[str, PathParameter(max_length=64, pattern=ID_PATTERN)],
     idempotency: IdempotencyHeader = None,
 ) -> Response[CredentialView]:
     """Kick a device: its token stops working at once, everywhere."""

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 
+from beerolympics.domain.codes import ID_PATTERN
 from beerolympics.domain.commands import AddGame, StartGame, UpdateGame
 from beerolympics.domain.errors import NotFound
 from beerolympics.projections.play import GameRun
@@ -16,7 +17,9 @@ from beerolympics.web.api.tournaments import ERRORS, SECURITY, IdempotencyHeader
 from beerolympics.web.context import actor, public_read, runtime
 from beerolympics.web.http import idempotency_key, json_response
 
-GameId = Annotated[str, PathParameter(max_length=64)]
+GameId = Annotated[
+    str, PathParameter(max_length=64, pattern=ID_PATTERN, description="The game's id (`gm_…`).")
+]
 
 
 def views(request: Request[Any, Any, Any], tournament_id: str) -> Views:

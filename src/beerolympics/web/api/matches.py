@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from litestar import Request, Response, Router, get, post
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
+from beerolympics.domain.codes import MATCH_PATTERN
 from beerolympics.domain.commands import (
     CallMatch,
     DisputeResult,
@@ -43,7 +44,17 @@ from beerolympics.web.http import (
 )
 
 MatchId = Annotated[
-    str, PathParameter(max_length=140, description="`<game id>.<match>`, e.g. `gm_k2x9a1b3.W1-3`")
+    str,
+    PathParameter(
+        max_length=140,
+        pattern=MATCH_PATTERN,
+        description="`{game_id}.{short}`: the game's id, a dot, and the match's short id in the"
+        " game's plan, e.g. `gm_k2x9a1b3.W1-3`. Short ids: `R<round>-<n>` (knockout),"
+        " `W<round>-<n>`, `L<round>-<n>`, `GF1`, `GF2` (double elimination: winners, losers,"
+        " grand final and its reset), `3P` / `P-3P` (third place), `<group>-R<round>-<n>` and"
+        " `P<round>-<n>` (groups, playoff), `R<round>-<n>` (round robin), `S<round>-<n>`"
+        " (Swiss), `H<round>-<n>` (heats).",
+    ),
 ]
 IfMatch = Annotated[
     str | None,
@@ -57,6 +68,7 @@ MatchStatus = Literal[
     "submitted",
     "disputed",
     "confirmed",
+    "reopened",
     "flagged",
     "bye",
     "void",

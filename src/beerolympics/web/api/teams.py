@@ -8,6 +8,7 @@ import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.params import HeaderParameter, JSONBody, PathParameter
 
+from beerolympics.domain.codes import ID_PATTERN
 from beerolympics.domain.commands import (
     AppointCaptain,
     JoinTeam,
@@ -34,8 +35,12 @@ from beerolympics.web.http import (
     json_response,
 )
 
-TeamId = Annotated[str, PathParameter(max_length=64)]
-MemberId = Annotated[str, PathParameter(max_length=64)]
+TeamId = Annotated[
+    str, PathParameter(max_length=64, pattern=ID_PATTERN, description="The team's id (`tm_…`).")
+]
+MemberId = Annotated[
+    str, PathParameter(max_length=64, pattern=ID_PATTERN, description="The member's id (`mb_…`).")
+]
 
 
 class RegisteredTeam(msgspec.Struct, frozen=True):

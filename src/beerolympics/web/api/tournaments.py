@@ -9,6 +9,7 @@ from litestar import Request, Response, Router, delete, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
+from beerolympics.domain.codes import SLUG_PATTERN
 from beerolympics.domain.commands import (
     CreateTournament,
     LogIn,
@@ -55,7 +56,14 @@ Cursor = Annotated[
 Query = Annotated[
     str | None, QueryParameter(max_length=60, description="Case-insensitive part of the name.")
 ]
-TournamentId = Annotated[str, PathParameter(max_length=64, description="The tournament's slug.")]
+TournamentId = Annotated[
+    str,
+    PathParameter(
+        max_length=64,
+        pattern=SLUG_PATTERN,
+        description="The tournament's slug: lower-case letters, digits and dashes.",
+    ),
+]
 IdempotencyHeader = Annotated[
     str | None,
     HeaderParameter(
@@ -344,9 +352,11 @@ async def log_in(
     summary="Sign out this device",
     tags=["organizers", "teams"],
     status_code=204,
+    responses={404: ERRORS[404]},
 )
 async def log_out(request: Request[Any, Any, Any], tournament_id: TournamentId) -> Response[None]:
     """Forgets the cookie. The credential itself stays valid until an organizer revokes it."""
+    runtime(request).catalog.get(tournament_id)
     response: Response[None] = Response(content=None, status_code=204)
     response.delete_cookie(cookie_name(tournament_id), path="/")
     return response

@@ -165,7 +165,7 @@ async def game_page(
 
 
 #: Where an official may simply set the result (a dispute is resolved instead).
-OVERRIDABLE = frozenset({"in_progress", "confirmed", "flagged", "submitted"})
+OVERRIDABLE = frozenset({"in_progress", "confirmed", "flagged", "submitted", "reopened"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +197,7 @@ def _actions(
     status = match.status
     return MatchActions(
         side=side,
-        can_report=lead and known and status in ("ready", "called", "in_progress"),
+        can_report=lead and known and status in ("ready", "called", "in_progress", "reopened"),
         # A called match is under way already, and an official records any ready match.
         needs_start=status == "ready" and not who.official,
         can_confirm=status == "submitted"
@@ -206,7 +206,7 @@ def _actions(
             or (who.captain and side is not None and detail.submitted_by != who.team_id)
         ),
         waiting=status == "submitted" and side is not None and detail.submitted_by == who.team_id,
-        can_call=who.official and known and status in ("ready", "called"),
+        can_call=who.official and known and status in ("ready", "called", "reopened"),
         can_resolve=who.organizer and status == "disputed",
         can_override=(who.official and known and status in OVERRIDABLE)
         or (who.organizer and status == "disputed"),

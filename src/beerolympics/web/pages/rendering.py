@@ -60,6 +60,7 @@ STATUS_TEXT: Final = {
     "submitted": "result waiting for OK",
     "disputed": "result disputed",
     "confirmed": "done",
+    "reopened": "reopened: result to enter again",
     "flagged": "needs a check",
     "bye": "bye",
     "void": "not needed",

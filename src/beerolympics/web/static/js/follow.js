@@ -35,6 +35,17 @@ export function youreUp(message) {
   if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
 }
 
+/** "Quarters: round 2 is paired again" — a correction changed the scores it was paired on. */
+function repaired(message) {
+  flash(
+    h(
+      "p",
+      { class: "banner warn", role: "status" },
+      `${message.game || "A game"}: round ${message.from_round} is paired again (${message.reason}).`,
+    ),
+  );
+}
+
 function announce(message) {
   const a = message.announcement;
   if (!a || document.querySelector(`#flash [data-key="${CSS.escape(a.id)}"]`)) return;
@@ -79,6 +90,7 @@ export function follow(o) {
     onStatus: (status, detail) => poller.follow(status, detail),
     onMessage: (channel, message) => {
       if (message.kind === "you_are_up") youreUp(message);
+      if (message.kind === "rounds_withdrawn") repaired(message);
       if (message.kind === "announcement" && o.announcements !== false) announce(message);
       if (o.onMessage && o.onMessage(channel, message) === false) return;
       refresh();
