@@ -140,7 +140,14 @@ def create_app(
         app.state.observer = Observer(rt.metrics, access_log=settings.access_log)
         presence = Presence(rt.catalog)
         hub = app.state.hub = Hub(
-            settings, rt.store, rt.codec, rt.catalog, rt.play, presence, representations
+            settings,
+            rt.store,
+            rt.codec,
+            rt.catalog,
+            rt.play,
+            presence,
+            representations,
+            rt.throttle,
         )
         hub.extra_routes.append(MediaRoutes(rt.media_states, media.url_for(rt)))
         backplane = Backplane(rt.pubsub, rt.projector, presence, settings.live_heartbeat)

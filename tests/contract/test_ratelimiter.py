@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 import pytest
 from limits.aio.storage import MemoryStorage
 
-from beerolympics.adapters.memory.ratelimiter import MemoryRateLimiter
+from beerolympics.adapters.memory.ratelimiter import Leases, MemoryRateLimiter
 from beerolympics.adapters.redis.ratelimiter import RedisRateLimiter
 from beerolympics.ports.ratelimiter import Rate, RateLimiter, RateLimiterUnavailable
 from beerolympics.services.throttle import Throttle
@@ -19,10 +19,11 @@ class TestMemoryRateLimiter(RateLimiterContract):
     @pytest.fixture(autouse=True)
     def _storage(self) -> None:
         self.storage = MemoryStorage(wrap_exceptions=True)
+        self.leases: Leases = {}
 
     @asynccontextmanager
     async def open_limiter(self) -> AsyncIterator[RateLimiter]:
-        limiter = MemoryRateLimiter(self.storage)
+        limiter = MemoryRateLimiter(self.storage, self.leases)
         yield limiter
         await limiter.close()
 

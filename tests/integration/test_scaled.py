@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from beerolympics.adapters.postgres.eventstore import split_schema
 from tests.conftest import service_url
@@ -166,7 +167,7 @@ async def test_two_instances_share_live_updates_and_resume(tmp_path: Path, datab
 async def test_rate_limits_hold_across_instances(tmp_path: Path, database: str) -> None:
     redis = service_url("redis")
     limits = ["--rate-limit-url", redis, "--rate-limit-anonymous", "6/minute"]
-    limits += ["--rate-limit-api", "4/minute"]
+    limits += ["--rate-limit-api", "4/minute", "--live-max-anonymous", "2"]
     options = ["--database-url", database, "--pubsub-url", redis, *limits]
     options += ["--secret-key", "shared-by-every-instance"]
     with (
@@ -196,6 +197,26 @@ async def test_rate_limits_hold_across_instances(tmp_path: Path, database: str) 
             await eventually(lambda: _ok(on_b.get(f"/api/v1/tournaments/{tid}")), within=10)
             statuses = [(await c.get(me, headers=auth)).status_code for c in [on_a, on_b] * 3]
             assert statuses == [200] * 4 + [429] * 2
+
+            # Live connections of one address: one budget over both instances.
+            venue = {"X-Forwarded-For": f"2001:db8::{uuid.uuid4().hex[:4]}:2"}
+            path = f"/api/v1/tournaments/{tid}/live"
+            sockets = [ws_of(a.url, path, venue), ws_of(b.url, path, venue)]
+            async with sockets[0] as first, sockets[1] as second:
+                await next_of(first, "welcome")
+                await next_of(second, "welcome")  # both admitted before the third asks
+                async with ws_of(a.url, path, venue) as third:
+                    with pytest.raises(ConnectionClosed) as refused:
+                        await third.recv()
+                    assert refused.value.rcvd is not None
+                    assert refused.value.rcvd.code == 4009
+            # Closed, they give their leases back: the address may connect again.
+            async with ws_of(b.url, path, venue) as again:
+                assert (await next_of(again, "welcome"))["type"] == "welcome"
+
+
+def ws_of(base: str, path: str, headers: dict[str, str]) -> Any:
+    return connect(base.replace("http", "ws") + path, additional_headers=headers, compression=None)
 
 
 async def _ok(response: Awaitable[httpx.Response]) -> bool:

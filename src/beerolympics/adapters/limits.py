@@ -3,7 +3,8 @@
 ``limits`` keeps the counts (its sliding-window-counter strategy) in a storage of its own: in
 process memory for the embedded shape, Redis for the scaled one (see ``memory/ratelimiter.py``
 and ``redis/ratelimiter.py``). This class translates: a :class:`Rate` under a name becomes a
-``limits`` item with that namespace, and the storage's errors become the port's.
+``limits`` item with that namespace, and the storage's errors become the port's. Leases (what is
+held open, such as live connections) are nothing ``limits`` counts: each adapter keeps them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ def _translated() -> Iterator[None]:
     except StorageError as exc:
         cause = exc.storage_error
         raise RateLimiterUnavailable(f"{type(cause).__name__}: {cause}") from exc
+
+
+def check_lease(name: str, key: str, holder: str, ttl: float) -> None:
+    if not (name and key and holder):
+        raise ValueError("a lease needs a name, a key and a holder")
+    if ttl <= 0:
+        raise ValueError(f"a lease lasts more than 0 s, got {ttl}")
 
 
 class LimitsRateLimiter:

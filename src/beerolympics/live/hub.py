@@ -34,6 +34,7 @@ from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.play import Play
 from beerolympics.projections.play_views import Views
 from beerolympics.projections.views import tournament_view
+from beerolympics.services.throttle import Throttle
 from beerolympics.settings import Settings
 from beerolympics.web.http import Representations
 
@@ -75,6 +76,7 @@ class Hub:
         play: Play,
         presence: Presence,
         representations: Representations,
+        throttle: Throttle,
     ) -> None:
         self.settings = settings
         self.representations = representations
@@ -87,7 +89,7 @@ class Hub:
         self.window = settings.live_window_ms / 1000
         self.channels: dict[tuple[str, str], ChannelState] = {}
         self.connections: set[Connection] = set()
-        self.admission = Admission(settings)
+        self.admission = Admission(settings, throttle)
         self._heartbeat: asyncio.Task[None] | None = None
         self.frames_sent = 0
         #: Frames handed to subscribers, and their bytes (frames are ASCII), for /metrics.
@@ -109,6 +111,7 @@ class Hub:
     def start(self, position: int) -> None:
         self.position = position
         self._heartbeat = asyncio.create_task(self._beat(), name="live-heartbeat")
+        self.admission.start()
 
     async def drain(self, within: float = 2.0) -> None:
         """Close every connection with 1001 ("going away") and wait, at most ``within``
@@ -120,6 +123,7 @@ class Hub:
                 closing.append(conn.closing)
         if closing:
             await asyncio.wait(closing, timeout=within)
+        await self.admission.flush()
 
     async def stop(self) -> None:
         if self._heartbeat is not None:
@@ -128,14 +132,15 @@ class Hub:
                 await self._heartbeat
         for conn in list(self.connections):
             conn.close(1001, "the server is going away")
+        await self.admission.stop()
 
     # -- connections -------------------------------------------------------------------------
 
-    def connect(self, conn: Connection) -> None:
+    async def connect(self, conn: Connection) -> None:
         """Admit a connection (``TooManyConnections`` past its budget, see
         :mod:`~beerolympics.live.admission`)."""
         self.catalog.get(conn.tournament_id)
-        self.admission.admit(conn.actor, conn.address)
+        await self.admission.admit(conn.actor, conn.address, conn.id)
         self.connections.add(conn)
         self.presence.join(conn)
 
@@ -144,15 +149,15 @@ class Hub:
             return
         self.connections.discard(conn)
         self.disconnects[str(conn.close_code) if conn.close_code else "client"] += 1
-        self.admission.release(conn.actor, conn.address)
+        self.admission.release(conn.id)
         for name in list(conn.subscriptions):
             self._leave(conn, name)
         self.presence.leave(conn)
 
-    def reidentify(self, conn: Connection, actor: Any) -> None:
+    async def reidentify(self, conn: Connection, actor: Any) -> None:
         """The client authenticated: same connection, new role (and presence entry), counted
         against the credential from now on (``TooManyConnections`` when that is spent)."""
-        self.admission.move(conn.actor, actor, conn.address)
+        await self.admission.move(conn.actor, actor, conn.address, conn.id)
         self.presence.leave(conn)
         conn.actor = actor
         self.presence.join(conn)

@@ -10,6 +10,11 @@ knocked meanwhile.
 Adapters that share a backend share the counts: two app instances on one Redis hold a client
 to ONE budget, whichever instance it reaches. The in-memory adapter counts for one process.
 
+Besides rates, the port counts what is held open — live connections — as *leases*: a holder
+(a connection) takes one of at most ``limit`` leases of a key under a name, and gives it back
+when it closes. A lease not renewed within ``ttl`` seconds lapses, so the leases of an instance
+that died free themselves. Adapters on one backend share leases as they share counts.
+
 Errors: a backend that cannot be reached raises :class:`RateLimiterUnavailable` (translated
 from the driver's errors); the caller decides whether to let the request through (the app
 falls back to counting in its own memory, see ``services/limits.py``).
@@ -21,6 +26,7 @@ contract suite in ``beerolympics.testing``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -86,6 +92,22 @@ class RateLimiter(Protocol):
     async def hit(self, name: str, rate: Rate, key: str, cost: int = 1) -> Verdict:
         """Count ``cost`` hits for ``key`` under ``name`` if the rate allows them all, and say
         so; a refused hit counts nothing. ``name`` and ``key`` are any non-empty strings."""
+        ...
+
+    async def acquire(self, name: str, key: str, holder: str, limit: int, ttl: float) -> bool:
+        """Take a lease of ``key`` under ``name`` for ``holder`` if fewer than ``limit``
+        unexpired leases are held (a holder that has one already keeps it: True); the lease
+        lapses after ``ttl`` seconds unless renewed."""
+        ...
+
+    async def release(self, name: str, key: str, holder: str) -> None:
+        """Give a lease back (nothing happens when ``holder`` has none)."""
+        ...
+
+    async def renew(self, name: str, leases: Sequence[tuple[str, str]], ttl: float) -> None:
+        """Extend the given ``(key, holder)`` leases by ``ttl`` seconds from now (one round
+        trip for all of them); lapsed ones are taken again, even past the limit: the holders
+        are still open."""
         ...
 
     async def clear(self, name: str, rate: Rate, key: str) -> None:

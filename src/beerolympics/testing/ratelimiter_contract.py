@@ -105,3 +105,46 @@ class RateLimiterContract:
         async with self.open_limiter() as limiter:
             await limiter.ping()
         await limiter.close()  # idempotent
+
+    # -- leases ------------------------------------------------------------------------------
+
+    async def test_leases_up_to_the_limit(self, limiter: RateLimiter) -> None:
+        key = self.key("address")
+        taken = [await limiter.acquire("live", key, f"c{i}", 2, 60) for i in range(3)]
+        assert taken == [True, True, False]
+        assert await limiter.acquire("live", key, "c0", 2, 60)  # a holder keeps its lease
+        assert await limiter.acquire("live", self.key("other"), "c2", 2, 60)
+        await limiter.release("live", key, "c1")
+        await limiter.release("live", key, "never-held")
+        assert await limiter.acquire("live", key, "c2", 2, 60)
+        assert not await limiter.acquire("live", key, "c3", 2, 60)
+
+    async def test_leases_lapse_unless_renewed(self, limiter: RateLimiter) -> None:
+        key = self.key("address")
+        assert await limiter.acquire("live", key, "kept", 2, 0.3)
+        assert await limiter.acquire("live", key, "lapsing", 2, 0.3)
+        async with asyncio.timeout(5):
+            # An instance that died renews nothing: its lease frees itself.
+            while not await limiter.acquire("live", key, "newcomer", 2, 60):
+                await limiter.renew("live", [(key, "kept")], 0.3)
+                await asyncio.sleep(0.05)
+        await limiter.renew("live", [(key, "kept")], 60)
+        assert not await limiter.acquire("live", key, "one-too-many", 2, 60)
+
+    async def test_instances_on_one_backend_share_leases(self, limiter: RateLimiter) -> None:
+        key = self.key("address")
+        async with self.open_limiter() as other:
+            taken = await asyncio.gather(
+                *(
+                    h.acquire("live", key, f"c{i}", 5, 60)
+                    for i, h in enumerate([limiter, other] * 6)
+                )
+            )
+            assert sum(taken) == 5
+            await other.renew("live", [], 60)
+
+    async def test_bad_lease_arguments_are_value_errors(self, limiter: RateLimiter) -> None:
+        with pytest.raises(ValueError, match="holder"):
+            await limiter.acquire("live", self.key("x"), "", 1, 60)
+        with pytest.raises(ValueError, match="0 s"):
+            await limiter.acquire("live", self.key("x"), "c", 1, 0)

@@ -115,7 +115,7 @@ async def live_socket(scope: Scope, receive: Receive, send: Send, tournament_id:
         per_minute=settings.live_messages_per_minute,
     )
     try:
-        hub.connect(conn)
+        await hub.connect(conn)
     except TooManyConnections as refused:
         await hang_up(CLOSE_TOO_MANY, refused.message)
         return
@@ -181,7 +181,7 @@ async def _handle(rt: Runtime, hub: Hub, conn: Connection, text: str) -> None:
                 conn.close(CLOSE_INVALID_CREDENTIAL, "the credential is not valid")
                 return
             try:
-                hub.reidentify(conn, found)
+                await hub.reidentify(conn, found)
             except TooManyConnections as refused:
                 conn.close(CLOSE_TOO_MANY, refused.message)
                 return
@@ -220,7 +220,7 @@ async def live_events(
         buffer=settings.live_send_buffer,
         per_minute=settings.live_messages_per_minute,
     )
-    hub.connect(conn)
+    await hub.connect(conn)
     try:
         for name in channel:
             await hub.subscribe(conn, name, since)
