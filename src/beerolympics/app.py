@@ -43,6 +43,7 @@ from beerolympics.web.api import (
     teams,
     tournaments,
 )
+from beerolympics.web.consistency import CatchUp
 from beerolympics.web.fastpath import FastPath, PublicReads
 from beerolympics.web.http import API, Representations
 from beerolympics.web.observe import Observer
@@ -224,7 +225,7 @@ def create_app(
         openapi_config=_openapi(),
         exception_handlers={Exception: handle_exception},
         # The cache answers first: a public read it holds costs less than counting it would.
-        middleware=[FastPath, RateLimit],
+        middleware=[FastPath, CatchUp, RateLimit],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
         debug=False,

@@ -18,7 +18,13 @@ from typing import Any, Final, Generic, TypeVar
 
 import msgspec
 
-from beerolympics.domain.errors import Conflict, Invalid, Unavailable, VersionConflict
+from beerolympics.domain.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    Unavailable,
+    VersionConflict,
+)
 from beerolympics.domain.events import Event, EventCodec
 from beerolympics.ports.eventstore import (
     AppendResult,
@@ -154,11 +160,22 @@ class CommandRunner:
                     return self._replay(
                         stored.fingerprint, stored.outcome, idempotency, outcome_type
                     )
+            refused_once = False
             for attempt in range(MAX_ATTEMPTS):
                 try:
                     decision = decide()
                 except StaleState:
                     await self.projector.catch_up()
+                    continue
+                except DomainError:
+                    # Refused on what this instance knows; another instance may just have
+                    # stored what makes the command valid (a game created through it a moment
+                    # ago). A refusal costs one look at the log, and decides again only if
+                    # there was something new.
+                    before = self.projector.position
+                    if refused_once or await self.projector.catch_up() == before:
+                        raise
+                    refused_once = True
                     continue
                 writes = [
                     StreamWrite(stream, [self.codec.encode(e, metadata) for e in events], expected)

@@ -21,6 +21,7 @@ from beerolympics.live.connection import Connection
 from beerolympics.live.hub import Hub
 from beerolympics.runtime import Runtime
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
+from beerolympics.web.consistency import catch_up_for
 from beerolympics.web.context import actor, scope_actor
 from beerolympics.web.http import API
 from beerolympics.web.wire import SERVER_SEND, frame_writer
@@ -96,6 +97,7 @@ async def live_socket(scope: Scope, receive: Receive, send: Send, tournament_id:
     async def hang_up(code: int, reason: str) -> None:
         await send({"type": "websocket.close", "code": code, "reason": reason})
 
+    await catch_up_for(rt, scope["path"])
     try:
         rt.catalog.get(tournament_id)
         who = scope_actor(rt, scope, tournament_id)
