@@ -178,6 +178,9 @@ class Stack:
             ),
             "BEEROLYMPICS_JOBS_URL": with_query(redis_url, f"queue=stack-{uuid.uuid4().hex[:8]}"),
             "BEEROLYMPICS_SECRET_KEY": f"stack-{uuid.uuid4().hex}",
+            # One machine: instances and workers share a folder for photos and clips (a
+            # deployment on several machines uses S3-compatible storage: s3://…).
+            "BEEROLYMPICS_MEDIA_URL": f"file://{(folder / 'media').resolve()}",
         }
         # The instances run no jobs themselves when workers do.
         serve_env = {"BEEROLYMPICS_JOB_PROCESSES": "0"} if workers else {}
