@@ -38,6 +38,8 @@ HERE = Path(__file__).parent
 NGINX_TEMPLATE = HERE / "nginx.conf.template"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+#: Seconds nginx leaves an instance alone after it failed twice (passive health checks).
+FAIL_TIMEOUT = 3
 
 
 def free_port() -> int:
@@ -207,7 +209,7 @@ class Stack:
 
     def nginx_config(self) -> str:
         upstreams = "\n".join(
-            f"        server 127.0.0.1:{i.port} max_fails=2 fail_timeout=5s;"
+            f"        server 127.0.0.1:{i.port} max_fails=2 fail_timeout={FAIL_TIMEOUT}s;"
             for i in self.instances
         )
         replacements = {
@@ -270,8 +272,12 @@ class Stack:
             self._own_schema = None
 
     def rolling_restart(self) -> None:
-        """Restart the instances one at a time, each back and ready before the next goes."""
-        for instance in self.instances:
+        """Restart the instances one at a time: each is back and ready, and nginx has had
+        time to take it back (it leaves a failed instance alone for ``FAIL_TIMEOUT`` s),
+        before the next goes — else nginx would find no instance to send requests to."""
+        for n, instance in enumerate(self.instances):
+            if n:
+                time.sleep(FAIL_TIMEOUT + 0.5)
             instance.restart()
 
     def nginx_access_log(self) -> Path:
