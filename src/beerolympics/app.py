@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from litestar import Litestar, Request, Response, Router, get
+from litestar.config.compression import CompressionConfig
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -18,7 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
 from beerolympics import __version__
-from beerolympics.demo import load_demo
+from beerolympics.demo import demo_links, load_demo
 from beerolympics.live.backplane import Backplane
 from beerolympics.live.hub import Hub
 from beerolympics.live.media import MediaRoutes
@@ -44,13 +46,34 @@ from beerolympics.web.api import (
     tournaments,
 )
 from beerolympics.web.consistency import CatchUp
-from beerolympics.web.fastpath import FastPath, PublicReads
+from beerolympics.web.fastpath import COMPRESS_FROM, FastPath, PublicReads
 from beerolympics.web.http import API, Representations
 from beerolympics.web.observe import Observer
 from beerolympics.web.problems import handle_exception
 from beerolympics.web.ratelimit import Policies, RateLimit
 
 _SWAGGER_ASSETS = "/static/swagger"
+
+log = logging.getLogger("beerolympics")
+
+
+#: HTML pages and API JSON of 1 KB or more go out compressed: brotli where the browser takes
+#: it, else gzip. Not compressed here: Server-Sent Events (a compressor holds events back),
+#: static assets (stored gzipped already), photos and clips. Public reads answered by the fast
+#: path carry compressed copies made once per change (see ``web/fastpath.py``).
+COMPRESSION: Final = CompressionConfig(
+    backend="brotli",
+    brotli_gzip_fallback=True,
+    minimum_size=COMPRESS_FROM,
+    exclude=[
+        r"/live/events$",
+        r"^/static/",
+        r"^/sw\.js$",
+        r"^/manifest\.webmanifest$",
+        r"^/media/",
+        r"/original$",
+    ],
+)
 
 
 def _openapi() -> OpenAPIConfig:
@@ -176,6 +199,9 @@ def create_app(
                 statsd.start()
             if settings.demo:
                 await load_demo(rt)
+                host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+                for link in demo_links(rt, f"http://{host}:{settings.port}"):
+                    log.info("try the demo as %s", link)
             yield
         finally:
             if statsd is not None:
@@ -224,6 +250,7 @@ def create_app(
         lifespan=[lifespan],
         openapi_config=_openapi(),
         exception_handlers={Exception: handle_exception},
+        compression_config=COMPRESSION,
         # The cache answers first: a public read it holds costs less than counting it would.
         middleware=[FastPath, CatchUp, RateLimit],
         request_max_body_size=settings.max_body_bytes,

@@ -87,6 +87,27 @@ async def load_demo(rt: Runtime) -> bool:
     return True
 
 
+def demo_links(rt: Runtime, base: str) -> list[str]:
+    """Sign-in links to try the demo as its organizer and as a captain (printed at start-up:
+    whoever runs the demo is the party's organizer)."""
+    state = rt.catalog.tournaments.get(DEMO_SLUG)
+    if state is None:
+        return []
+    live = [c for c in state.credentials.values() if not c.revoked]
+    organizer = next((c for c in live if c.role == "organizer"), None)
+    team = next(iter(state.teams.values()), None)
+    captain = next((c for c in live if team is not None and c.member_id == team.captain_id), None)
+    page = f"{base}/t/{DEMO_SLUG}"
+    links = []
+    if organizer is not None:
+        token = rt.signer.sign(state.id, organizer.id)
+        links.append(f"the organizer (control room): {page}/signin#token={token}")
+    if captain is not None and team is not None:
+        token = rt.signer.sign(state.id, captain.id)
+        links.append(f"the captain of {team.name}: {page}/signin#token={token}")
+    return links
+
+
 #: The demo's games; the queue is off while the demo enters results.
 DEMO_GAMES: tuple[AddGame, ...] = (
     AddGame(

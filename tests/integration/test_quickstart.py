@@ -61,6 +61,12 @@ def test_the_app_command_serves_the_demo(tmp_path: Path) -> None:
         assert all(re.fullmatch(r"#[0-9A-F]{6}", team["colour"]) for team in body["items"])
         assert all(team["flag"] for team in body["items"])
         assert (tmp_path / "data" / "beerolympics.db").exists()
+        # How to try it as the organizer and as a captain: sign-in links, printed at start-up.
+        printed = log.read_text()
+        for who in ("the organizer (control room)", "the captain of Hop Stars"):
+            link = re.search(rf"{re.escape(who)}: (\S+/signin#token=\S+)", printed)
+            assert link is not None, printed
+            assert link.group(1).startswith(f"http://127.0.0.1:{port}/t/backyard-olympics/")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)

@@ -35,6 +35,7 @@ from beerolympics.domain.errors import (
     Unauthenticated,
     Unavailable,
 )
+from beerolympics.web.http import API
 
 log = logging.getLogger("beerolympics.web")
 
@@ -171,6 +172,11 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, ClientException) and isinstance(exc.__cause__, SerializationException):
         return problem(400, "malformed_json", "the body is not valid JSON", instance=path)
     if isinstance(exc, NotFoundException):
+        if not path.startswith(f"{API}/"):
+            # A mistyped page address: a page that says so, not a JSON document.
+            from beerolympics.web.pages import page_not_found  # the pages use this module
+
+            return page_not_found(request)
         return problem(404, "not_found", "nothing here", instance=path)
     if isinstance(exc, MethodNotAllowedException):
         allow = exc.headers.get("allow", "") if exc.headers else ""

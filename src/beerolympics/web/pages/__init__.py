@@ -29,6 +29,18 @@ def html_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[by
     )
 
 
+def page_not_found(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The page for an address that names no page (a typo, an old link)."""
+    return render(
+        request,
+        "error.html",
+        status=404,
+        http_status=404,
+        message=f"There is no page at {request.url.path}. Check the address, or start over.",
+        code="not_found",
+    )
+
+
 router = Router(
     path="/",
     route_handlers=[
@@ -47,4 +59,4 @@ router = Router(
     include_in_schema=False,
 )
 
-__all__ = ["router"]
+__all__ = ["page_not_found", "router"]
