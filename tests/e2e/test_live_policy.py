@@ -99,6 +99,13 @@ def test_when_live_updates_are_refused_the_page_says_so_and_polls_with_etags(
         expect(board.locator("#net")).to_have_text("Live updates off — refreshing every 2 s")
         expect(screen.locator("#net")).to_have_text("Live updates off — refreshing every 2 s")
         expect(screen.locator("[data-live-label]")).to_have_text("not live · refreshing every 2 s")
+        # On a phone the pill goes below the name rather than breaking it mid-word.
+        name = board.locator(".brand span")
+        assert len(name.evaluate("(el) => [...el.getClientRects()].map((r) => r.top)")) == 1
+        pill, brand = board.locator("#net").bounding_box(), board.locator(".brand").bounding_box()
+        assert pill is not None
+        assert brand is not None
+        assert pill["y"] >= brand["y"] + brand["height"] - 1
         before = _not_modified(server)
 
         _bonus_for(api, t, hop, 40)

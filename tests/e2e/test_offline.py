@@ -52,7 +52,12 @@ def test_a_result_reported_offline_is_sent_exactly_once(
 
     go_offline(context)
     page.get_by_role("button", name="We won!").click()
-    expect(page.locator("#outbox .item.pending").first).to_be_visible()
+    waiting = page.locator("#outbox .item.pending").first
+    expect(waiting).to_be_visible()
+    # It says which match and what was pressed.
+    expect(waiting).to_contain_text(
+        "Report the result (Hop Stars won) — Beer Pong · Final: Hop Stars v Lager Legends"
+    )
     expect(page.locator("#net")).to_contain_text("Offline")
 
     page.reload()  # no network: the page comes from the service worker's cache
@@ -68,6 +73,26 @@ def test_a_result_reported_offline_is_sent_exactly_once(
     assert history.count("MatchStarted") == 1
     assert history.count("ResultSubmitted") == 1
     expect(page.locator("[data-match-id]")).to_contain_text("Waiting for the other team")
+    context.close()
+
+
+def test_a_result_waiting_to_be_sent_can_be_cancelled(
+    browser: Any, server: Server, api: Api
+) -> None:
+    t, a, _, match = _duel(api)
+    tid = t["tournament"]["id"]
+    context = phone(browser, server.url, token=a["token"], tournament_id=tid)
+    page = _open_cached(context, f"/t/{tid}/matches/{match['id']}")
+    go_offline(context)
+    page.get_by_role("button", name="We won!").click()
+    expect(page.locator("#outbox .item.pending")).to_have_count(1)
+    page.get_by_role("button", name="Cancel").click()  # pressed the wrong button
+    expect(page.locator("#outbox .item")).to_have_count(0)
+    assert outbox_size(page) == 0
+    go_online(context)
+    page.reload()
+    expect(page.get_by_role("button", name="We won!")).to_be_visible()
+    assert api.match(tid, match["id"])["history"] == []  # nothing was sent
     context.close()
 
 

@@ -3,11 +3,12 @@ the keyboard starts at "skip to the content", and the match page loads under 100
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import SCREENSHOTS, Server
 from tests.e2e.helpers import Api, phone
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -75,6 +76,7 @@ def test_pages_fit_a_360_px_phone_and_every_field_has_a_label(
         token=t["token"],
         tournament_id=tid,
         viewport={"width": 360, "height": 740},
+        locale="en-US",  # a 12-hour locale: the pages still show one (24-hour) clock
     )
     page = context.new_page()
     errors: list[str] = []
@@ -93,10 +95,15 @@ def test_pages_fit_a_360_px_phone_and_every_field_has_a_label(
         f"/t/{tid}/signin",
         f"/t/{tid}/tv",
         f"/t/{tid}/admin",
+        f"/t/{tid}/schedule?team={plain['team']['id']}&game={game_id}",
+        f"/t/{tid}/photos",
+        f"/t/{tid}/a-typo",
     ):
         page.goto(path)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 360, f"{path} is {width} px wide"
+        if path == f"/t/{tid}/games/{game_id}":  # a bracket on a phone: it scrolls in its box
+            page.screenshot(path=SCREENSHOTS / "bracket-phone-360.png", full_page=True)
         unlabelled = page.evaluate(
             """() => [...document.querySelectorAll('input, select, textarea')]
                 .filter((el) => el.type !== 'hidden' && !el.closest('template'))
@@ -111,6 +118,11 @@ def test_pages_fit_a_360_px_phone_and_every_field_has_a_label(
                 .map((el) => el.outerHTML)"""
         )
         assert nameless == [], f"{path}: {nameless}"
+    page.goto(f"/t/{tid}/a-typo")
+    expect(page.locator("h1")).to_have_text("Can't find that")  # a page, not JSON
+    page.goto(f"/t/{tid}")
+    for time in page.locator("time").all():
+        assert re.fullmatch(r"\d\d:\d\d", time.inner_text()), time.inner_text()
     page.goto(f"/t/{tid}/matches/{match_id}")
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Skip to the content")

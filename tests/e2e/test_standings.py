@@ -78,6 +78,16 @@ def test_standings_mid_game_agree_everywhere_and_follow_live(
         assert rows[-1].startswith("–")
         assert "Late Larks" in rows[-1]
         expect(board.locator("[data-board-legend]")).to_be_visible()
+        # The points race fits the phone, its times said once each.
+        race = board.locator("svg.race-phone")
+        expect(race).to_be_visible()
+        box = race.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 390
+        labels = race.locator(".axis text").all_text_contents()
+        times = [x for x in labels if ":" in x]
+        assert times
+        assert len(times) == len(set(times))
 
         home = guest.new_page()
         home.goto(f"/t/{tid}")

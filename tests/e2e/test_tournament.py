@@ -3,6 +3,7 @@ their own phone (browser context). Every change shows up on the other phones wit
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.e2e.helpers import Api, phone, wait_live
 def _create_with_the_wizard(page: Any) -> tuple[str, str]:
     """The organizer's first minute: name, two games, a bonus challenge. → (id, join code)"""
     page.goto("/new")
+    expect(page.locator("#t-date")).not_to_have_value("")  # today, unless changed
     page.locator("#t-name").fill("Garden Games")
     page.locator("#t-venue").fill("Behind the shed")
     page.get_by_role("button", name="Next: games").click()
@@ -23,14 +25,23 @@ def _create_with_the_wizard(page: Any) -> tuple[str, str]:
     pong = page.locator("#games .editor").nth(0)
     pong.get_by_label("Name").fill("Beer Pong")
     pong.get_by_label("Format").select_option("single_elimination")
+    # A game's options are folded away until asked for.
+    expect(pong.locator("details.more")).not_to_have_attribute("open", "")
+    expect(pong.get_by_label("Tables or lanes")).to_be_hidden()
+    pong.get_by_text("Tables, points and options").click()
     pong.get_by_label("Tables or lanes").fill("Table 1")
 
     page.get_by_role("button", name="Flip cup").click()
     flip = page.locator("#games .editor").nth(1)
     expect(flip.get_by_label("Name")).to_have_value("Flip Cup")
+    expect(flip.locator("[data-recap]")).to_contain_text("Lane A")
+    flip.get_by_text("Tables, points and options").click()
     flip.get_by_label("Call matches to free tables by itself").uncheck()
+    opened = page.locator("#games details.more[open] > summary")
+    while opened.count():
+        opened.first.click()  # folded again, as they start
     page.evaluate("() => window.scrollTo(0, 0)")
-    page.screenshot(path=SCREENSHOTS / "wizard-games.png")
+    page.screenshot(path=SCREENSHOTS / "wizard-games-folded.png")
     page.get_by_role("button", name="Next: bonuses").click()
 
     page.get_by_role("button", name="Add a challenge").click()
@@ -40,6 +51,10 @@ def _create_with_the_wizard(page: Any) -> tuple[str, str]:
     page.get_by_role("button", name="Create the tournament").click()
 
     expect(page.locator("#created")).to_be_visible()
+    expect(page.locator("#created-link")).to_have_value(re.compile(r"/signin#token=."))
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied ✔")).to_be_visible()
+    expect(page.get_by_label("Better still, set a password")).to_be_visible()
     code = page.locator("#created-code").inner_text()
     page.get_by_role("link", name="Open the control room").click()
     page.wait_for_url("**/admin")
@@ -86,11 +101,13 @@ def test_a_small_tournament_played_through_the_pages(
         aoife.locator(".banner.up").first.click()
         jonas.locator(".banner.up").first.click()
         wait_live(jonas)
-        aoife.screenshot(path=screenshots / "match-report.png")
+        aoife.screenshot(path=screenshots / "match-report-phone.png")
         aoife.get_by_role("button", name="We won!").click()
         expect(aoife.locator("[data-match-id]")).to_contain_text("Waiting for the other team")
-        expect(jonas.locator("#confirm-title")).to_have_text("Is that right?")
-        jonas.screenshot(path=screenshots / "match-confirm.png")
+        expect(jonas.locator("#confirm-title")).to_have_text(
+            "Hop Stars say they won — is that right?"
+        )
+        jonas.screenshot(path=screenshots / "match-confirm-phone.png")
         jonas.get_by_label("What's wrong?").fill("We won 10-8")
         jonas.get_by_role("button", name="No, that's wrong").click()
         expect(aoife.locator(".chip").first).to_have_text("result disputed")
@@ -108,7 +125,7 @@ def test_a_small_tournament_played_through_the_pages(
         # enters the times, Aoife confirms them.
         admin.goto(f"/t/{tid}/admin")
         admin.get_by_role("button", name="Start").first.click()
-        expect(admin.locator("#admin-tables")).to_contain_text("Lane A is free")
+        expect(admin.locator("#admin-tables")).to_contain_text("Lane A (Flip Cup) is free")
         admin.locator("#admin-tables form.call").get_by_role("button", name="Call").click()
         expect(jonas.locator(".banner.up")).to_contain_text("Lane A")
         jonas.locator(".banner.up").first.click()
@@ -147,10 +164,10 @@ def test_a_small_tournament_played_through_the_pages(
         expect(rows.nth(0).locator(".pts")).to_have_text("200")
         expect(rows.nth(1).locator(".pts")).to_have_text("175")
         assert api.leaderboard(tid)["rows"][0]["points"] == 200
-        board.screenshot(path=screenshots / "leaderboard.png")
+        board.screenshot(path=screenshots / "leaderboard-phone.png")
 
         admin.goto(f"/t/{tid}/admin")
-        admin.screenshot(path=screenshots / "control-room.png", full_page=True)
+        admin.screenshot(path=screenshots / "control-room-desktop.png", full_page=True)
         admin.get_by_label("Set the organizer password").fill("correct horse")
         admin.get_by_role("button", name="Save").click()
         expect(admin.get_by_text("Saved.")).to_be_visible()

@@ -8,6 +8,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import msgspec
+
 from beerolympics.domain import formats, stations
 from beerolympics.domain.formats.base import (
     ByeSlot,
@@ -61,11 +63,16 @@ class GameView(View, frozen=True):
 
 
 class SlotView(View, frozen=True):
+    """One side of a match. ``source`` says where its team comes from in the plan ("winner of
+    W4-1"); ``placeholder`` says it for people while the team is not known ("Winner of Hop
+    Stars v Tap Dancers", "Group A runner-up")."""
+
     source: str
     team: TeamRef | None
     score: float | None = None
     place: int | None = None
     winner: bool = False
+    placeholder: str = ""
 
 
 class MatchView(View, frozen=True):
@@ -198,11 +205,18 @@ class LeaderboardView(View, frozen=True):
 
 
 class StationBoard(View, frozen=True):
+    """A table: the match there now, and the next one the queue will send. While that one
+    cannot go yet, ``waits_for`` names its teams still playing elsewhere and ``ready_at`` says
+    when its teams have rested; ``auto_call`` false: an organizer calls it."""
+
     game_id: str
     game: str
     station: StationView
     now_playing: MatchView | None
     up_next: MatchView | None
+    waits_for: list[TeamRef] = msgspec.field(default_factory=list)
+    ready_at: dt.datetime | None = None
+    auto_call: bool = True
 
 
 class StationsView(View, frozen=True):
@@ -337,7 +351,7 @@ class Views:
             status=run.status(spec_id),
             # A void match (a reset final not needed) is played by nobody.
             slots=[
-                self._slot(spec, i, None if resolved.state == "void" else participant, outcome)
+                self._slot(run, spec, i, None if resolved.state == "void" else participant, outcome)
                 for i, participant in enumerate(resolved.participants)
             ],
             station=station,
@@ -350,7 +364,12 @@ class Views:
         )
 
     def _slot(
-        self, spec: MatchSpec, index: int, participant: object, outcome: Outcome | None
+        self,
+        run: GameRun,
+        spec: MatchSpec,
+        index: int,
+        participant: object,
+        outcome: Outcome | None,
     ) -> SlotView:
         team = self.team(participant) if isinstance(participant, str) else None
         score = place = None
@@ -363,7 +382,29 @@ class Views:
             place = outcome.places[index]
             score = outcome.values[index] if outcome.values is not None else None
             winner = place == 1
-        return SlotView(_describe(spec.slots[index]), team, score, place, winner)
+        source = spec.slots[index]
+        placeholder = "" if team is not None else self._placeholder(run, source)
+        return SlotView(_describe(source), team, score, place, winner, placeholder)
+
+    def _placeholder(self, run: GameRun, source: Source) -> str:
+        """Who will play here, in words: the match it comes from named by its teams when they
+        are known (a code like W4-1 is shown nowhere else)."""
+        if isinstance(source, WinnerOf | LoserOf):
+            side = "Winner" if isinstance(source, WinnerOf) else "Loser"
+            resolved = run.resolution.matches.get(source.match) if run.resolution else None
+            if resolved is not None and len(resolved.teams) == 2:
+                names = " v ".join(self.state.teams[t].name for t in resolved.teams)
+                return f"{side} of {names}"
+            label = run.specs[source.match].label if source.match in run.specs else ""
+            return f"{side} of {label} ({source.match})" if label else f"{side} of {source.match}"
+        if isinstance(source, GroupRank):
+            rank = {1: "winner", 2: "runner-up"}.get(source.rank, f"#{source.rank}")
+            return f"Group {source.group} {rank}"
+        if isinstance(source, HeatQualifier):
+            return f"Qualifier {source.rank} from round {source.round}"
+        if isinstance(source, ByeSlot):
+            return "Bye"
+        return "To be decided"
 
     def match_detail(self, run: GameRun, spec_id: str) -> MatchDetailView:
         record = run.records.get(spec_id)
@@ -490,22 +531,23 @@ class Views:
             per_game={game.id: len(game.stations) for game in state.games.values()},
         )
         queue = [self.match_by_key(q.match.key) for q in whole]
-        next_by_game = {
-            game: [self.match_by_key(q.match.key) for q in queued]
-            for game, queued in per_game.items()
-        }
         boards = []
         for game in state.games.values():
-            upcoming = list(next_by_game.get(game.id, []))
+            upcoming = list(per_game.get(game.id, []))
             for station in game.stations:
                 current = play.stations.get((game.id, station.id))
+                nxt = upcoming.pop(0) if upcoming else None
+                rested = nxt is not None and nxt.eligible_at > nxt.match.ready_since
                 boards.append(
                     StationBoard(
                         game_id=game.id,
                         game=game.name,
                         station=StationView(station.id, station.name, current),
                         now_playing=self.match_by_key(current) if current else None,
-                        up_next=upcoming.pop(0) if upcoming else None,
+                        up_next=self.match_by_key(nxt.match.key) if nxt else None,
+                        waits_for=[self.team(t) for t in nxt.blocked_by] if nxt else [],
+                        ready_at=nxt.eligible_at if nxt is not None and rested else None,
+                        auto_call=game.auto_call,
                     )
                 )
         queued = sum(len(run.waiting) for run in play.games.values())

@@ -9,14 +9,17 @@ from litestar import Request, Response, Router, get
 from litestar.params import PathParameter, QueryParameter
 
 from beerolympics.domain.identity import SPECTATOR
+from beerolympics.domain.tournament import GameConfig
 from beerolympics.projections.play_views import (
     BracketView,
     GameView,
     LeaderboardEntry,
     LeaderboardView,
-    MatchView,
+    RoundView,
+    StandingsView,
+    TableView,
 )
-from beerolympics.web.pages.play import section_title
+from beerolympics.web.pages.play import TREES, section_title, tiebreak_columns
 from beerolympics.web.pages.race import chart
 from beerolympics.web.pages.rendering import not_modified, page_tag, render, viewer, views
 
@@ -43,36 +46,65 @@ def game_rows(board: LeaderboardView, game_id: str) -> list[tuple[LeaderboardEnt
 
 #: Matches whose section the TV shows: something is happening there.
 _ACTIVE = frozenset({"ready", "called", "in_progress", "submitted", "disputed", "flagged"})
+#: A bracket slide shows this many rounds at most, and starts past a round of more matches than
+#: fit the screen at a size that reads from across the garage.
+TV_ROUNDS = 4
+TV_ROUND_MATCHES = 8
 
 
 @dataclass(frozen=True, slots=True)
 class TvSection:
-    """One bracket slide: a section of a game, its rounds without byes and unneeded matches."""
+    """One bracket slide: a section of a game. A knockout shows a window of its rounds (byes
+    keep their place, unneeded matches say so); a table shows its top rows and what its
+    tie-break columns mean; heats show the heats of the rounds in the window."""
 
     key: str
     game: GameView
     title: str
-    rounds: list[list[MatchView]]
+    rounds: list[RoundView]
+    tree: bool
+    table: TableView | None = None
+    columns: tuple[tuple[str, str, str], ...] = ()
 
 
-def tv_sections(started: list[tuple[GameView, BracketView]]) -> list[TvSection]:
+def _window(rounds: list[RoundView]) -> list[RoundView]:
+    """The rounds a slide shows: from the first with something happening (else the last), at
+    most TV_ROUNDS, not starting on a round too tall for the screen when a later one follows."""
+    shown = [r for r in rounds if any(m.status != "bye" for m in r.matches)]
+    if not shown:
+        return []
+    start = next(
+        (i for i, r in enumerate(shown) if any(m.status in _ACTIVE for m in r.matches)),
+        max(len(shown) - TV_ROUNDS, 0),
+    )
+    while start + 1 < len(shown) and len(shown[start].matches) > TV_ROUND_MATCHES:
+        start += 1
+    return shown[start : start + TV_ROUNDS]
+
+
+def tv_sections(
+    started: list[tuple[GameView, BracketView, StandingsView, GameConfig]],
+) -> list[TvSection]:
     """A slide per section where something is happening (else the last game's last section):
     a whole double-elimination bracket at once would be unreadable from across the garage."""
     slides = []
-    for game, bracket in started:
+    for game, bracket, standings, config in started:
+        tables = {t.name: t for t in standings.tables}
         for section in bracket.sections:
-            rounds = [
-                [m for m in r.matches if m.status not in ("bye", "void")] for r in section.rounds
-            ]
-            rounds = [r for r in rounds if r]
+            name = section.name
+            busy = any(m.status in _ACTIVE for r in section.rounds for m in r.matches)
+            key, title = f"{game.id}-{name}", section_title(name)
+            table = tables.get(name.partition(":")[2]) if name.startswith("group:") else None
+            if name in ("round_robin", "swiss") and len(tables) == 1:
+                table = next(iter(tables.values()))
+            if table is not None:
+                rows = TableView(table.name, table.complete, table.rows[:TV_ROWS])
+                columns = tuple(tiebreak_columns(config))
+                slides.append((busy, TvSection(key, game, title, [], False, rows, columns)))
+                continue
+            rounds = _window(section.rounds)
             if rounds:
-                title = section_title(section.name)
-                slides.append(
-                    (
-                        any(m.status in _ACTIVE for r in rounds for m in r),
-                        TvSection(f"{game.id}-{section.name}", game, title, rounds),
-                    )
-                )
+                slides.append((busy, TvSection(key, game, title, rounds, name in TREES)))
     active = [slide for busy, slide in slides if busy]
     return active or [slide for _, slide in slides][-1:]
 
@@ -101,6 +133,7 @@ async def leaderboard(
         selected=selected,
         rows_for_game=game_rows(board, selected.id) if selected else [],
         race=chart(v.state, samples),
+        race_small=chart(v.state, samples, compact=True),
     )
 
 
@@ -114,7 +147,12 @@ async def tv(request: Request[Any, Any, Any], tournament_id: TournamentId) -> Re
     board = v.leaderboard()
     samples = v.play.race
     started = [
-        (v.game(v.state.games[game_id]), v.bracket(run))
+        (
+            v.game(v.state.games[game_id]),
+            v.bracket(run),
+            v.standings(run),
+            v.state.games[game_id],
+        )
         for game_id, run in v.play.games.items()
         if run.resolution is not None and game_id in v.state.games
     ]

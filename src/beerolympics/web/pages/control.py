@@ -69,6 +69,15 @@ async def control_room(
     for match in matches:
         if match.status == "ready":
             ready_by_game.setdefault(match.game_id, []).append(match)
+    # Each free table offers its own share of the ready matches: two tables never offer the
+    # same match (the queue's next one first, where it has one).
+    offers: dict[str, list[MatchView]] = {}
+    for game_id, ready in ready_by_game.items():
+        free = [b for b in stations.stations if b.game_id == game_id and not b.now_playing]
+        first = [b.up_next.id for b in free if b.up_next is not None]
+        ordered = sorted(ready, key=lambda m: first.index(m.id) if m.id in first else len(first))
+        for i, board in enumerate(free):
+            offers[board.station.id] = ordered[i :: len(free)]
     claims = [
         (claim, v.state.bonuses[claim.bonus_id], v.state.teams[claim.team_id])
         for claim in v.state.claims.values()
@@ -83,7 +92,7 @@ async def control_room(
         info=tournament_view(v.state),
         games=[v.game(g) for g in v.state.games.values()],
         stations=stations,
-        ready_by_game=ready_by_game,
+        offers=offers,
         attention=[m for m in matches if m.status in ("disputed", "flagged", "submitted")],
         recent=_recent_results(v),
         claims=claims,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, Router, get
-from litestar.params import PathParameter
+from litestar.params import PathParameter, QueryParameter
 
 from beerolympics.domain.errors import NotFound
 from beerolympics.domain.tournament import GameConfig
@@ -27,6 +27,7 @@ from beerolympics.web.pages.rendering import (
     Viewer,
     not_modified,
     page_tag,
+    points,
     render,
     viewer,
     views,
@@ -96,22 +97,35 @@ def _sections(
     return plans
 
 
-def _tiebreak_columns(config: GameConfig) -> list[tuple[str, str, str]]:
+def tiebreak_columns(config: GameConfig) -> list[tuple[str, str, str]]:
+    """The standings columns a game's tie-breaks add: (row field, short title, long title)."""
     names = config.options.get("tiebreaks") or []
     return [TIEBREAK_COLUMNS[n] for n in names if n in TIEBREAK_COLUMNS]
 
 
 @get("/schedule", include_in_schema=False)
-async def schedule(request: Request[Any, Any, Any], tournament_id: TournamentId) -> Response[bytes]:
-    """Now playing and up next at every table, then every game's matches."""
-    tag = page_tag(request, tournament_id)
+async def schedule(
+    request: Request[Any, Any, Any],
+    tournament_id: TournamentId,
+    team: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    game: Annotated[str | None, QueryParameter(max_length=64)] = None,
+) -> Response[bytes]:
+    """Now playing and up next at every table, then every game's matches — one team's or one
+    game's with ``?team=`` and ``?game=`` (a plain form: it works without JavaScript)."""
+    tag = page_tag(request, tournament_id, team or "", game or "")
     if (cached := not_modified(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
+    team = team if team in v.state.teams else None
+    game = game if game in v.state.games else None
     by_game: dict[str, list[MatchView]] = {}
     for match in v.all_matches():
-        if match.status not in ("bye", "void"):
-            by_game.setdefault(match.game_id, []).append(match)
+        if match.status in ("bye", "void") or (game and match.game_id != game):
+            continue
+        if team and not any(s.team is not None and s.team.id == team for s in match.slots):
+            continue
+        by_game.setdefault(match.game_id, []).append(match)
+    games = [v.game(g) for g in v.state.games.values()]
     return render(
         request,
         "schedule.html",
@@ -119,8 +133,12 @@ async def schedule(request: Request[Any, Any, Any], tournament_id: TournamentId)
         tournament=v.state,
         who=viewer(request, tournament_id),
         stations=v.stations(),
-        games=[v.game(g) for g in v.state.games.values()],
+        games=[g for g in games if not game or g.id == game],
+        all_games=games,
+        teams=sorted(v.state.teams.values(), key=lambda t: t.name.casefold()),
         by_game=by_game,
+        team=team,
+        game=game,
     )
 
 
@@ -158,7 +176,7 @@ async def game_page(
         game=v.game(config),
         bracket=bracket,
         sections=_sections(config, bracket, standings) if bracket is not None else [],
-        tiebreak_columns=_tiebreak_columns(config),
+        tiebreak_columns=tiebreak_columns(config),
         conditional=conditional,
         games=[v.game(g) for g in v.state.games.values()],
     )
@@ -229,6 +247,30 @@ def _humane(v: Views, config: GameConfig, detail: MatchDetailView) -> MatchDetai
     return msgspec.structs.replace(detail, history=history)
 
 
+def claim(m: MatchView, reporter: str | None, viewer_team: str | None) -> str:
+    """What a reported result says, as the other side reads it: "Hop Stars say they won
+    10–4", "Hop Stars say you won", "… say it was a draw 5–5"."""
+    who = reporter or "An official"
+    verb = "say" if reporter else "says"
+    winner = next((s for s in m.slots if s.winner), None)
+    scores = [s.score for s in m.slots]
+    if m.kind == "heat":
+        order = sorted((s for s in m.slots if s.team), key=lambda s: s.place or 0)
+        return f"{who} {verb}: " + ", ".join(f"{s.place}. {s.team.name}" for s in order if s.team)
+    if winner is None or winner.team is None:
+        line = "–".join(points(x) for x in scores) if None not in scores else ""
+        return f"{who} {verb} it was a draw{' ' + line if line else ''}"
+    loser = next((s for s in m.slots if s is not winner), None)
+    line = ""
+    if winner.score is not None and loser is not None and loser.score is not None:
+        line = f" {points(winner.score)}–{points(loser.score)}"
+    if reporter is not None and winner.team.name == reporter:
+        return f"{who} {verb} they won{line}"
+    if viewer_team is not None and winner.team.id == viewer_team:
+        return f"{who} {verb} you won{line}"
+    return f"{who} {verb} {winner.team.name} won{line}"
+
+
 @get("/matches/{match:str}", include_in_schema=False)
 async def match_page(
     request: Request[Any, Any, Any],
@@ -260,6 +302,7 @@ async def match_page(
         game=config,
         actions=_actions(who, detail, run.specs[spec_id].allow_ties, config),
         submitted_by=submitted_by.name if submitted_by else None,
+        claim=claim(detail.match, submitted_by.name if submitted_by else None, who.team_id),
         stations=config.stations,
     )
 

@@ -15,6 +15,9 @@ from beerolympics.projections.play import RaceSample
 WIDTH: Final = 1000
 HEIGHT: Final = 480
 _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 56, 290, 16, 40
+#: A phone's chart: narrower, no names at the line ends (the legend below has them), so that at
+#: 360 px its labels are still about 13 px.
+COMPACT: Final = (420, 320, 44, 16, 16, 40)
 #: Height of an end-of-line label, in chart units: labels are spread at least this far apart.
 LABEL_GAP = 24
 
@@ -45,6 +48,7 @@ class Chart:
     plot_right: int
     plot_bottom: int
     empty: bool
+    compact: bool = False
 
 
 def _nice_max(value: float) -> float:
@@ -56,13 +60,25 @@ def _nice_max(value: float) -> float:
     return value
 
 
-def chart(state: TournamentState, samples: list[RaceSample], *, top: int | None = None) -> Chart:
-    """The race as SVG coordinates; ``top`` keeps only the leading teams' lines."""
-    right, bottom = WIDTH - _MARGIN_RIGHT, HEIGHT - _MARGIN_BOTTOM
-    plot_w, plot_h = right - _MARGIN_LEFT, bottom - _MARGIN_TOP
+def chart(
+    state: TournamentState,
+    samples: list[RaceSample],
+    *,
+    top: int | None = None,
+    compact: bool = False,
+) -> Chart:
+    """The race as SVG coordinates; ``top`` keeps only the leading teams' lines; ``compact``
+    draws the phone's chart."""
+    width, height, left, margin_right, margin_top, margin_bottom = (
+        COMPACT
+        if compact
+        else (WIDTH, HEIGHT, _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM)
+    )
+    right, bottom = width - margin_right, height - margin_bottom
+    plot_w, plot_h = right - left, bottom - margin_top
     teams = [t for t in state.teams.values() if t.status != "disqualified"]
     if not samples:
-        return Chart(WIDTH, HEIGHT, [], [], [], _MARGIN_LEFT, right, bottom, True)
+        return Chart(width, height, [], [], [], left, right, bottom, True, compact)
     final = samples[-1].points
     teams.sort(key=lambda t: -final.get(t.id, 0.0))
     if top is not None:
@@ -71,7 +87,7 @@ def chart(state: TournamentState, samples: list[RaceSample], *, top: int | None 
     steps = max(len(samples) - 1, 1)
 
     def x(i: int) -> float:
-        return round(_MARGIN_LEFT + plot_w * i / steps, 1)
+        return round(left + plot_w * i / steps, 1)
 
     def y(value: float) -> float:
         return round(bottom - plot_h * value / peak, 1)
@@ -83,11 +99,16 @@ def chart(state: TournamentState, samples: list[RaceSample], *, top: int | None 
         lines.append(
             Line(team.id, team.name, team.flag, team.colour, " ".join(coords), last, y(last))
         )
-    lines = _spread_labels(lines, _MARGIN_TOP + 8, bottom)
+    lines = _spread_labels(lines, margin_top + 8, bottom)
     y_ticks = [(y(peak * k / 4), f"{peak * k / 4:g}") for k in range(5)]
     picks = sorted({0, len(samples) // 2, len(samples) - 1})
-    x_labels = [(x(i), samples[i].at.astimezone().strftime("%H:%M")) for i in picks]
-    return Chart(WIDTH, HEIGHT, lines, y_ticks, x_labels, _MARGIN_LEFT, right, bottom, False)
+    x_labels: list[tuple[float, str]] = []
+    for i in picks:
+        # Results entered within one minute share a time: say it once.
+        label = samples[i].at.astimezone().strftime("%H:%M")
+        if not x_labels or x_labels[-1][1] != label:
+            x_labels.append((x(i), label))
+    return Chart(width, height, lines, y_ticks, x_labels, left, right, bottom, False, compact)
 
 
 def _spread_labels(

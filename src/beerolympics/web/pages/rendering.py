@@ -26,7 +26,6 @@ from beerolympics.web.pages.assets import assets
 from beerolympics.web.pages.gallery import Gallery
 
 TEMPLATES: Final = Path(__file__).parents[1] / "templates"
-HTML: Final = "text/html; charset=utf-8"
 
 CSP: Final = "; ".join(
     (
@@ -63,6 +62,17 @@ STATUS_TEXT: Final = {
     "reopened": "reopened: result to enter again",
     "flagged": "needs a check",
     "bye": "bye",
+    "void": "not needed",
+}
+#: The same, in a word or two, for the small cards of a bracket.
+STATUS_SHORT: Final = {
+    "ready": "ready",
+    "called": "called",
+    "in_progress": "playing",
+    "submitted": "to confirm",
+    "disputed": "disputed",
+    "reopened": "reopened",
+    "flagged": "check",
     "void": "not needed",
 }
 FORMAT_TEXT: Final = {
@@ -192,6 +202,7 @@ class Pages:
         )
         self.env.globals.update(
             STATUS_TEXT=STATUS_TEXT,
+            STATUS_SHORT=STATUS_SHORT,
             FORMAT_TEXT=FORMAT_TEXT,
             ROLE_TEXT=ROLE_TEXT,
             TOURNAMENT_TEXT=TOURNAMENT_TEXT,
@@ -260,4 +271,5 @@ def render(
     headers = {**SECURITY_HEADERS, "Cache-Control": "private, no-cache", "Vary": "Cookie"}
     if tag is not None:
         headers["ETag"] = tag
-    return Response(body.encode(), status_code=status, media_type=HTML, headers=headers)
+    # The framework adds "; charset=utf-8" to a text media type itself.
+    return Response(body.encode(), status_code=status, media_type="text/html", headers=headers)

@@ -70,7 +70,11 @@ export async function submit(form, submitter) {
   }
   const match = form.dataset.match || null;
   const group = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  const common = { tournament, match, page: location.pathname, group, label: form.dataset.label || "Change" };
+  // "Report the result (Hop Stars won) — Beer Pong · Final: Hop Stars v Tap Dancers"
+  const said = submitter && submitter.dataset && submitter.dataset.say ? ` (${submitter.dataset.say})` : "";
+  const what = form.dataset.what ? ` — ${form.dataset.what}` : "";
+  const label = `${form.dataset.label || "Change"}${said}${what}`;
+  const common = { tournament, match, page: location.pathname, group, label };
   let after = null;
   if (form.dataset.start) {
     after = await outbox.enqueue({
@@ -145,6 +149,7 @@ function entryView(entry) {
       h("strong", {}, "⏳ Waiting to send: "),
       entry.label,
       h("span", { class: "small" }, navigator.onLine === false ? " — you're offline, it goes out when you're back." : " — sending…"),
+      h("button", { type: "button", class: "btn small", dataset: { cancel: entry.id } }, "Cancel"),
     );
   }
   const conflict = entry.status === "conflict";
@@ -203,6 +208,9 @@ export function wireActions() {
   document.addEventListener("click", (event) => {
     const dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) outbox.remove(Number(dismiss.dataset.dismiss));
+    // Not sent yet: take the whole button press back (a request already on its way still lands).
+    const cancel = event.target.closest("[data-cancel]");
+    if (cancel) outbox.remove(Number(cancel.dataset.cancel));
     const again = event.target.closest("[data-retry]");
     if (again) outbox.retry(Number(again.dataset.retry)).then(flush);
   });

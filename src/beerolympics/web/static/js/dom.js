@@ -133,11 +133,17 @@ export function absolutize(root = document) {
   }
 }
 
-/** Show `<time datetime>` in the phone's own time zone (the server wrote its own). */
+/** Show `<time datetime>` in the phone's own time zone (the server wrote its own), on the
+ * same 24-hour clock the server writes: one page never mixes "20:15" and "8:15 PM". */
 export function localTimes(root = document) {
   for (const el of root.querySelectorAll("time[datetime]")) {
     const at = new Date(el.dateTime);
     if (Number.isNaN(at.getTime())) continue;
-    el.textContent = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    el.textContent = clock(at);
   }
+}
+
+/** HH:MM on a 24-hour clock, in the phone's time zone. */
+export function clock(at) {
+  return at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }

@@ -44,6 +44,16 @@ export function addEditor(container, templateId, preset = {}) {
     showOptions(editor);
   }
   editor.querySelector("[data-remove]")?.addEventListener("click", () => editor.remove());
+  // The options stay folded away; their summary says what is set.
+  const recap = editor.querySelector("[data-recap]");
+  if (recap) {
+    const say = () => {
+      const stations = field(editor, "stations").value.split(/\n|,/).map((x) => x.trim()).filter(Boolean);
+      recap.textContent = `— ${stations.join(", ") || "Table 1"} · ${field(editor, "placement_points").value}`;
+    };
+    editor.addEventListener("input", say);
+    say();
+  }
   const first = field(editor, "name");
   if (first && !first.value) first.focus();
   return editor;

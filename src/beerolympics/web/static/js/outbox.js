@@ -186,6 +186,8 @@ export async function sync() {
         }
         if (before) break; // the step before has not gone through yet
       }
+      // Cancelled meanwhile (while an earlier request was on its way): not sent.
+      if (!(await tx("readonly", (store) => req(store.get(entry.id))))) continue;
       const headers = { "Idempotency-Key": entry.key, Accept: "application/json" };
       if (entry.body !== null) headers["Content-Type"] = "application/json";
       if (entry.blob) headers["Content-Type"] = entry.contentType || "application/octet-stream";

@@ -18,14 +18,19 @@ function available() {
   });
 }
 
+/** Shrink what is too big for the screen (a bracket), measured against the room inside the
+ * main area's padding: the last column must not be cut off. */
 function fit(slide) {
+  const main = document.getElementById("main");
+  const style = getComputedStyle(main);
   for (const box of slide.querySelectorAll("[data-fit]")) {
     box.style.transform = "";
-    const main = document.getElementById("main");
     const room = main.getBoundingClientRect();
-    const top = box.getBoundingClientRect().top - room.top;
-    const scale = Math.min(1, main.clientWidth / box.scrollWidth, (main.clientHeight - top - 16) / box.scrollHeight);
-    if (scale < 1) box.style.transform = `scale(${Math.max(scale, 0.3)})`;
+    const at = box.getBoundingClientRect();
+    const width = room.right - parseFloat(style.paddingRight) - at.left;
+    const height = room.bottom - parseFloat(style.paddingBottom) - at.top;
+    const scale = Math.min(1, width / box.scrollWidth, height / box.scrollHeight);
+    if (scale < 1) box.style.transform = `scale(${scale})`;
   }
 }
 

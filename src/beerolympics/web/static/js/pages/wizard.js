@@ -131,6 +131,9 @@ form.addEventListener("submit", async (event) => {
     document.getElementById("created-code").textContent = created.join_code;
     document.getElementById("created-link").value = `${location.origin}/t/${encodeURIComponent(id)}/signin#token=${encodeURIComponent(created.token)}`;
     document.getElementById("created-go").href = `/t/${encodeURIComponent(id)}/admin`;
+    const nudge = document.getElementById("created-password");
+    nudge.querySelector("form").dataset.action = `${base}/password`;
+    nudge.hidden = Boolean(basics().password);
     done.hidden = false;
     done.querySelector("h2").focus?.();
     done.scrollIntoView();
@@ -143,3 +146,18 @@ form.addEventListener("submit", async (event) => {
 });
 
 document.getElementById("created-link").addEventListener("focus", (e) => e.target.select());
+
+// The date of the party: today unless the organizer says otherwise.
+const date = document.getElementById("t-date");
+if (date && !date.value) date.value = new Date().toLocaleDateString("sv"); // YYYY-MM-DD, local
+
+document.getElementById("created-copy").addEventListener("click", async (event) => {
+  const link = document.getElementById("created-link");
+  try {
+    await navigator.clipboard.writeText(link.value);
+  } catch {
+    link.select();
+    document.execCommand("copy");
+  }
+  event.target.textContent = "Copied ✔";
+});
