@@ -198,7 +198,8 @@ class UpdateGame(Command, frozen=True):
 
 
 class StartGame(Command, frozen=True):
-    seeding: Literal["natural", "random", "manual"] = "natural"
+    #: ``rating``: best-rated team first (teams' ratings over the games played so far).
+    seeding: Literal["natural", "random", "manual", "rating"] = "natural"
     #: Seed order for manual seeding, or the teams taking part (default: every active team,
     #: in registration order).
     teams: Annotated[list[EntityId], Meta(max_length=1024)] | None = None

@@ -4,7 +4,7 @@ what a changed result does to the matches that depended on it. Pure decisions.""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -164,8 +164,10 @@ def start_game(
     *,
     started: bool,
     rng: random.Random,
+    ratings: Mapping[str, float] | None = None,
 ) -> list[ev.Event]:
-    """Build the game's plan from its format, options and the teams in seed order."""
+    """Build the game's plan from its format, options and the teams in seed order
+    (``ratings``: each team's rating, for seeding by rating)."""
     require_organizer(actor, state.id)
     game = state.game(game_id)
     require_not_finished(state)
@@ -191,6 +193,10 @@ def start_game(
         teams = list(cmd.teams)
     if cmd.seeding == "random":
         rng.shuffle(teams)
+    elif cmd.seeding == "rating":
+        # Best first; teams without a result yet (rating 0) keep their order after them.
+        rated = ratings or {}
+        teams.sort(key=lambda team: -rated.get(team, 0.0))
     options = dict(game.options)
     if "seeding" in formats.get_format(game.format).parse_options(options).__struct_fields__:
         # The order passed in is the seeding, whichever way it was made.

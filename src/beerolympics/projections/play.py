@@ -29,6 +29,7 @@ from beerolympics.domain.formats.base import (
 )
 from beerolympics.domain.formats.plan import Plan
 from beerolympics.domain.matches import MatchRecord
+from beerolympics.domain.ratings import RatedResult, TeamRatings, rated
 from beerolympics.domain.scoring import Leaderboard, check_tiebreaks
 from beerolympics.domain.stations import Waiting, WaitingQueue
 from beerolympics.domain.tournament import TournamentState
@@ -36,6 +37,7 @@ from beerolympics.ports.eventstore import RecordedEvent
 from beerolympics.projections.catalog import Catalog
 
 _OUTCOME_EVENTS = (ev.ResultConfirmed, ev.ResultOverridden, ev.ResultReopened)
+_CONFIRMING = frozenset({"ResultConfirmed", "ResultOverridden"})
 
 
 def game_stream(tournament_id: str, game_id: str) -> str:
@@ -180,6 +182,8 @@ class TournamentPlay:
     stations: dict[tuple[str, str], str] = field(default_factory=dict)
     #: The points race: a sample each time overall points moved.
     race: list[RaceSample] = field(default_factory=list)
+    #: Team ratings over every rated result of every game.
+    ratings: TeamRatings = field(default_factory=TeamRatings)
 
     def sample_race(self, position: int, at: dt.datetime) -> None:
         points = self.leaderboard.totals_if_moved()
@@ -236,6 +240,7 @@ class Play:
         elif isinstance(event, ev.GameRemoved):
             play.games.pop(event.game_id, None)
             play.leaderboard.remove_game(event.game_id)
+            play.ratings.update({m: None for m in play.ratings.by_match if m[0] == event.game_id})
         elif isinstance(event, ev.GameUpdated):
             run = play.games.get(event.game_id)
             if run is not None and run.started and event.points is not msgspec.UNSET:
@@ -293,6 +298,7 @@ class Play:
             run.note_played(spec_id, ())
             if run.head_to_head.pop(spec_id, None) is not None:
                 play.leaderboard.forget_match((run.game_id, spec_id))
+            play.ratings.update({(run.game_id, spec_id): None})
         run.plan = msgspec.structs.replace(run.plan, matches=kept)
         run.feeds = {k: v for k, v in run.feeds.items() if k[1] in run.specs}
 
@@ -395,9 +401,14 @@ class Play:
         board.set_game(
             run.game_id, config.points, run.plan.teams, run.placements, run.outlook, run.played
         )
+        rated_now: dict[tuple[str, str], RatedResult | None] = {}
         for spec_id in run.resolution.matches if touched is None else touched:
             resolved = run.resolution[spec_id]
             outcome = resolved.outcome if resolved.state == "played" else None
+            ref = (run.game_id, spec_id)
+            result = None if outcome is None else _rated(run, spec_id, resolved, outcome)
+            if play.ratings.by_match.get(ref) != result:
+                rated_now[ref] = result
             current = run.head_to_head.get(spec_id)
             teams = resolved.teams if isinstance(outcome, HeadToHeadOutcome) else ()
             if isinstance(outcome, HeadToHeadOutcome) and len(teams) == 2:
@@ -411,6 +422,8 @@ class Play:
             elif current is not None:
                 del run.head_to_head[spec_id]
                 board.forget_match((run.game_id, spec_id))
+        if rated_now:
+            play.ratings.update(rated_now)
 
     @staticmethod
     def _bonuses(play: TournamentPlay, state: TournamentState) -> None:
@@ -421,3 +434,21 @@ class Play:
                 totals[claim.team_id] = totals.get(claim.team_id, 0.0) + bonus.points
         for team_id in state.teams:
             play.leaderboard.set_bonus(team_id, totals.get(team_id, 0.0))
+
+
+def _rated(
+    run: GameRun, spec_id: str, resolved: ResolvedMatch, outcome: Outcome
+) -> RatedResult | None:
+    """The played match as ratings count it, ordered by the event that confirmed it."""
+    record = run.records.get(spec_id)
+    confirmed = (
+        next(
+            (h.position for h in reversed(record.history) if h.type in _CONFIRMING),
+            None,
+        )
+        if record is not None
+        else None
+    )
+    if confirmed is None:
+        return None
+    return rated(confirmed, (run.game_id, spec_id), resolved.participants, outcome)

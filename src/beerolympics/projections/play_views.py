@@ -195,6 +195,8 @@ class LeaderboardEntry(View, frozen=True):
     point_diff: float
     decided_by: str | None
     games: dict[str, GameScoreView]
+    #: The team's rating across every game (see ``GET /ratings``); 0 before any result.
+    rating: float = 0.0
 
 
 class LeaderboardView(View, frozen=True):
@@ -242,6 +244,26 @@ class TeamPlayView(View, frozen=True):
     now: MatchView | None
     upcoming: list[MatchView]
     results: list[MatchView]
+
+
+class RatingEntry(View, frozen=True):
+    """A team's rating: ``rating`` (``mu - 3·sigma``, what teams are ranked on) from the model's
+    skill estimate ``mu`` and its uncertainty ``sigma``, over ``results`` rated results."""
+
+    rank: int
+    team: TeamRef
+    rating: float
+    mu: float
+    sigma: float
+    results: int
+
+
+class RatingsView(View, frozen=True):
+    """Team ratings across every game (openskill, Plackett-Luce), best first."""
+
+    tournament_id: str
+    rated_results: int
+    rows: list[RatingEntry]
 
 
 class RacePoint(View, frozen=True):
@@ -505,6 +527,7 @@ class Views:
                     g: GameScoreView(s.place, s.points, s.max_points)
                     for g, s in row.per_game.items()
                 },
+                rating=round(self.play.ratings.rating(row.team).ordinal, 2),
             )
             for row in self.play.leaderboard.rows()
         ]
@@ -603,6 +626,27 @@ class Views:
                 )
             )
         return shown
+
+    def ratings(self) -> RatingsView:
+        """Every team's rating, best first (teams without a result at 0, in sign-up order)."""
+        ratings = self.play.ratings
+        teams = sorted(self.state.teams, key=lambda t: -ratings.rating(t).ordinal)
+        rows: list[RatingEntry] = []
+        for team_id in teams:
+            found = ratings.rating(team_id)
+            rating = round(found.ordinal, 2)
+            rank = rows[-1].rank if rows and rows[-1].rating == rating else len(rows) + 1
+            rows.append(
+                RatingEntry(
+                    rank=rank,
+                    team=self.team(team_id),
+                    rating=rating,
+                    mu=round(found.mu, 4),
+                    sigma=round(found.sigma, 4),
+                    results=found.results,
+                )
+            )
+        return RatingsView(self.state.id, len(ratings.results), rows)
 
     def race(self) -> RaceView:
         return RaceView(

@@ -221,8 +221,15 @@ class GameService:
         def decide() -> Decision[ChangeOutcome]:
             state = self.catalog.get(tournament_id)
             run = self.play.get(tournament_id).games.get(game_id)
+            ratings = self.play.get(tournament_id).ratings.ordinals()
             events = game_rules.start_game(
-                state, actor, game_id, cmd, started=run is not None and run.started, rng=rng
+                state,
+                actor,
+                game_id,
+                cmd,
+                started=run is not None and run.started,
+                rng=rng,
+                ratings=ratings,
             )
             return Decision(
                 ChangeOutcome(tournament_id),

@@ -11,6 +11,7 @@ from beerolympics.domain.codes import ID_PATTERN
 from beerolympics.projections.play_views import (
     LeaderboardView,
     RaceView,
+    RatingsView,
     StationsView,
     TeamPlayView,
 )
@@ -56,6 +57,20 @@ async def leaderboard_history(
     )
 
 
+@get("/ratings", summary="Team ratings", tags=["standings"], responses={404: ERRORS[404]})
+async def ratings(
+    request: Request[Any, Any, Any], tournament_id: TournamentId
+) -> Response[RatingsView]:
+    """Every team's rating across all games, best first: openskill's Plackett-Luce model over
+    every result that counts (heats by their places; forfeits and byes do not count), in the
+    order results were confirmed. ``rating`` is ``mu - 3·sigma``: 0 before a team's first
+    result. A game can be seeded by it (``"seeding": "rating"``)."""
+    runtime(request).play.get(tournament_id)
+    return public_read(
+        request, tournament_id, ("ratings",), lambda: views(request, tournament_id).ratings()
+    )
+
+
 @get("/stations", summary="Now playing and up next", tags=["matches"], responses={404: ERRORS[404]})
 async def station_board(
     request: Request[Any, Any, Any], tournament_id: TournamentId
@@ -88,5 +103,5 @@ async def team_play(
 
 router = Router(
     path="/tournaments/{tournament_id:str}",
-    route_handlers=[leaderboard, leaderboard_history, station_board, team_play],
+    route_handlers=[leaderboard, leaderboard_history, ratings, station_board, team_play],
 )

@@ -80,6 +80,7 @@ async def team_page(
         insider=insider,
         invite_code=team.invite_code if insider else None,
         bonuses=bonuses,
+        rating=next((r for r in v.ratings().rows if r.team.id == team.id), None),
     )
 
 

@@ -63,6 +63,7 @@ export function renderBoard(table, rows, limit) {
           pointsCell(row, row.provisional),
           ...games.map((g) => gameCell(row.games && row.games[g])),
           games.length ? h("td", { class: "num wide" }, points(row.bonus_points)) : null,
+          games.length ? h("td", { class: "num wide" }, points(row.rating || 0)) : null,
         );
       }),
     );
