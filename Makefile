@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ check: $(VENV)/.installed  ## lint, format and strict types
 	$(BIN)/ruff check src tests bench deploy
 	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy src
+
+screenshots: $(VENV)/.installed  ## the browser tests, saving the pictures docs/pages.md shows
+	BEEROLYMPICS_SCREENSHOTS=docs $(BIN)/pytest tests/e2e $(ARGS)
 
 bench: $(VENV)/.installed  ## the benchmarks (numbers, no thresholds)
 	$(BIN)/python -m bench $(ARGS)

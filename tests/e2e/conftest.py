@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ROOT = Path(__file__).parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 E2E_ENV = {
     "BEEROLYMPICS_SECRET_KEY": "e2e-secret-key",
     # Every browser context connects from 127.0.0.1, like the phones of a party behind one
@@ -110,10 +110,14 @@ def api(server: Server) -> Iterator[Api]:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    """Where the run saves the screenshots docs/pages.md shows."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the run saves its screenshots: the ones docs/pages.md shows when
+    ``BEEROLYMPICS_SCREENSHOTS=docs`` (``make screenshots``), else a temporary folder, so a test
+    run leaves the checkout as it found it."""
+    if os.environ.get("BEEROLYMPICS_SCREENSHOTS") == "docs":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return DOCS_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

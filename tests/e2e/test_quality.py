@@ -4,11 +4,12 @@ the keyboard starts at "skip to the content", and the match page loads under 100
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import SCREENSHOTS, Server
+from tests.e2e.conftest import Server
 from tests.e2e.helpers import Api, phone
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -66,7 +67,7 @@ def test_user_text_is_shown_as_text_and_never_runs(browser: Any, server: Server,
 
 
 def test_pages_fit_a_360_px_phone_and_every_field_has_a_label(
-    browser: Any, server: Server, api: Api
+    browser: Any, server: Server, api: Api, screenshots: Path
 ) -> None:
     t, _, plain, game_id, match_id = _scene(api)
     tid = t["tournament"]["id"]
@@ -103,7 +104,7 @@ def test_pages_fit_a_360_px_phone_and_every_field_has_a_label(
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 360, f"{path} is {width} px wide"
         if path == f"/t/{tid}/games/{game_id}":  # a bracket on a phone: it scrolls in its box
-            page.screenshot(path=SCREENSHOTS / "bracket-phone-360.png", full_page=True)
+            page.screenshot(path=screenshots / "bracket-phone-360.png", full_page=True)
         unlabelled = page.evaluate(
             """() => [...document.querySelectorAll('input, select, textarea')]
                 .filter((el) => el.type !== 'hidden' && !el.closest('template'))

@@ -9,11 +9,11 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import SCREENSHOTS, Server
+from tests.e2e.conftest import Server
 from tests.e2e.helpers import Api, phone, wait_live
 
 
-def _create_with_the_wizard(page: Any) -> tuple[str, str]:
+def _create_with_the_wizard(page: Any, screenshots: Path) -> tuple[str, str]:
     """The organizer's first minute: name, two games, a bonus challenge. → (id, join code)"""
     page.goto("/new")
     expect(page.locator("#t-date")).not_to_have_value("")  # today, unless changed
@@ -41,7 +41,7 @@ def _create_with_the_wizard(page: Any) -> tuple[str, str]:
     while opened.count():
         opened.first.click()  # folded again, as they start
     page.evaluate("() => window.scrollTo(0, 0)")
-    page.screenshot(path=SCREENSHOTS / "wizard-games-folded.png")
+    page.screenshot(path=screenshots / "wizard-games-folded.png")
     page.get_by_role("button", name="Next: bonuses").click()
 
     page.get_by_role("button", name="Add a challenge").click()
@@ -79,7 +79,7 @@ def test_a_small_tournament_played_through_the_pages(
     lager = phone(browser, server.url)
     try:
         admin = organizer.new_page()
-        tid, code = _create_with_the_wizard(admin)
+        tid, code = _create_with_the_wizard(admin, screenshots)
 
         aoife, jonas = hop.new_page(), lager.new_page()
         _start_a_team(aoife, code, "Hop Stars", "Aoife")
