@@ -8,6 +8,8 @@ tests are skipped; with ``CI=true`` a missing service is a failure, never a skip
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +24,21 @@ def service_url(name: str) -> str:
             pytest.fail(f"{message}, and CI=true requires {name}", pytrace=False)
         pytest.skip(message)
     return url
+
+
+PUSHER_JS = Path(__file__).parent / "pusher"
+
+
+def pusher_js() -> tuple[str, Path]:
+    """Node and the folder where ``npm ci`` installed pusher-js (``tests/pusher``), or skip
+    (fail under CI) when either is missing."""
+    node = shutil.which("node")
+    if node is None:
+        message = "node is not installed"
+    elif not (PUSHER_JS / "node_modules" / "pusher-js" / "package.json").exists():
+        message = "pusher-js is not installed: run npm ci in tests/pusher"
+    else:
+        return node, PUSHER_JS
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}, and CI=true requires the pusher-js tests", pytrace=False)
+    pytest.skip(message)

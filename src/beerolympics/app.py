@@ -25,6 +25,7 @@ from beerolympics.live.backplane import Backplane
 from beerolympics.live.hub import Hub
 from beerolympics.live.media import MediaRoutes
 from beerolympics.live.presence import Presence
+from beerolympics.live.pusher import Apps as PusherApps
 from beerolympics.runtime import Runtime
 from beerolympics.services.conductor import Clock
 from beerolympics.settings import Settings
@@ -42,6 +43,7 @@ from beerolympics.web.api import (
     matches,
     media,
     metrics,
+    pusher,
     teams,
     tournaments,
 )
@@ -143,6 +145,11 @@ class App(Litestar):
         ):
             scope["app"] = scope["litestar_app"] = self
             return live.live_socket(scope, receive, send, found.group(1))
+        if scope["type"] == ScopeType.WEBSOCKET and (
+            found := pusher.SOCKET_PATH.match(scope["path"])
+        ):
+            scope["app"] = scope["litestar_app"] = self
+            return pusher.pusher_socket(scope, receive, send, found.group(1))
         observer: Observer | None = self.state.get("observer")
         if scope["type"] == ScopeType.HTTP and observer is not None:
             return observer(super().__call__, scope, receive, send)
@@ -173,6 +180,7 @@ def create_app(
             representations,
             rt.throttle,
         )
+        app.state.pusher_apps = PusherApps(settings.resolved_secret())
         hub.extra_routes.append(MediaRoutes(rt.media_states, media.url_for(rt)))
         backplane = Backplane(rt.pubsub, rt.projector, presence, settings.live_heartbeat)
         collector = app.state.instance_collector = metrics.InstanceCollector(
@@ -228,6 +236,7 @@ def create_app(
             media.router,
             media.gallery_router,
             live.live_events,
+            pusher.pusher_auth,
         ],
     )
     swagger_assets = create_static_files_router(

@@ -72,6 +72,8 @@ class Frame:
     text: str
     messages: list[dict[str, Any]]
     wire: bytes | None = None
+    #: The frame as a Pusher event (see ``live/pusher.py``), made once for all Pusher sockets.
+    pusher: Frame | None = None
 
     def websocket_bytes(self) -> bytes:
         """The frame as one WebSocket text frame, the same bytes for every socket (made on
@@ -151,6 +153,10 @@ class Connection:
         self._transport = send
         self._hang_up = hang_up
         self._write_frame = write_frame
+
+    def beat(self, text: str) -> None:
+        """The hub's heartbeat."""
+        self.enqueue(text)
 
     def enqueue(self, text: str, frame: Frame | None = None) -> None:
         if self.close_code is not None:

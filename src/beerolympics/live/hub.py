@@ -365,7 +365,7 @@ class Hub:
             await asyncio.sleep(self.settings.live_heartbeat)
             text = json_text({"type": "heartbeat", "position": self.position})
             for conn in list(self.connections):
-                conn.enqueue(text)
+                conn.beat(text)
 
 
 def _coalesce(updates: list[routing.Update]) -> list[routing.Update]:

@@ -17,7 +17,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from beerolympics.runtime import Runtime
 
-_TOURNAMENT: Final = re.compile(r"^/(?:api/v1/tournaments|t)/([^/]+)")
+#: A tournament's pages, API, and Pusher app (``/app/{key}``, the key being its id).
+_TOURNAMENT: Final = re.compile(r"^/(?:api/v1/tournaments|t|app)/([^/]+)")
 
 
 async def catch_up_for(rt: Runtime, path: str) -> None:

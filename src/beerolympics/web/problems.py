@@ -124,8 +124,13 @@ def problem(
     )
 
 
+def status_of(exc: DomainError) -> int:
+    """The HTTP status a refusal is answered with."""
+    return next(code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind))
+
+
 def _domain_problem(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
-    status = next(code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind))
+    status = status_of(exc)
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
     if "current" in exc.details:

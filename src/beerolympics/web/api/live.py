@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any, cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 from litestar import Request, get
@@ -16,8 +16,9 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import Receive, Scope, Send
 
 from beerolympics.domain.errors import DomainError, NotFound, Unauthenticated
+from beerolympics.domain.identity import Actor
 from beerolympics.live.admission import TooManyConnections
-from beerolympics.live.connection import Connection
+from beerolympics.live.connection import Connection, HangUp
 from beerolympics.live.hub import Hub
 from beerolympics.runtime import Runtime
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
@@ -107,22 +108,39 @@ async def live_socket(scope: Scope, receive: Receive, send: Send, tournament_id:
     except Unauthenticated:
         await hang_up(CLOSE_INVALID_CREDENTIAL, "the credential is not valid")
         return
-    settings = rt.settings
     client = scope.get("client")
-    conn = Connection(
-        tournament_id,
-        who,
-        client[0] if client else "unknown",
-        buffer=settings.live_send_buffer,
-        per_minute=settings.live_messages_per_minute,
-    )
+    conn = new_connection(Connection, tournament_id, who, client[0] if client else None, hub)
     try:
         await hub.connect(conn)
     except TooManyConnections as refused:
         await hang_up(CLOSE_TOO_MANY, refused.message)
         return
 
-    # The server's own send when serving (see web/wire.py), the framework's otherwise.
+    attach(conn, scope, send, hang_up)
+    conn.send(_welcome(conn, hub))
+    await serve(conn, hub, receive, lambda text: _handle(rt, hub, conn, text))
+
+
+C = TypeVar("C", bound=Connection)
+
+
+def new_connection(
+    kind: type[C], tournament_id: str, who: Actor, address: str | None, hub: Hub
+) -> C:
+    """A connection of ``kind`` with the live limits of the settings."""
+    settings = hub.settings
+    return kind(
+        tournament_id,
+        who,
+        address or "unknown",
+        buffer=settings.live_send_buffer,
+        per_minute=settings.live_messages_per_minute,
+    )
+
+
+def attach(conn: Connection, scope: Scope, send: Send, hang_up: HangUp) -> None:
+    """Write to the socket through the server's own send when serving (see web/wire.py),
+    the framework's otherwise."""
     server_send: Callable[[Any], Coroutine[Any, Any, None]]
     server_send = cast("dict[str, Any]", scope).get(SERVER_SEND, send)
 
@@ -130,16 +148,23 @@ async def live_socket(scope: Scope, receive: Receive, send: Send, tournament_id:
         return server_send({"type": "websocket.send", "bytes": None, "text": text})
 
     conn.attach(send_text, hang_up, frame_writer(server_send))
-    conn.send(_welcome(conn, hub))
+
+
+async def serve(
+    conn: Connection, hub: Hub, receive: Receive, handle: Callable[[str], Awaitable[None]]
+) -> None:
+    """Hand the client's messages to ``handle`` (within the size and rate limits) until the
+    connection ends, then take it out of the hub."""
+    max_bytes = hub.settings.live_max_message_bytes
     try:
         while conn.close_code is None:
             text = await _receive_text(receive)
             if text is None:
                 return
-            if len(text.encode()) > settings.live_max_message_bytes:
+            if len(text.encode()) > max_bytes:
                 conn.close(CLOSE_TOO_BIG, "message too big")
             elif conn.count_message():
-                await _handle(rt, hub, conn, text)
+                await handle(text)
         # Closed from this side: wait for the client's answer to the close frame.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(2):
@@ -214,14 +239,8 @@ async def live_events(
     who = actor(request, tournament_id)
     if last_event_id is not None and last_event_id.isdigit():
         since = int(last_event_id)
-    settings = rt.settings
-    conn = Connection(
-        tournament_id,
-        who,
-        request.client.host if request.client else "unknown",
-        buffer=settings.live_send_buffer,
-        per_minute=settings.live_messages_per_minute,
-    )
+    address = request.client.host if request.client else None
+    conn = new_connection(Connection, tournament_id, who, address, hub)
     await hub.connect(conn)
     try:
         for name in channel:

@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from beerolympics.jobs.metrics import job_metrics
 from beerolympics.live.backplane import Backplane
 from beerolympics.live.hub import Hub
+from beerolympics.live.pusher import PusherConnection
 from beerolympics.ports.eventstore import StoreUnavailable
 from beerolympics.runtime import Runtime
 from beerolympics.web.fastpath import PublicReads
@@ -85,6 +86,12 @@ class InstanceCollector(Collector):
             "beerolympics_live_connections", "Open live connections.", len(hub.connections)
         )
         yield _gauge(
+            "beerolympics_live_pusher_connections",
+            "Open live connections that speak the Pusher protocol (counted in"
+            " beerolympics_live_connections too).",
+            sum(1 for conn in hub.connections if isinstance(conn, PusherConnection)),
+        )
+        yield _gauge(
             "beerolympics_live_channels", "Live channels with subscribers.", len(hub.channels)
         )
         yield _gauge(
@@ -106,7 +113,8 @@ class InstanceCollector(Collector):
         closed = CounterMetricFamily(
             "beerolympics_live_disconnects",
             "Live connections that ended, by close code (4008: too slow, dropped; 4029: too"
-            " many messages; client: the client left).",
+            " many messages; client: the client left; Pusher sockets: 4100 too slow or too"
+            " many messages, 4200 going away).",
             labels=["code"],
         )
         for code, count in sorted(hub.disconnects.items()):
