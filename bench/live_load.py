@@ -19,7 +19,10 @@ reached, report → client latency over every delivery, whether it grows (p99 of
 second half of the run), and how busy the server and the poster were.
 
     python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10] [--results-rates 100,1000]
-        [--results-flows report,start+report,queue+report] [--backend sqlite|postgres]
+        [--results-flows report,start+report,queue+report] [--backend sqlite|postgres] [--pusher]
+
+With ``--pusher`` each size is also measured with clients of the Pusher protocol
+(``/app/{key}?protocol=7``, the same hub): the same fan-outs, side by side.
 """
 
 from __future__ import annotations
@@ -150,7 +153,7 @@ class LeanSocket(asyncio.Protocol):
                 self.transport.write(client_frame(Opcode.PONG, bytes(buffer[start:consumed])))
             elif opcode in (0x1, 0x2):
                 self.clients.received(
-                    self.index, bytes(buffer[start : min(consumed, start + 160)]), now
+                    self.index, bytes(buffer[start : min(consumed, start + HEAD)]), now
                 )
         if consumed:
             del buffer[:consumed]
@@ -168,8 +171,9 @@ class Clients:
 
     async def open(self, url: str, n: int, hello: str | None) -> float:
         parts = urlsplit(url)
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
         request = (
-            f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+            f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
             "Connection: Upgrade\r\nSec-WebSocket-Key: YmVlcm9seW1waWNzLWJjaA==\r\n"
             "Sec-WebSocket-Version: 13\r\n\r\n"
         ).encode()
@@ -229,6 +233,8 @@ async def _serving(
     port = free_port()
     env = {
         "BEEROLYMPICS_LIVE_MAX_CONNECTIONS": "100000",
+        # Every load client connects from 127.0.0.1, without a credential.
+        "BEEROLYMPICS_LIVE_MAX_ANONYMOUS": "1000000",
         "BEEROLYMPICS_LIVE_SEND_BUFFER": "4096",
         "BEEROLYMPICS_LOG_LEVEL": "warning",
     }
@@ -283,13 +289,18 @@ async def fanout(
     return last, every, cpu / (fanouts * n)
 
 
-async def measure_app(n: int, fanouts: int) -> dict[str, Any]:
+async def measure_app(n: int, fanouts: int, *, pusher: bool = False) -> dict[str, Any]:
+    """The app's fan-out to ``n`` clients of the native protocol, or of Pusher's."""
     with tempfile.TemporaryDirectory() as tmp:
         async with app_server(Path(tmp)) as (pid, tid, http, auth):
             rss0 = rss_bytes(pid)
             clients = Clients()
-            url = f"ws://127.0.0.1:{http.base_url.port}/api/v1/tournaments/{tid}/live"
-            hello = '{"type":"subscribe","channel":"tournament"}'
+            if pusher:
+                url = f"ws://127.0.0.1:{http.base_url.port}/app/{tid}?protocol=7"
+                hello = '{"event":"pusher:subscribe","data":{"channel":"tournament"}}'
+            else:
+                url = f"ws://127.0.0.1:{http.base_url.port}/api/v1/tournaments/{tid}/live"
+                hello = '{"type":"subscribe","channel":"tournament"}'
             rate = await clients.open(url, n, hello)
             await asyncio.sleep(2)
             rss = (rss_bytes(pid) - rss0) / n
@@ -578,6 +589,7 @@ async def main(
     results_seconds: float,
     flows: list[str],
     backend: str,
+    pusher: bool,
 ) -> None:
     raise_fd_limit()
     rows = []
@@ -587,8 +599,12 @@ async def main(
         app = await measure_app(n, fanouts)
         if n == 1000:
             idle = app["every"]
-        rows += [row("raw broadcast", n, raw, None), row("beerolympics", n, app, raw)]
-        print(table(HEADERS, rows[-2:]), flush=True)
+        measured = [row("raw broadcast", n, raw, None), row("beerolympics", n, app, raw)]
+        if pusher:
+            over_pusher = await measure_app(n, fanouts, pusher=True)
+            measured.append(row("beerolympics, Pusher", n, over_pusher, raw))
+        rows += measured
+        print(table(HEADERS, measured), flush=True)
     print("\ncommit → last client, one event at a time, one server core")
     print(table(HEADERS, rows))
     if idle:
@@ -596,6 +612,8 @@ async def main(
             f"\nidle channel, 1,000 clients, commit → client over every delivery:"
             f" p50 {percentile(idle, 50) * 1e3:.1f} ms, p99 {percentile(idle, 99) * 1e3:.1f} ms"
         )
+    if not results_rates:
+        return
     print(
         f"\nresults posted while 1,000 clients listen (an official reports each match;"
         f" the event store on {backend})"
@@ -644,7 +662,14 @@ if __name__ == "__main__":
     )
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--fanouts", type=int, default=10)
-    parser.add_argument("--results-rates", default="100,1000")
+    parser.add_argument(
+        "--results-rates", default="100,1000", help="comma-separated; empty: no results phase"
+    )
+    parser.add_argument(
+        "--pusher",
+        action="store_true",
+        help="also fan out to clients of the Pusher protocol (/app/{key}?protocol=7)",
+    )
     parser.add_argument("--results-seconds", type=float, default=4)
     parser.add_argument(
         "--backend",
@@ -661,6 +686,8 @@ if __name__ == "__main__":
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    rates = [int(r) for r in args.results_rates.split(",")]
+    rates = [int(r) for r in args.results_rates.split(",") if r]
     flows = args.results_flows.split(",")
-    uvloop.run(main(sizes, args.fanouts, rates, args.results_seconds, flows, args.backend))
+    uvloop.run(
+        main(sizes, args.fanouts, rates, args.results_seconds, flows, args.backend, args.pusher)
+    )
