@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from beerolympics.live import pusher
 from tests.factories import make_settings
-from tests.integration.test_live import Server, running, setup_tournament
+from tests.integration.test_live import Server, close_code, running, setup_tournament
 
 
 @pytest.fixture
@@ -301,3 +301,38 @@ async def test_the_server_going_away_says_reconnect(server: Server) -> None:
             await ws.recv()
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 4200
+
+
+async def test_pusher_sockets_count_against_the_live_connection_budgets(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, live_max_anonymous=2, live_max_connections=1)
+    async with running(settings) as s:
+        await setup_tournament(s, teams=1)
+        s.http.cookies.clear()
+        captain = s.teams[0]["token"]
+        # A native socket and a Pusher one share the address's budget of two.
+        async with s.socket(), connect(app_url(s), compression=None) as ws:
+            error, code = await refused(app_url(s))
+            assert error["data"]["code"] == code == pusher.OVER_QUOTA == 4004
+            assert "too many live connections" in error["data"]["message"]
+            # Signed for the captain, the Pusher socket counts against the captain's budget
+            # (one) from then on — and a second socket of the captain's is one too many.
+            await subscribe_signed(s, ws, captain, "private-captains")
+            assert (await event(ws))["event"] == "pusher_internal:subscription_succeeded"
+            async with connect(app_url(s), compression=None) as again:
+                await subscribe_signed(s, again, captain, "private-captains")
+                error = await event(again)
+                assert error["event"] == "pusher:subscription_error"
+                assert error["data"]["status"] == 429
+
+
+async def test_a_pusher_client_sending_too_much_is_told_to_back_off(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, live_messages_per_minute=5)
+    async with running(settings) as s:
+        await setup_tournament(s, teams=1)
+        async with connect(app_url(s), compression=None) as ws:
+            await established(ws)
+            for _ in range(6):
+                await send(ws, "pusher:ping", {})
+            error = await event(ws, "pusher:error")
+            assert error["data"]["code"] == pusher.OVER_CAPACITY == 4100
+            assert await close_code(ws) == 4100
