@@ -70,6 +70,32 @@ async def test_two_instances_behind_nginx(tmp_path: Path) -> None:
                     frame = await next_of(ws, "frame")
                     assert frame["messages"][-1]["announcement"]["message"] == "Pizza"
 
+            # Pusher clients too: a channel signed by whichever instance answered the auth
+            # request is good on the one holding the socket.
+            pusher_url = stack.url.replace("http", "ws") + f"/app/{tid}?protocol=7"
+            async with connect(pusher_url, compression=None) as ws:
+                hello = json.loads(await ws.recv())
+                socket_id = json.loads(hello["data"])["socket_id"]
+                signed = await http.post(
+                    f"{api}/pusher/auth",
+                    data={"socket_id": socket_id, "channel_name": "private-captains"},
+                    headers=organizer,
+                )
+                subscribe = {"channel": "private-captains", **signed.json()}
+                await ws.send(json.dumps({"event": "pusher:subscribe", "data": subscribe}))
+                said = {"message": "Captains, to the bar", "audience": "captains"}
+                await http.post(f"{api}/announcements", json=said, headers=organizer)
+                events = []
+                async with asyncio.timeout(10):
+                    while not events or events[-1]["event"] != "frame":
+                        events.append(json.loads(await ws.recv()))
+                assert [e["event"] for e in events][:2] == [
+                    "pusher_internal:subscription_succeeded",
+                    "snapshot",
+                ]
+                frame = json.loads(events[-1]["data"])
+                assert frame["messages"][-1]["announcement"]["message"] == said["message"]
+
             # Public reads: cached for s-maxage, served stale while one request refreshes them.
             board = f"{api}/leaderboard"
             statuses = [(await http.get(board)).headers["x-cache-status"] for _ in range(3)]
