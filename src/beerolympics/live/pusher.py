@@ -179,7 +179,7 @@ def _members(players: list[Member]) -> dict[str, dict[str, str]]:
 class PusherConnection(Connection):
     """A hub connection that speaks Pusher protocol 7 (see the module docstring)."""
 
-    __slots__ = ("key", "members", "socket_id")
+    __slots__ = ("members", "socket_id")
 
     def __init__(
         self,
@@ -191,7 +191,6 @@ class PusherConnection(Connection):
         per_minute: int,
     ) -> None:
         super().__init__(tournament_id, actor, address, buffer=buffer, per_minute=per_minute)
-        self.key = tournament_id
         self.socket_id = new_socket_id()
         #: The presence channel's members as this client knows them (None: not subscribed).
         self.members: dict[str, dict[str, str]] | None = None

@@ -107,7 +107,8 @@ class InstanceCollector(Collector):
         )
         yield _counter(
             "beerolympics_live_delivered_bytes",
-            "Bytes of channel frames handed to subscribers.",
+            "Bytes of channel frames handed to subscribers, as the native protocol says them"
+            " (a Pusher event carries the frame as a JSON string: 15-20% more).",
             hub.delivered_bytes,
         )
         closed = CounterMetricFamily(

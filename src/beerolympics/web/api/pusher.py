@@ -161,7 +161,7 @@ async def _subscribe(
         return
     if pusher.needs_auth(name):
         signed = request.auth is not None and apps.verify(
-            conn.key, conn.socket_id, name, request.channel_data, request.auth
+            conn.tournament_id, conn.socket_id, name, request.channel_data, request.auth
         )
         if not signed:
             refuse(401, "invalid signature: ask the auth endpoint for this socket and channel")
