@@ -336,3 +336,25 @@ async def test_a_pusher_client_sending_too_much_is_told_to_back_off(tmp_path: Pa
             error = await event(ws, "pusher:error")
             assert error["data"]["code"] == pusher.OVER_CAPACITY == 4100
             assert await close_code(ws) == 4100
+
+
+async def test_native_and_pusher_sockets_get_the_same_frame_from_one_fan_out(
+    server: Server,
+) -> None:
+    hub = server.app.state.hub
+    async with server.socket() as native, connect(app_url(server), compression=None) as ws:
+        await native.send(json.dumps({"type": "subscribe", "channel": "tournament"}))
+        await established(ws)
+        await send(ws, "pusher:subscribe", {"channel": "tournament"})
+        await event(ws, "snapshot")
+        while json.loads(await native.recv())["type"] != "snapshot":
+            pass
+        frames_before = hub.frames_sent
+        await server.post("/announcements", {"message": "Same for all"})
+        wrapped = json.loads(await ws.recv())
+        text = await native.recv()
+        while json.loads(text)["type"] == "heartbeat":
+            text = await native.recv()
+        # The Pusher event carries the very text the native socket got.
+        assert wrapped["data"] == text
+        assert hub.frames_sent == frames_before + 1
