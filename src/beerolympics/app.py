@@ -43,9 +43,11 @@ from beerolympics.web.api import (
     matches,
     media,
     metrics,
+    push,
     pusher,
     teams,
     tournaments,
+    webhooks,
 )
 from beerolympics.web.consistency import CatchUp
 from beerolympics.web.fastpath import COMPRESS_FROM, FastPath, PublicReads
@@ -237,6 +239,8 @@ def create_app(
             media.gallery_router,
             live.live_events,
             pusher.pusher_auth,
+            push.router,
+            webhooks.router,
         ],
     )
     swagger_assets = create_static_files_router(

@@ -26,6 +26,8 @@ from beerolympics.jobs.registry import CPU_MODULES, job_kinds
 from beerolympics.jobs.supervisor import Supervisor
 from beerolympics.jobs.worker import JobWorker
 from beerolympics.metrics import Metrics, ObservedEventStore
+from beerolympics.notify.push import application_server_key, load_vapid_key
+from beerolympics.notify.reactor import Reactor
 from beerolympics.ports.eventstore import EventStore
 from beerolympics.ports.jobqueue import JobQueue
 from beerolympics.ports.mediastore import MediaStore
@@ -33,6 +35,7 @@ from beerolympics.ports.pubsub import PubSub
 from beerolympics.projections.catalog import Catalog
 from beerolympics.projections.jobs import Jobs
 from beerolympics.projections.media import Media
+from beerolympics.projections.notifications import Notifications
 from beerolympics.projections.play import Play
 from beerolympics.projections.projector import Projector
 from beerolympics.projections.snapshots import Snapshots
@@ -42,6 +45,7 @@ from beerolympics.services.games import GameService
 from beerolympics.services.jobs import JobService
 from beerolympics.services.matches import MatchService
 from beerolympics.services.media import MediaService
+from beerolympics.services.notifications import NotificationService
 from beerolympics.services.runner import CommandRunner
 from beerolympics.services.throttle import Throttle
 from beerolympics.services.tournaments import TournamentService
@@ -159,10 +163,14 @@ class Runtime:
     media_store: MediaStore
     media_states: Media
     media: MediaService
+    notification_states: Notifications
+    notifications: NotificationService
+    reactor: Reactor
     #: The consumer that runs jobs in this process (``job_processes`` > 0), once started.
     worker: JobWorker | None = None
     _poller: asyncio.Task[None] | None = field(default=None, repr=False)
     _snapshotter: asyncio.Task[None] | None = field(default=None, repr=False)
+    _push_key: str | None = field(default=None, repr=False)
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -189,7 +197,10 @@ class Runtime:
         play = Play(catalog)
         job_states = Jobs()
         media_states = Media()
-        projector = Projector(store, codec, [catalog, play, job_states, media_states])
+        notification_states = Notifications(catalog, play)
+        projector = Projector(
+            store, codec, [catalog, play, job_states, media_states, notification_states]
+        )
         runner = CommandRunner(store, codec, projector)
         media_store = open_media_store(settings)
         kinds = job_kinds(settings, events=store, codec=codec, media=media_store)
@@ -238,6 +249,15 @@ class Runtime:
                 media_store,
                 round(settings.media_quota_gb * 1e9),
             ),
+            notification_states=notification_states,
+            notifications=NotificationService(
+                runner,
+                catalog,
+                notification_states,
+                job_states,
+                allow_plain_http=settings.notify_allow_private,
+            ),
+            reactor=Reactor(notification_states, job_states, jobs, runner, clock),
         )
 
     async def start(self) -> None:
@@ -260,6 +280,8 @@ class Runtime:
             )
         self.projector.on_applied(self.conductor.notice)
         self.conductor.start()
+        self.projector.on_applied(self.reactor.notice)
+        self.reactor.start(self.projector.position)
         self.supervisor.start()
         if self.settings.job_processes:
             self.worker = JobWorker(
@@ -274,6 +296,12 @@ class Runtime:
                 warm=True,
             )
             self.worker.start()
+
+    def push_public_key(self) -> str:
+        """The VAPID public key phones subscribe with (``applicationServerKey``)."""
+        if self._push_key is None:
+            self._push_key = application_server_key(load_vapid_key(self.settings))
+        return self._push_key
 
     def _snapshot_due(self, snapshots: Snapshots) -> bool:
         behind = self.projector.position - snapshots.position
@@ -303,6 +331,7 @@ class Runtime:
             await self.worker.stop()
             self.worker.cpu.close()
         await self.supervisor.stop()
+        await self.reactor.stop()
         await self.conductor.stop()
         for task in (self._poller, self._snapshotter):
             if task is not None:

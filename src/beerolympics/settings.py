@@ -392,6 +392,49 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "Media uploads per credential (or per address, for spectators).",
     ),
     Setting(
+        "vapid_private_key",
+        "str",
+        "",
+        "Web Push: the VAPID private key that signs pushes (PEM). Empty: generated once into"
+        " <data_dir>/vapid.pem. Every instance and worker of one deployment needs the same key.",
+        commands="all",
+    ),
+    Setting(
+        "vapid_subject",
+        "str",
+        "mailto:push@beerolympics.invalid",
+        "Web Push: how push services reach whoever runs this server (a mailto: or https: URL).",
+        commands="all",
+    ),
+    Setting(
+        "notify_allow_private",
+        "bool",
+        False,
+        "Webhooks and pushes may go to private and loopback addresses (a receiver on the party"
+        " LAN) and push endpoints may be plain http. Link-local (cloud metadata), multicast and"
+        " unspecified addresses are always refused.",
+        commands="all",
+    ),
+    Setting(
+        "notify_timeout",
+        "float",
+        10.0,
+        "Webhooks and pushes: seconds one delivery may take (connect, send, answer).",
+        commands="all",
+        minimum=0.5,
+        maximum=120,
+    ),
+    Setting(
+        "notify_retry_seconds",
+        "float",
+        10.0,
+        "Webhooks and pushes: seconds before the first retry of a failed delivery; each next"
+        " wait is three times longer, at most an hour.",
+        commands="all",
+        minimum=0.01,
+        maximum=3600,
+    ),
+    Setting(
         "job_lost_after",
         "float",
         30.0,
@@ -456,6 +499,11 @@ class Settings:
     media_max_frames: int
     media_quota_gb: float
     rate_limit_uploads: str
+    vapid_private_key: str
+    vapid_subject: str
+    notify_allow_private: bool
+    notify_timeout: float
+    notify_retry_seconds: float
     job_lost_after: float
 
     @classmethod

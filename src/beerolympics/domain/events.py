@@ -458,6 +458,48 @@ class GallerySettingsChanged(Event, frozen=True):
     spectator_uploads: bool
 
 
+# -- notifications: a phone's push subscription (``push:<tournament>:<id>``) and an organizer's
+#    webhook (``webhook:<tournament>:<id>``) -----------------------------------------------------
+
+
+class PushSubscribed(Event, frozen=True):
+    """A team member's phone asked for Web Push notifications: the push service's endpoint and
+    the keys the browser's ``PushSubscription`` gave. Subscribing the same endpoint again
+    replaces what was stored (keys, team, member)."""
+
+    subscription_id: str
+    team_id: str
+    member_id: str | None
+    endpoint: str
+    p256dh: str
+    auth: str
+
+
+class PushUnsubscribed(Event, frozen=True):
+    """No more pushes to this endpoint: the phone turned them off (``removed``), or the push
+    service said it is gone (``expired``: 404 or 410)."""
+
+    subscription_id: str
+    reason: Literal["removed", "expired"] = "removed"
+
+
+class WebhookRegistered(Event, frozen=True):
+    """An organizer's receiver for some kinds of tournament events, with the ``whsec_`` secret
+    its deliveries are signed with (Standard Webhooks)."""
+
+    webhook_id: str
+    url: str
+    events: list[str]
+    secret: str
+
+
+class WebhookRemoved(Event, frozen=True):
+    """An organizer removed the webhook, or its receiver answered 410 Gone."""
+
+    webhook_id: str
+    reason: str = ""
+
+
 # -- reservations: streams whose only purpose is to make a value unique ----------------------
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from beerolympics.domain.events import EventCodec
 from beerolympics.jobs.kinds import JobKinds
 from beerolympics.jobs.media import MediaJobs
+from beerolympics.notify.push import PushJobs
+from beerolympics.notify.webhooks import WebhookJobs
 from beerolympics.ports.eventstore import EventStore
 from beerolympics.ports.mediastore import MediaStore
 from beerolympics.settings import Settings
@@ -23,4 +25,10 @@ def job_kinds(
     settings: Settings, *, events: EventStore, codec: EventCodec, media: MediaStore
 ) -> JobKinds:
     """The job kinds of this build, bound to this process's stores."""
-    return JobKinds(MediaJobs(settings, media, events, codec).kinds())
+    return JobKinds(
+        [
+            *MediaJobs(settings, media, events, codec).kinds(),
+            *PushJobs(settings, events, codec).kinds(),
+            *WebhookJobs(settings, events, codec).kinds(),
+        ]
+    )

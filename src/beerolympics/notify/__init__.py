@@ -1,0 +1,1 @@
+"""Notifications that leave the server: Web Push to phones, webhooks to receivers."""
