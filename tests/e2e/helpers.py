@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
+
+from tests.receivers import Receiver
 
 _names = itertools.count(1)
 
@@ -158,3 +163,20 @@ def outbox_size(page: Any) -> int:
         })"""
     )
     return size
+
+
+@contextmanager
+def serving(receiver: Receiver) -> Iterator[Receiver]:
+    """Run a local receiver (webhooks, a push service) on its own event loop in a thread, next
+    to Playwright's synchronous API."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="receiver", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(receiver.start(), loop).result(10)
+        yield receiver
+    finally:
+        asyncio.run_coroutine_threadsafe(receiver.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

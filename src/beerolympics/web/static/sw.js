@@ -7,6 +7,8 @@
 // - Leaderboards: stale-while-revalidate — the cached board at once, refreshed behind it.
 // - Writes are never cached or replayed here: the outbox (IndexedDB) owns them, and this
 //   worker sends it on Background Sync.
+// - Pushes (the team's "you're up", "confirm your result", disputes, urgent news) are shown as
+//   notifications, also with the phone locked; tapping one opens the page its push names.
 
 import { SYNC_TAG, sync } from "__STATIC__/js/outbox.js";
 
@@ -144,3 +146,78 @@ self.addEventListener("sync", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data === "sync") event.waitUntil(sendOutbox().catch(() => {}));
 });
+
+// -- Push notifications ---------------------------------------------------------------------
+// A push's payload is JSON: {title, body, url, tag, urgent?} (see docs/notifications.md).
+
+const ICON = "__STATIC__/icons/icon-192.png";
+
+/** A path of this site to open: anything else (another origin, junk) opens the home page. */
+function pageUrl(url) {
+  try {
+    const target = new URL(url || "/", self.location.origin);
+    if (target.origin === self.location.origin) return target.href;
+  } catch {
+    // fall through
+  }
+  return new URL("/", self.location.origin).href;
+}
+
+function pushMessage(data) {
+  if (!data) return {};
+  try {
+    const message = data.json();
+    return message && typeof message === "object" ? message : { body: String(message) };
+  } catch {
+    return { body: data.text() };
+  }
+}
+
+self.addEventListener("push", (event) => {
+  const message = pushMessage(event.data);
+  const tag = typeof message.tag === "string" && message.tag ? message.tag : undefined;
+  // Every push shows a notification (browsers require it of push subscriptions); a newer one
+  // with the same tag (the same match) replaces the older one and buzzes again.
+  const options = {
+    body: typeof message.body === "string" ? message.body : "",
+    icon: ICON,
+    badge: ICON,
+    data: { url: pageUrl(message.url) },
+    timestamp: Date.now(),
+  };
+  if (tag) Object.assign(options, { tag, renotify: true });
+  if (message.urgent) Object.assign(options, { requireInteraction: true, vibrate: [300, 100, 300] });
+  const title = typeof message.title === "string" && message.title ? message.title : "Beer Olympics";
+  event.waitUntil(self.registration.showNotification(title, options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = pageUrl(event.notification.data && event.notification.data.url);
+  event.waitUntil(openPage(url));
+});
+
+/** Focus a window already showing ``url``; else take one of this site's windows there; else
+ *  open a new one. */
+async function openPage(url) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const showing = windows.find((client) => client.url === url);
+  if (showing) return focus(showing);
+  for (const client of windows) {
+    try {
+      const moved = await client.navigate(url);
+      if (moved) return focus(moved);
+    } catch {
+      // not ours to move (not controlled by this worker): try the next one, or a new window
+    }
+  }
+  return self.clients.openWindow(url);
+}
+
+async function focus(client) {
+  try {
+    return await client.focus();
+  } catch {
+    return client; // focusing needs the tap's activation; the page is there all the same
+  }
+}

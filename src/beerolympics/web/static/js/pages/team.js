@@ -1,6 +1,7 @@
 // A team's page: refresh when the team's matches, points or roster change. (Its members'
 // "you're up" banner comes from follow(), on every page.)
 import { follow } from "../follow.js";
+import { wireNotify } from "../notify.js";
 
 const pageTeam = decodeURIComponent(location.pathname.split("/").pop());
 
@@ -15,3 +16,5 @@ follow({
     return ["leaderboard", "you_are_up", "team_updated", "member_joined", "tournament_updated"].includes(message.kind);
   },
 });
+
+wireNotify().catch((error) => console.error("notifications", error));
