@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.conftest import E2E_ENV
 from tests.e2e.helpers import Api, eventually, phone, serving, wait_for_service_worker
@@ -252,3 +253,132 @@ def test_notify_me_says_when_notifications_are_blocked_and_hides_where_push_is_m
     page.goto(f"/t/{tid}/teams/{other['team']['id']}")
     assert page.locator("[data-notify]").count() == 0
     guest.close()
+
+
+def test_an_organizer_adds_a_webhook_sees_its_secret_once_and_reads_its_delivery_log(
+    browser: Any, notify_server: ServeProcess, notify_api: Api, screenshots: Path
+) -> None:
+    api = notify_api
+    t = api.tournament()
+    tid = t["tournament"]["id"]
+    api.team(t, "Hop Stars", "Aoife")
+    api.team(t, "Foam Fighters", "Bram")
+    context = phone(
+        browser,
+        notify_server.url,
+        token=t["token"],
+        tournament_id=tid,
+        viewport={"width": 360, "height": 740},
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"/t/{tid}/admin")
+    section = page.locator("section.webhooks")
+    expect(section).to_contain_text("No webhooks yet.")
+    form = page.locator("#add-webhook")
+
+    # What the server refuses comes back as its problem, shown in the form.
+    form.get_by_label("The receiver's URL").fill("https://user:secret@example.com/hooks")
+    form.get_by_role("button", name="Add the webhook").click()
+    expect(form.locator(".form-error")).to_contain_text("must not carry a user name or password")
+    for box in form.get_by_role("checkbox").all():
+        box.uncheck()
+    form.get_by_role("button", name="Add the webhook").click()
+    expect(form.locator(".form-error")).to_contain_text("Pick at least one thing to send.")
+    assert api.call("GET", f"/tournaments/{tid}/webhooks", t["token"]) == []
+
+    # A receiver that is down for now (nothing listens on its port yet).
+    receiver = Receiver()
+    url = f"{receiver.url}/hooks/a-rather-long-path/that-must-wrap-on-a-phone?token=0123456789"
+    form.get_by_label("The receiver's URL").fill(url)
+    form.get_by_label("the tournament is finished").check()
+    form.get_by_role("button", name="Add the webhook").click()
+    secret_box = page.locator("#webhook-secret")
+    secret_input = secret_box.get_by_label("Signing secret")
+    expect(secret_input).to_be_visible()
+    secret = secret_input.input_value()
+    assert secret.startswith("whsec_")
+    card = section.locator("article.hook")
+    expect(card).to_contain_text(url)
+    expect(card).to_contain_text("When the tournament is finished")
+    expect(card.locator("[data-last-delivery]")).to_contain_text("none yet")
+    [hook] = api.call("GET", f"/tournaments/{tid}/webhooks", t["token"])
+    assert (hook["url"], hook["events"]) == (url, ["tournament.finished"])
+
+    api.call("POST", f"/tournaments/{tid}/start", t["token"])
+    api.call("POST", f"/tournaments/{tid}/finish", t["token"])
+    eventually(
+        lambda: api.call("GET", f"/tournaments/{tid}/webhooks", t["token"])[0]["next_retry"],
+        within=15,
+    )
+    page.reload()
+    last = page.locator("article.hook [data-last-delivery]")
+    expect(last).to_contain_text("failed, will retry")
+    expect(last).to_contain_text("tournament.finished")
+    expect(last).to_contain_text("no connection")
+    expect(last).to_contain_text("Next retry at")
+    expect(secret_box).to_be_hidden()  # the secret was shown once
+    assert secret not in page.content()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 360, f"the control room is {width} px wide"
+    page.locator("article.hook summary", has_text="Delivery log").click()
+    page.locator("section.webhooks").screenshot(path=screenshots / "control-webhooks-360.png")
+
+    with serving(receiver):
+        eventually(
+            lambda: (
+                api.call("GET", f"/tournaments/{tid}/webhooks", t["token"])[0]["last_delivery"][
+                    "status"
+                ]
+                == "succeeded"
+            ),
+            within=30,
+        )
+        page.reload()
+        expect(last).to_contain_text("delivered ✔")
+        expect(last).not_to_contain_text("Next retry")
+        [got] = receiver.received
+    # The secret the page showed is the one deliveries are signed with.
+    payload = Webhook(secret).verify(got.body, got.headers)
+    assert payload["type"] == "tournament.finished"
+    assert payload["data"]["tournament_id"] == tid
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="Remove").click()
+    expect(section).to_contain_text("No webhooks yet.")
+    assert api.call("GET", f"/tournaments/{tid}/webhooks", t["token"]) == []
+    assert errors == []
+    context.close()
+
+
+def test_the_control_room_says_urgent_announcements_buzz_the_phones(
+    browser: Any, notify_server: ServeProcess, notify_api: Api
+) -> None:
+    api = notify_api
+    t = api.tournament()
+    tid = t["tournament"]["id"]
+    ours = api.team(t, "Hop Stars", "Aoife")
+    handset = Phone()
+    with serving(Receiver(answer=lambda n: 201)) as push_service:
+        api.call(
+            "POST",
+            f"/tournaments/{tid}/push/subscriptions",
+            ours["token"],
+            {"endpoint": f"{push_service.url}/push/aoife", "keys": handset.keys()},
+        )
+        context = phone(browser, notify_server.url, token=t["token"], tournament_id=tid)
+        page = context.new_page()
+        page.goto(f"/t/{tid}/admin")
+        form = page.locator("form", has=page.get_by_label("How loud"))
+        expect(form).to_contain_text("with notifications on (1 now)")
+        form.get_by_label("Message").fill("Pizza's here! 🍕")
+        form.get_by_label("How loud").select_option("urgent")
+        form.get_by_role("button", name="Announce").click()
+        expect(page.locator("#admin-anns")).to_contain_text("Pizza's here!")
+        [got] = eventually(lambda: push_service.received, within=20)
+        pushed = handset.decrypt(got.body)
+        assert pushed["body"] == "Pizza's here! 🍕"
+        assert pushed["urgent"] is True
+        assert pushed["url"] == f"/t/{tid}"
+        context.close()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.factories import FakeClock, api_client, eventually, make_settings
+from tests.factories import FakeClock, api_client, bearer, eventually, make_settings
 from tests.integration.test_api_games import World
 from tests.integration.test_api_play import make_world
 from tests.receivers import Receiver
@@ -217,3 +217,26 @@ async def test_private_addresses_are_refused_unless_allowed(tmp_path: Path) -> N
     assert "private address" in errors["ip"]
     assert "link-local" in errors["meta"]
     assert "private address" in errors["name"]
+
+
+async def test_the_control_room_shows_webhooks_to_organizers_only_and_never_their_secret(
+    world: World,
+) -> None:
+    created = await add_webhook(world, "https://example.com/hooks/<b>cup</b>?team=1&x=2")
+    admin = f"/t/{world.tid}/admin"
+    r = await world.client.get(admin, headers=world.org)
+    assert r.status_code == 200, r.text
+    assert "https://example.com/hooks/&lt;b&gt;cup&lt;/b&gt;?team=1&amp;x=2" in r.text
+    assert "<b>cup</b>" not in r.text
+    assert created["secret"] not in r.text
+    assert 'id="add-webhook"' in r.text
+    assert "none yet" in r.text
+    referee = await world.client.post(
+        world.url("/credentials/referees"), json={"label": "Ref Sam"}, headers=world.org
+    )
+    assert referee.status_code == 201, referee.text
+    r = await world.client.get(admin, headers=bearer(referee.json()["token"]))
+    assert r.status_code == 200, r.text
+    assert "Control room" in r.text
+    assert "example.com/hooks" not in r.text
+    assert 'id="add-webhook"' not in r.text

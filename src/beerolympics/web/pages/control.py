@@ -14,8 +14,11 @@ from litestar import Request, Response, Router, get
 from litestar.params import PathParameter
 
 from beerolympics.domain.identity import Actor, require_organizer
+from beerolympics.domain.notifications import TOPICS
 from beerolympics.projections.play_views import MatchView, Views
 from beerolympics.projections.views import credential_view, team_view, tournament_view
+from beerolympics.web.api.webhooks import DeliveryView, WebhookView, delivery_view, webhook_view
+from beerolympics.web.context import runtime
 from beerolympics.web.pages.rendering import (
     not_modified,
     page_tag,
@@ -28,6 +31,15 @@ from beerolympics.web.pages.rendering import (
 TournamentId = Annotated[str, PathParameter(max_length=64)]
 #: Results the control room lists, newest first.
 RECENT = 12
+#: Deliveries each webhook's log shows, newest first (the API pages through all of them).
+DELIVERY_LOG = 10
+#: The webhook topics, in words.
+TOPIC_TEXT = {
+    "match.confirmed": "a result is confirmed",
+    "game.finished": "a game is finished",
+    "tournament.finished": "the tournament is finished",
+    "highlight.created": "a highlight happens",
+}
 
 
 def _recent_results(v: Views) -> list[tuple[dt.datetime, MatchView]]:
@@ -40,6 +52,19 @@ def _recent_results(v: Views) -> list[tuple[dt.datetime, MatchView]]:
                 done.append((record.confirmed_at, v.match(run, spec_id)))
     done.sort(key=lambda item: item[0], reverse=True)
     return done[:RECENT]
+
+
+def _webhooks(
+    request: Request[Any, Any, Any], tournament_id: str, actor: Actor
+) -> list[tuple[WebhookView, list[DeliveryView]]]:
+    """Each webhook with its newest deliveries (organizers only)."""
+    service = runtime(request).notifications
+    found = []
+    for hook in service.webhooks(tournament_id, actor):
+        deliveries = service.deliveries(tournament_id, hook.id)
+        log = [delivery_view(job) for job in deliveries[:DELIVERY_LOG]]
+        found.append((webhook_view(hook, deliveries), log))
+    return found
 
 
 def _people(v: Views) -> dict[str, str]:
@@ -101,6 +126,11 @@ async def control_room(
         teams=[team_view(t) for t in v.state.teams.values()],
         devices=[credential_view(c) for c in v.state.credentials.values() if not c.revoked],
         people=_people(v),
+        webhooks=_webhooks(request, tournament_id, who.actor) if who.organizer else [],
+        topics=[(topic, TOPIC_TEXT.get(topic, topic)) for topic in TOPICS],
+        push_phones=len(runtime(request).notifications.subscriptions(tournament_id, who.actor))
+        if who.organizer
+        else 0,
     )
 
 

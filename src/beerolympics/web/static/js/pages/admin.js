@@ -59,3 +59,33 @@ if (referee) {
     out.hidden = false;
   });
 }
+
+// Webhooks: the answer holds the signing secret, shown here this once.
+const webhook = document.getElementById("add-webhook");
+if (webhook) {
+  const secretBox = document.getElementById("webhook-secret");
+  webhook.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const url = webhook.elements.namedItem("url").value.trim();
+    const events = [...webhook.querySelectorAll("input[name=events]:checked")].map((box) => box.value);
+    if (!url) return showError(webhook, { message: "Type the receiver's URL." });
+    if (!events.length) return showError(webhook, { message: "Pick at least one thing to send." });
+    busy(webhook, true);
+    try {
+      const made = await send(webhook.dataset.api, { url, events }, { key: crypto.randomUUID() });
+      showError(webhook, null);
+      webhook.reset();
+      secretBox.replaceChildren(
+        h("p", {}, h("strong", {}, "Webhook added. "), "Its signing secret, shown only this once — copy it into the receiver now:"),
+        h("input", { class: "copy", readonly: true, value: made.secret, "aria-label": "Signing secret" }),
+        h("p", { class: "small muted" }, `Deliveries to ${made.webhook.url} carry webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks).`),
+      );
+      secretBox.hidden = false;
+      document.dispatchEvent(new CustomEvent("outbox-sent"));
+    } catch (error) {
+      showError(webhook, error);
+    } finally {
+      busy(webhook, false);
+    }
+  });
+}
