@@ -224,3 +224,49 @@ async def test_only_members_subscribe_for_their_team_and_bad_input_is_refused(
         assert (await client.get(url, headers=w.org)).json()["items"] == []
         r = await client.get("/api/v1/tournaments/no-such-cup/push/key")
         assert r.status_code == 404
+
+
+async def test_a_kicked_phone_gets_no_more_of_its_teams_pushes(world: World) -> None:
+    """Kicking a device signs it out at once: its notifications stop with it, while the
+    team's other phones keep theirs."""
+    push_service = Receiver(answer=lambda n: 201)
+    await push_service.start()
+    try:
+        a = world.teams[0]
+        kept, kicked = Phone(), Phone()
+        kept_sub = await subscribe(world, a["token"], f"{push_service.url}/p/kept", kept)
+        r = await world.client.post(
+            world.url("/members"), json={"name": "Second Phone", "invite_code": a["invite_code"]}
+        )
+        assert r.status_code == 201, r.text
+        world.client.cookies.clear()
+        second = r.json()
+        kicked_sub = await subscribe(world, second["token"], f"{push_service.url}/p/kicked", kicked)
+        devices = (await world.client.get(world.url("/credentials"), headers=world.org)).json()
+        [credential] = [c for c in devices["items"] if c["member_id"] == second["member_id"]]
+        r = await world.client.delete(
+            world.url(f"/credentials/{credential['id']}"), headers=world.org
+        )
+        assert r.status_code == 200, r.text
+        listed = await world.client.get(world.url("/push/subscriptions"), headers=world.org)
+        assert [s["id"] for s in listed.json()["items"]] == [kept_sub["id"]]
+
+        r = await world.client.post(
+            world.url("/announcements"),
+            json={"message": "Final in 5", "priority": "urgent"},
+            headers=world.org,
+        )
+        assert r.status_code == 201, r.text
+
+        async def told() -> bool:
+            return len(pushes(push_service, "/p/kept", kept)) == 1
+
+        await eventually(told)
+    finally:
+        await push_service.stop()
+    assert pushes(push_service, "/p/kicked", kicked) == []
+    # The announcement's pushes were queued together: none was for the kicked phone.
+    jobs = (await world.client.get(world.url("/jobs?limit=100"), headers=world.org)).json()
+    subjects = [j["subject"] for j in jobs["items"] if j["kind"] == "push.send"]
+    assert subjects == [kept_sub["id"]]
+    assert kicked_sub["id"] not in subjects

@@ -51,6 +51,8 @@ class PushTarget:
     member_id: str | None
     endpoint: str
     since: dt.datetime
+    #: The device credential that subscribed: kicking that device ends its notifications.
+    credential: str | None = None
 
 
 @dataclass(slots=True)
@@ -116,9 +118,17 @@ class Notifications:
                 event.member_id,
                 event.endpoint,
                 recorded.recorded_at,
+                recorded.metadata.get("credential"),
             )
         elif isinstance(event, ev.PushUnsubscribed):
             self.of(tid).subscriptions.pop(event.subscription_id, None)
+        elif isinstance(event, ev.CredentialRevoked):
+            # A kicked phone is signed out at once: its team's news stops reaching it too.
+            subscriptions = self.of(tid).subscriptions
+            for gone in [
+                s.id for s in subscriptions.values() if s.credential == event.credential_id
+            ]:
+                del subscriptions[gone]
         elif isinstance(event, ev.WebhookRegistered):
             self.tournaments.setdefault(tid, TournamentTargets()).webhooks[event.webhook_id] = (
                 WebhookTarget(
