@@ -38,7 +38,7 @@ from beerolympics.projections.media import Media
 from beerolympics.projections.notifications import Notifications
 from beerolympics.projections.play import Play
 from beerolympics.projections.projector import Projector
-from beerolympics.projections.snapshots import Snapshots
+from beerolympics.projections.snapshots import Snapshots, long_lived_state
 from beerolympics.services.conductor import Clock, Conductor
 from beerolympics.services.credentials import Authenticator, CredentialSigner, PasswordHashing
 from beerolympics.services.games import GameService
@@ -264,8 +264,9 @@ class Runtime:
         """Load the newest snapshot, fold the rest of the log into the projections, then keep
         following it."""
         started = time.perf_counter()
-        snapshot = await self.snapshots.load() if self.snapshots is not None else None
-        count, _ = await self.projector.replay()
+        async with long_lived_state():
+            snapshot = await self.snapshots.load() if self.snapshots is not None else None
+            count, _ = await self.projector.replay()
         log.info(
             "projections at position %d (%s%d events in %.2fs)",
             self.projector.position,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import pickle
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +148,53 @@ def test_the_version_follows_the_code_of_the_projections(
 
     monkeypatch.setattr(snapshots, "_package_files", edited)
     assert snapshots.code_version(projector) != before
+
+
+@dataclass(slots=True)
+class _Record:
+    name: str
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True, frozen=True)
+class _Frozen:
+    at: int
+
+
+@dataclass(slots=True)
+class _Checked:
+    value: int
+    doubled: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.doubled = self.value * 2
+
+
+@dataclass(slots=True, kw_only=True)
+class _Named:
+    value: int
+
+
+def test_records_are_stored_as_their_fields_and_other_classes_as_pickle_does() -> None:
+    assert snapshots._init_fields(_Record) == ("name", "tags")
+    assert snapshots._init_fields(_Frozen) == ("at",)
+    assert snapshots._init_fields(_Checked) is None  # __post_init__ must not run again
+    assert snapshots._init_fields(_Named) is None  # takes keywords only
+    shared = _Record("Hop Stars", ["fast"])
+    values = [shared, shared, _Frozen(3), _Checked(4), _Named(value=5), {"k": _Record("x")}]
+    buffer = io.BytesIO()
+    snapshots._Pickler(buffer, []).dump(values)
+    loaded = pickle.loads(buffer.getvalue())  # noqa: S301 - made just above
+    assert loaded == values
+    assert loaded[0] is loaded[1]  # one object, as in the read model
+    # Stored as the class and its values: the field names are not written per record.
+    assert b"tags" in pickle.dumps(_Record("x"), pickle.HIGHEST_PROTOCOL)
+    assert b"tags" not in buffer.getvalue()
+
+
+def test_a_projection_below_the_top_of_a_state_is_refused() -> None:
+    from beerolympics.projections.catalog import Catalog
+
+    catalog = Catalog()
+    with pytest.raises(snapshots.SnapshotUnusable):
+        snapshots._Pickler(io.BytesIO(), [catalog]).dump({"nested": [catalog]})

@@ -22,6 +22,13 @@ events have been applied since the last one. Pickling a large read model takes a
 of the projections at that instant — pickles and writes the file while the instance carries on
 serving. At shutdown it is written in process.
 
+**Loaded fast.** Most of a large read model is small records (teams, members, credentials:
+slotted dataclasses). Pickle's default for those is a fresh object plus a dict of its slots to
+set one by one; a snapshot stores each as its class and the tuple of its fields instead, which
+loads about a third faster, with a quarter less memory and file. The collector is off while
+millions of objects are made, and what start-up built is then frozen out of its scans
+(:func:`long_lived_state`).
+
 Files are ``<snapshot_dir>/projections-<version>.snapshot``, replaced atomically (written
 aside, then renamed); older versions are removed. They are read with :mod:`pickle`, so the
 folder must be as trusted as the database itself.
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -42,7 +50,7 @@ import pickle
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -106,6 +114,49 @@ class SnapshotUnusable(Exception):
     """A projection's state cannot go into a snapshot (see :meth:`Snapshots.encode`)."""
 
 
+def _init_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields ``cls(*values)`` takes back, for a slotted dataclass whose ``__init__`` does
+    nothing but set them; None for every other class (pickled as pickle does it)."""
+    if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__):
+        return None
+    if not cls.__dataclass_params__.init:  # type: ignore[attr-defined]  # an __init__ of its own
+        return None
+    for name in ("__post_init__", "__getstate__", "__setstate__", "__reduce__", "__reduce_ex__"):
+        for base in cls.__mro__[:-1]:  # not object's own
+            found = vars(base).get(name)
+            # dataclasses gives frozen slotted classes a __getstate__ of its own: harmless here
+            if found is not None and getattr(found, "__module__", None) != "dataclasses":
+                return None
+    fields = dataclasses.fields(cls)
+    if not all(f.init and f.kw_only is not True for f in fields):
+        return None
+    return tuple(f.name for f in fields)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles slotted dataclass records as ``(class, field values)``; refuses projections
+    (see :meth:`Snapshots.encode`)."""
+
+    def __init__(self, file: io.BytesIO, projections: Sequence[object]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._projections = {type(p) for p in projections}
+        self._records: dict[type, tuple[str, ...] | None] = {}
+
+    def reducer_override(self, obj: object) -> Any:
+        cls = type(obj)
+        if cls in self._projections:
+            raise SnapshotUnusable(
+                f"{cls.__name__} is referenced below the top of a projection's state"
+            )
+        try:
+            names = self._records[cls]
+        except KeyError:
+            names = self._records[cls] = _init_fields(cls)
+        if names is None:
+            return NotImplemented
+        return cls, tuple([getattr(obj, name) for name in names])
+
+
 class Snapshots:
     """Saves and loads the projections of one projector to and from a folder."""
 
@@ -134,19 +185,12 @@ class Snapshots:
             for p in projections
         ]
 
-        def refuse(obj: object) -> Any:
-            raise SnapshotUnusable(
-                f"{type(obj).__name__} is referenced below the top of a projection's state"
-            )
-
         buffer = io.BytesIO()
         buffer.write(_MAGIC)
         head = msgspec.json.encode(header)
         buffer.write(len(head).to_bytes(4, "big") + head)
-        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = {type(p): refuse for p in projections}
         with _no_gc():
-            pickler.dump(states)
+            _Pickler(buffer, projections).dump(states)
         return buffer.getvalue()
 
     @staticmethod
@@ -286,6 +330,22 @@ class Snapshots:
             )
         self.projector.position = self.position = header.position
         return header
+
+
+@contextlib.asynccontextmanager
+async def long_lived_state() -> AsyncIterator[None]:
+    """Build the read model (load a snapshot, replay the log) with the cycle collector off,
+    then freeze what was built out of its scans (:func:`gc.freeze`).
+
+    Millions of records made at start-up live as long as the process. Left to the collector,
+    each full collection walks all of them again: the first events after a snapshot load
+    took ten times as long, and a running instance would pause for a whole walk now and then.
+    Frozen, they are freed by reference counting as ever; only a reference cycle among them
+    that becomes garbage later is never reclaimed (the read model keeps no such cycles).
+    """
+    with _no_gc():
+        yield
+    gc.freeze()
 
 
 @contextlib.contextmanager
