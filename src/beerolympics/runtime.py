@@ -255,7 +255,7 @@ class Runtime:
                 catalog,
                 notification_states,
                 job_states,
-                allow_plain_http=settings.notify_allow_private,
+                allow_private=settings.notify_allow_private,
             ),
             reactor=Reactor(notification_states, job_states, jobs, runner, clock),
         )

@@ -19,9 +19,9 @@ from beerolympics.domain.notifications import (
     check_url,
     digest_id,
     new_webhook_secret,
+    refusal,
     subscription_id,
 )
-from beerolympics.notify.outbound import refusal
 from beerolympics.notify.webhooks import signed_headers
 from tests.receivers import Phone
 

@@ -162,13 +162,52 @@ def check_url(url: str, *, what: str = "url", https_only: bool = False) -> None:
         raise Invalid(f"{what} has no usable port", code=code)
 
 
-def literal_address(url: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def literal_address(url: str) -> Address | None:
     """The IP address a URL names literally, if it does."""
     host = urlsplit(url).hostname or ""
     try:
         return ipaddress.ip_address(host)
     except ValueError:
         return None
+
+
+def refusal(address: Address, *, allow_private: bool) -> str | None:
+    """Why a delivery to ``address`` is refused, or ``None`` when it may go there."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_link_local:
+        return f"{address} is link-local (where cloud metadata lives)"
+    if (
+        address.is_multicast
+        or address.is_unspecified
+        or (address.is_reserved and not address.is_loopback)
+    ):
+        return f"{address} is not a unicast address"
+    if address.is_global:
+        return None
+    if address.is_private or address.is_loopback or _shared(address):
+        if allow_private:
+            return None
+        return f"{address} is a private address (set notify_allow_private to allow the LAN)"
+    return f"{address} is not a unicast address"
+
+
+def _shared(address: Address) -> bool:
+    return isinstance(address, ipaddress.IPv4Address) and address in _CGNAT
+
+
+_CGNAT: Final = ipaddress.ip_network("100.64.0.0/10")
+
+
+def check_webhook_address(url: str, *, allow_private: bool) -> None:
+    """Refuse a webhook whose URL names an address deliveries would never go to (a name is
+    checked where it resolves at each delivery)."""
+    address = literal_address(url)
+    if address is not None and (reason := refusal(address, allow_private=allow_private)):
+        raise Invalid(f"url: {reason}", code="invalid_webhook_url")
 
 
 def check_webhook_count(active: int) -> None:

@@ -25,9 +25,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from beerolympics.domain.notifications import literal_address
-
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+from beerolympics.domain.notifications import literal_address, refusal
 
 
 class Refused(Exception):
@@ -36,34 +34,6 @@ class Refused(Exception):
 
 class DeliveryFailed(Exception):
     """The receiver could not be reached or did not take the delivery; it is retried."""
-
-
-def refusal(address: Address, *, allow_private: bool) -> str | None:
-    """Why a delivery to ``address`` is refused, or ``None`` when it may go there."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_link_local:
-        return f"{address} is link-local (where cloud metadata lives)"
-    if (
-        address.is_multicast
-        or address.is_unspecified
-        or (address.is_reserved and not address.is_loopback)
-    ):
-        return f"{address} is not a unicast address"
-    if address.is_global:
-        return None
-    if address.is_private or address.is_loopback or _shared(address):
-        if allow_private:
-            return None
-        return f"{address} is a private address (set notify_allow_private to allow the LAN)"
-    return f"{address} is not a unicast address"
-
-
-def _shared(address: Address) -> bool:
-    return isinstance(address, ipaddress.IPv4Address) and address in _CGNAT
-
-
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
 class GuardedResolver(AbstractResolver):

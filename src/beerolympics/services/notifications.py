@@ -47,13 +47,14 @@ class NotificationService:
         notifications: Notifications,
         job_states: Jobs,
         *,
-        allow_plain_http: bool,
+        allow_private: bool,
     ) -> None:
         self.runner = runner
         self.catalog = catalog
         self.notifications = notifications
         self.job_states = job_states
-        self.allow_plain_http = allow_plain_http
+        #: ``notify_allow_private``: receivers on the LAN, push endpoints over plain http.
+        self.allow_private = allow_private
 
     async def _append(
         self, tournament_id: str, stream: str, events: Sequence[Event], expected: int, actor: Actor
@@ -74,7 +75,7 @@ class NotificationService:
         require_any(actor, tournament_id, "captain", "player")
         if actor.team_id is None or actor.team_id not in state.teams:
             raise Forbidden("only a team's members subscribe to its notifications")
-        rules.check_subscription(cmd, allow_plain_http=self.allow_plain_http)
+        rules.check_subscription(cmd, allow_plain_http=self.allow_private)
         sid = rules.subscription_id(tournament_id, cmd.endpoint)
         targets = self.notifications.of(tournament_id).subscriptions
         existing = targets.get(sid)
@@ -130,6 +131,7 @@ class NotificationService:
         self.catalog.get(tournament_id)
         require_organizer(actor, tournament_id)
         rules.check_url(cmd.url)
+        rules.check_webhook_address(cmd.url, allow_private=self.allow_private)
         rules.check_webhook_count(len(self.notifications.of(tournament_id).webhooks))
         webhook_id, secret = new_id("wh", 10), rules.new_webhook_secret()
         topics: list[str] = [t for t in rules.TOPICS if t in cmd.events]
