@@ -22,6 +22,7 @@ from litestar.types import Receive, Scope, Send
 from beerolympics import __version__
 from beerolympics.demo import demo_links, load_demo
 from beerolympics.live.backplane import Backplane
+from beerolympics.live.highlights import HighlightRoutes
 from beerolympics.live.hub import Hub
 from beerolympics.live.media import MediaRoutes
 from beerolympics.live.presence import Presence
@@ -38,6 +39,7 @@ from beerolympics.web.api import (
     credentials,
     games,
     health,
+    highlights,
     jobs,
     live,
     matches,
@@ -184,6 +186,7 @@ def create_app(
         )
         app.state.pusher_apps = PusherApps(settings.resolved_secret())
         hub.extra_routes.append(MediaRoutes(rt.media_states, media.url_for(rt)))
+        hub.extra_routes.append(HighlightRoutes(rt.highlight_states, highlights.live_view(rt)))
         backplane = Backplane(rt.pubsub, rt.projector, presence, settings.live_heartbeat)
         collector = app.state.instance_collector = metrics.InstanceCollector(
             rt, hub, backplane, app.state.public_reads, representations
@@ -241,6 +244,7 @@ def create_app(
             pusher.pusher_auth,
             push.router,
             webhooks.router,
+            highlights.router,
         ],
     )
     swagger_assets = create_static_files_router(

@@ -33,6 +33,7 @@ from beerolympics.ports.jobqueue import JobQueue
 from beerolympics.ports.mediastore import MediaStore
 from beerolympics.ports.pubsub import PubSub
 from beerolympics.projections.catalog import Catalog
+from beerolympics.projections.highlights import Highlights
 from beerolympics.projections.jobs import Jobs
 from beerolympics.projections.media import Media
 from beerolympics.projections.notifications import Notifications
@@ -42,6 +43,7 @@ from beerolympics.projections.snapshots import Snapshots, long_lived_state
 from beerolympics.services.conductor import Clock, Conductor
 from beerolympics.services.credentials import Authenticator, CredentialSigner, PasswordHashing
 from beerolympics.services.games import GameService
+from beerolympics.services.highlights import HighlightRecorder, HighlightService
 from beerolympics.services.jobs import JobService
 from beerolympics.services.matches import MatchService
 from beerolympics.services.media import MediaService
@@ -166,6 +168,9 @@ class Runtime:
     notification_states: Notifications
     notifications: NotificationService
     reactor: Reactor
+    highlight_states: Highlights
+    highlights: HighlightService
+    recorder: HighlightRecorder
     #: The consumer that runs jobs in this process (``job_processes`` > 0), once started.
     worker: JobWorker | None = None
     _poller: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -197,9 +202,12 @@ class Runtime:
         play = Play(catalog)
         job_states = Jobs()
         media_states = Media()
+        highlight_states = Highlights(catalog, play, media_states)
         notification_states = Notifications(catalog, play)
         projector = Projector(
-            store, codec, [catalog, play, job_states, media_states, notification_states]
+            store,
+            codec,
+            [catalog, play, job_states, media_states, highlight_states, notification_states],
         )
         runner = CommandRunner(store, codec, projector)
         media_store = open_media_store(settings)
@@ -258,6 +266,9 @@ class Runtime:
                 allow_private=settings.notify_allow_private,
             ),
             reactor=Reactor(notification_states, job_states, jobs, runner, clock),
+            highlight_states=highlight_states,
+            highlights=HighlightService(runner, catalog, highlight_states),
+            recorder=HighlightRecorder(highlight_states, runner, clock),
         )
 
     async def start(self) -> None:
@@ -283,6 +294,8 @@ class Runtime:
         self.conductor.start()
         self.projector.on_applied(self.reactor.notice)
         self.reactor.start(self.projector.position)
+        self.projector.on_applied(self.recorder.notice)
+        self.recorder.start()
         self.supervisor.start()
         if self.settings.job_processes:
             self.worker = JobWorker(
@@ -332,6 +345,7 @@ class Runtime:
             await self.worker.stop()
             self.worker.cpu.close()
         await self.supervisor.stop()
+        await self.recorder.stop()
         await self.reactor.stop()
         await self.conductor.stop()
         for task in (self._poller, self._snapshotter):

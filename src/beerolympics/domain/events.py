@@ -500,6 +500,42 @@ class WebhookRemoved(Event, frozen=True):
     reason: str = ""
 
 
+# -- highlights (one stream per tournament: ``highlights:<tournament>``) --------------------
+
+
+class HighlightDetected(Event, frozen=True):
+    """A moment worth telling, found in a confirmed result (see ``domain/highlights.py``):
+    ``trigger`` is the log position of the confirmation it was found in, ``match_id`` that
+    match within ``game_id``; ``detail`` holds the numbers the text was made from."""
+
+    highlight_id: str
+    kind: str
+    text: str
+    teams: list[str]
+    game_id: str
+    match_id: str
+    trigger: int
+    detail: dict[str, float | int | str] = msgspec.field(default_factory=dict)
+
+
+class HighlightRetracted(Event, frozen=True):
+    """The result a highlight was found in no longer counts (reopened, overridden, voided by
+    an earlier correction, its game removed): the highlight is gone for everyone."""
+
+    highlight_id: str
+    reason: str
+
+
+class HighlightHidden(Event, frozen=True):
+    """An organizer hid the highlight: only organizers still see it."""
+
+    highlight_id: str
+
+
+class HighlightShown(Event, frozen=True):
+    highlight_id: str
+
+
 # -- reservations: streams whose only purpose is to make a value unique ----------------------
 
 

@@ -13,7 +13,8 @@ Pushes, to the teams' subscribed phones:
 
 Webhooks: ``match.confirmed`` (a result confirmed, by the opponent, an official or the
 deadline, or overridden by an organizer), ``game.finished`` (that result settled the game's
-last match), ``tournament.finished``.
+last match), ``tournament.finished``, ``highlight.created`` (a highlight recorded; one hidden
+or retracted later is not unsent).
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from typing import Any
 import msgspec
 
 from beerolympics.domain import events as ev
-from beerolympics.domain import formats
 from beerolympics.domain.matches import match_key
 from beerolympics.domain.tournament import TournamentState
-from beerolympics.projections.play import GameRun, TournamentPlay
+from beerolympics.projections.play import TournamentPlay
 
 
 class PushMessage(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -151,13 +151,6 @@ def _team(state: TournamentState, team_id: str) -> dict[str, str]:
     return {"id": team_id, "name": _team_name(state, team_id)}
 
 
-def _finished(run: GameRun) -> bool:
-    """Every match of the game is settled and no further round is coming."""
-    if not run.complete or run.plan is None:
-        return False
-    return not formats.next_round(run.plan, run.outcomes)
-
-
 def webhooks_for(
     event: ev.Event, state: TournamentState, play: TournamentPlay | None, at: dt.datetime
 ) -> list[tuple[str, dict[str, Any]]]:
@@ -184,7 +177,7 @@ def webhooks_for(
             )
         ]
         run = play.games.get(event.game_id) if play is not None else None
-        if run is not None and _finished(run):
+        if run is not None and run.finished:
             placements = sorted(run.placements.items(), key=lambda item: (item[1], item[0]))
             found.append(
                 (
@@ -200,6 +193,27 @@ def webhooks_for(
                 )
             )
         return found
+    if isinstance(event, ev.HighlightDetected):
+        game = state.games.get(event.game_id)
+        return [
+            (
+                "highlight.created",
+                {
+                    "tournament_id": tid,
+                    "highlight": {
+                        "id": event.highlight_id,
+                        "kind": event.kind,
+                        "text": event.text,
+                        "teams": [_team(state, t) for t in event.teams],
+                        "detail": dict(event.detail),
+                    },
+                    "game": {"id": event.game_id, "name": game.name if game else ""},
+                    "match_id": match_key(event.game_id, event.match_id),
+                    "label": _label(play, event.game_id, event.match_id),
+                    "created_at": at.isoformat(),
+                },
+            )
+        ]
     if isinstance(event, ev.TournamentFinished):
         rows = play.leaderboard.rows() if play is not None else []
         return [

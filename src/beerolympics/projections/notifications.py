@@ -39,6 +39,7 @@ _NOTIFYING = (
     ev.ResultConfirmed,
     ev.ResultOverridden,
     ev.TournamentFinished,
+    ev.HighlightDetected,
 )
 
 

@@ -86,6 +86,13 @@ class GameRun:
     def complete(self) -> bool:
         return self.resolution is not None and self.resolution.complete
 
+    @property
+    def finished(self) -> bool:
+        """Every match of the game is settled and no further round is coming."""
+        if not self.complete or self.plan is None:
+            return False
+        return not formats.next_round(self.plan, self.outcomes)
+
     def record(self, spec_id: str) -> MatchRecord:
         record = self.records.get(spec_id)
         if record is None:
