@@ -2,7 +2,7 @@
 // referee phones (their answers are needed at once, so these go straight to the API).
 
 import { busy, send, showError } from "../api.js";
-import { h } from "../dom.js";
+import { h, refreshRegions } from "../dom.js";
 import { addEditor, bonusBody, checkGame, gameBody } from "../editors.js";
 import { follow } from "../follow.js";
 
@@ -89,3 +89,27 @@ if (webhook) {
     }
   });
 }
+
+// A delivery's attempts are not tournament news: while one is on its way, look again every few
+// seconds (an unchanged page costs a 304). Open delivery logs stay open across refreshes.
+const PENDING_POLL_MS = 5000;
+setInterval(() => {
+  if (!document.hidden && document.querySelector("#admin-webhooks [data-pending]")) refreshRegions();
+}, PENDING_POLL_MS);
+const openLogs = new Set();
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const hook = event.target.closest && event.target.closest("[data-webhook]");
+    if (!hook || !event.target.matches("details")) return;
+    if (event.target.open) openLogs.add(hook.dataset.webhook);
+    else openLogs.delete(hook.dataset.webhook);
+  },
+  true,
+);
+document.addEventListener("regions-refreshed", () => {
+  for (const id of openLogs) {
+    const log = document.querySelector(`[data-webhook="${CSS.escape(id)}"] details`);
+    if (log) log.open = true;
+  }
+});
