@@ -15,7 +15,17 @@ from typing import Any
 from litestar import Request, Response, Router
 
 from beerolympics.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
-from beerolympics.web.pages import assets, board, control, landing, media, play, teams, tournament
+from beerolympics.web.pages import (
+    assets,
+    board,
+    control,
+    landing,
+    media,
+    play,
+    recap,
+    teams,
+    tournament,
+)
 from beerolympics.web.pages.rendering import render
 
 _STATUS = ((NotFound, 404), (Unauthenticated, 401), (Forbidden, 403))
@@ -51,6 +61,7 @@ router = Router(
         board.router,
         control.router,
         media.router,
+        recap.router,
         assets.static_file,
         assets.service_worker,
         assets.manifest,

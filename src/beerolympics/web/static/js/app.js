@@ -4,7 +4,7 @@
 import { wireActions } from "./actions.js";
 import { absolutize, localTimes } from "./dom.js";
 
-const PAGES = new Set(["photos", "home", "schedule", "game", "match", "leaderboard", "team", "teams", "admin", "tv", "wizard", "join", "signin"]);
+const PAGES = new Set(["photos", "home", "schedule", "game", "match", "leaderboard", "team", "teams", "admin", "tv", "wizard", "join", "signin", "recap", "reel"]);
 
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/sw.js", { scope: "/", type: "module" }).catch((error) => {

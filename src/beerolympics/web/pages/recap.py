@@ -1,0 +1,104 @@
+"""The story of the night: the recap page and the reel.
+
+``/t/{id}/recap`` has the podiums (overall and per game), the records, the timeline of
+highlights with their photos, the points race and the photos — during the tournament (so far)
+and after it. ``/t/{id}/reel`` plays the highlights and photos full screen by itself, for a TV
+or a projector; the TV shows the same reel as its last slide once the tournament is finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+from litestar import Request, Response, Router, get
+from litestar.params import PathParameter
+
+from beerolympics.domain.tournament import TournamentState
+from beerolympics.projections.media import MediaView
+from beerolympics.projections.recap import RecapView, recap
+from beerolympics.web.context import runtime
+from beerolympics.web.pages.gallery import Gallery
+from beerolympics.web.pages.race import chart
+from beerolympics.web.pages.rendering import (
+    Viewer,
+    not_modified,
+    page_tag,
+    render,
+    viewer,
+    views,
+)
+
+TournamentId = Annotated[str, PathParameter(max_length=64)]
+#: Photos the reel plays (the newest; a reel of a whole night would never end).
+REEL_PHOTOS: Final = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Reel:
+    """What a reel plays, in order: the opening, the highlights, the photos, the podium."""
+
+    recap: RecapView
+    photos: list[MediaView]
+
+    @property
+    def frames(self) -> int:
+        """How many frames it has (the TV holds its slide for all of them)."""
+        return 3 + len(self.photos)
+
+
+def reel_of(request: Request[Any, Any, Any], state: TournamentState, gallery: Gallery) -> Reel:
+    """The reel of a tournament: its recap and its newest ready photos (clips play as their
+    still: a reel has no sound and never waits for a video)."""
+    rt = runtime(request)
+    the_recap = recap(views(request, state.id), rt.media_states.of(state.id))
+    photos = [p for p in gallery.items(limit=REEL_PHOTOS * 2, ready=True) if p.kind != "clip"]
+    return Reel(the_recap, photos[:REEL_PHOTOS])
+
+
+@get("/recap", include_in_schema=False)
+async def recap_page(
+    request: Request[Any, Any, Any], tournament_id: TournamentId
+) -> Response[bytes]:
+    """The recap: podiums, records, highlights, the points race and the photos."""
+    tag = page_tag(request, tournament_id, "recap")
+    if (cached := not_modified(request, tag)) is not None:
+        return cached
+    v = views(request, tournament_id)
+    who = viewer(request, tournament_id)
+    samples = v.play.race
+    return render(
+        request,
+        "recap.html",
+        tag=tag,
+        tournament=v.state,
+        who=who,
+        recap=recap(v, runtime(request).media_states.of(tournament_id)),
+        race=chart(v.state, samples),
+        race_small=chart(v.state, samples, compact=True),
+    )
+
+
+@get("/reel", include_in_schema=False)
+async def reel_page(
+    request: Request[Any, Any, Any], tournament_id: TournamentId
+) -> Response[bytes]:
+    """The highlights and photos, full screen, one after the other, by themselves."""
+    tag = page_tag(request, tournament_id, "reel")
+    if (cached := not_modified(request, tag)) is not None:
+        return cached
+    state = runtime(request).catalog.get(tournament_id)
+    who: Viewer = viewer(request, tournament_id)
+    gallery = Gallery(runtime(request), tournament_id, who.actor)
+    return render(
+        request,
+        "reel.html",
+        tag=tag,
+        tournament=state,
+        who=who,
+        gallery=gallery,
+        reel=reel_of(request, state, gallery),
+    )
+
+
+router = Router(path="/t/{tournament_id:str}", route_handlers=[recap_page, reel_page])

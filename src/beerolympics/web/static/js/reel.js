@@ -1,0 +1,27 @@
+// Frames shown one after the other (the reel page and the TV's recap slide). Without this
+// script the frames are simply stacked.
+
+/**
+ * Show the `[data-frame]` children of `box` one at a time, every `ms`, round and round.
+ * `restart()` picks up frames that changed (a refreshed region) and starts from the first.
+ */
+export function playFrames(box, ms) {
+  let at = 0;
+  let timer = null;
+  const frames = () => [...box.querySelectorAll("[data-frame]")];
+  function show(i) {
+    const list = frames();
+    if (!list.length) return;
+    at = i % list.length;
+    list.forEach((frame, n) => frame.classList.toggle("active", n === at));
+    box.dataset.frame = String(at);
+  }
+  function start() {
+    clearInterval(timer);
+    box.classList.add("playing");
+    show(0);
+    timer = setInterval(() => show(at + 1), ms);
+  }
+  start();
+  return { restart: start, stop: () => clearInterval(timer), get length() { return frames().length; } };
+}

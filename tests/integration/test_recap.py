@@ -1,0 +1,143 @@
+"""The recap page and the reel, in-process: podiums, records and links, during the tournament
+and once it is finished."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from tests.factories import FakeClock, api_client, bearer, make_settings, new_team, new_tournament
+from tests.integration.test_api_games import World
+from tests.integration.test_api_play import make_world, official
+from tests.integration.test_pages import EVIL, EVIL_ESCAPED, assert_no_inline_script, page
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    clock = FakeClock()
+    async with api_client(make_settings(tmp_path), clock) as client:
+        yield await make_world(client, clock, 4)
+
+
+async def play_knockout(w: World, big: str) -> tuple[str, str]:
+    """A knockout of the four teams with a match for third, played by an official: the first
+    team of every match wins 10–4, except ``big``'s first match, won 12–3. Returns the game
+    and the match won 12–3."""
+    r = await w.client.post(
+        w.url("/games"),
+        json={
+            "name": "Beer Pong",
+            "format": "single_elimination",
+            "options": {"third_place": True},
+        },
+        headers=w.org,
+    )
+    assert r.status_code == 201, r.text
+    game = str(r.json()["id"])
+    await w.start(game)
+    big_match = ""
+    while ready := [m for m in await w.matches(game_id=game) if m["status"] in ("ready", "called")]:
+        for m in ready:
+            first, second = (s["team"]["id"] for s in m["slots"])
+            score = {first: 10, second: 4}
+            if big in (first, second) and not big_match:
+                score = {big: 12, (second if big == first else first): 3}
+                big_match = m["id"]
+                first = big
+            await official(w, m["id"], {"winner": first, "score": score})
+    return game, big_match
+
+
+def text_of(html: str, region: str) -> str:
+    """The text of the element with ``id=region``, tags stripped, spaces squeezed."""
+    found = re.search(rf'id="{region}"[^>]*>(.*?)</section>', html, re.S)
+    assert found is not None, region
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
+
+
+async def test_the_recap_tells_the_podium_the_records_and_links_back(world: World) -> None:
+    w = world
+    names = {t["team"]["id"]: t["team"]["name"] for t in w.teams}
+    base = f"/t/{w.tid}"
+    html = await page(w.client, f"{base}/recap")
+    assert_no_inline_script(html, "recap")
+    assert "No places yet" in html
+    assert "Records are set with the first results" in html
+    # Linked from the front page and the leaderboard.
+    assert f'href="{base}/recap"' in await page(w.client, base)
+    assert f'href="{base}/recap"' in await page(w.client, f"{base}/leaderboard")
+
+    big = w.teams[3]["team"]["id"]
+    r = await w.client.post(w.url("/start"), headers=w.org)
+    assert r.status_code == 200, r.text
+    game, _ = await play_knockout(w, big)
+    board = (await w.client.get(w.url("/leaderboard"))).json()["rows"]
+    top = [row["team"]["id"] for row in board[:3]]
+    html = await page(w.client, f"{base}/recap")
+    assert "The podium so far" in html  # still live
+    r = await w.client.post(w.url("/finish"), headers=w.org)
+    assert r.status_code == 200, r.text
+    html = await page(w.client, f"{base}/recap")
+    assert_no_inline_script(html, "recap")
+    podium = text_of(html, "recap-podium")
+    assert podium.startswith("🏆 Champions")
+    at = [podium.index(names[t]) for t in top]
+    assert at == sorted(at), podium  # first, second, third, in that order
+    assert "1st:" in podium
+    assert "3rd:" in podium
+
+    # The champion won both its matches in a row; the most of anyone.
+    champion = names[top[0]]
+    records = text_of(html, "recap-records")
+    assert f"Most wins 2 wins 🍺 {champion}" in records, records
+    assert f"Longest winning streak 2 in a row 🍺 {champion}" in records, records
+    assert f"Best score in one game 12 points 🍺 {names[big]} v " in records, records
+    assert "Most photos" not in records  # nobody took one
+
+    games = text_of(html, "recap-games")
+    assert "Beer Pong final" in games
+    assert games.index(champion) < games.index(names[top[1]])
+    assert f'href="{base}/games/{game}"' in html
+    assert "<polyline" in html  # the points race, drawn on the server
+    assert f'href="{base}/reel"' in html
+
+
+async def test_names_are_escaped_and_an_unknown_tournament_is_a_404_page(
+    tmp_path: Path,
+) -> None:
+    async with api_client(make_settings(tmp_path), FakeClock()) as client:
+        w = World(client, FakeClock())
+        t = await new_tournament(client, name="Evil Cup")
+        w.tid, w.org = t["tournament"]["id"], bearer(t["token"])
+        for name in (EVIL, "Hop Stars", "Lager Legends", "Tap Dancers"):
+            w.teams.append(await new_team(client, t, name=name))
+        await client.post(w.url("/start"), headers=w.org)
+        await play_knockout(w, w.teams[0]["team"]["id"])
+        html = await page(client, f"/t/{w.tid}/recap")
+        assert EVIL not in html
+        assert EVIL_ESCAPED in html
+        for path in ("/t/no-such-cup/recap", "/t/no-such-cup/reel"):
+            missing = await client.get(path)
+            assert missing.status_code == 404
+            assert missing.headers["content-type"].startswith("text/html")
+
+
+async def test_the_reel_plays_its_frames_from_the_title_to_the_podium(world: World) -> None:
+    w = world
+    await w.client.post(w.url("/start"), headers=w.org)
+    await play_knockout(w, w.teams[0]["team"]["id"])
+    await w.client.post(w.url("/finish"), headers=w.org)
+    first = await w.client.get(f"/t/{w.tid}/reel")
+    assert first.status_code == 200
+    html = first.text
+    assert_no_inline_script(html, "reel")
+    frames = re.findall(r'class="frame ([a-z-]+)" data-frame', html)
+    assert frames == ["title-frame", "records-frame", "podium-frame"]
+    assert "The story of the night" in html
+    assert 'data-page="reel"' in html
+    again = await w.client.get(f"/t/{w.tid}/reel", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
