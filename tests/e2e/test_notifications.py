@@ -237,6 +237,19 @@ def test_notify_me_says_when_notifications_are_blocked_and_hides_where_push_is_m
     expect(page.get_by_role("button", name="Notify me")).to_be_disabled()
     blocked.close()
 
+    # A private window: the browser itself refuses to subscribe (Chromium, for real).
+    private = phone(browser, notify_server.url, token=ours["token"], tournament_id=tid)
+    private.grant_permissions(["notifications"], origin=notify_server.url)
+    page = private.new_page()
+    page.goto(f"/t/{tid}/teams/{team_id}")
+    page.get_by_role("button", name="Notify me").click()
+    expect(page.locator("[data-notify]")).to_contain_text(
+        "This browser would not set up notifications here"
+    )
+    expect(page.get_by_role("button", name="Notify me")).to_be_enabled()
+    assert api.call("GET", f"/tournaments/{tid}/push/subscriptions", ours["token"])["items"] == []
+    private.close()
+
     # A browser without the Push API (an iPhone's Safari outside the home screen): no button.
     old = phone(browser, notify_server.url, token=ours["token"], tournament_id=tid)
     old.add_init_script("delete window.PushManager;")

@@ -14,6 +14,8 @@ const TEXT = {
     "Notifications are blocked for this site. Allow them in your browser's site settings (the lock or ⓘ next to the address), then reload this page.",
   dismissed: "Notifications were not allowed. Tap “Notify me” again to be asked once more.",
   slow: "Your browser's push service did not answer. Try again with a better connection.",
+  refused:
+    "This browser would not set up notifications here (a private window never gets them). Try a normal window, or the app added to your home screen.",
 };
 
 export function pushSupported() {
@@ -103,10 +105,16 @@ export async function wireNotify(box = document.querySelector("[data-notify]")) 
       subscription = null;
     }
     if (!subscription) {
-      subscription = await withTimeout(
-        registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }),
-        SUBSCRIBE_TIMEOUT_MS,
-      );
+      try {
+        subscription = await withTimeout(
+          registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }),
+          SUBSCRIBE_TIMEOUT_MS,
+        );
+      } catch (error) {
+        if (error instanceof ApiError) throw error;
+        console.warn("push subscription refused:", error);
+        throw new ApiError({ detail: TEXT.refused }, 0);
+      }
     }
     const stored = await send(`${api}/subscriptions`, subscription.toJSON());
     localStorage.setItem(storageKey(tournament), stored.id);
