@@ -18,6 +18,7 @@ from beerolympics.domain.errors import DomainError, Forbidden, NotFound, Unauthe
 from beerolympics.web.pages import (
     assets,
     board,
+    cards,
     control,
     landing,
     media,
@@ -62,6 +63,7 @@ router = Router(
         control.router,
         media.router,
         recap.router,
+        cards.router,
         assets.static_file,
         assets.service_worker,
         assets.manifest,

@@ -18,6 +18,7 @@ from beerolympics.domain.tournament import TournamentState
 from beerolympics.projections.media import MediaView
 from beerolympics.projections.recap import RecapView, recap
 from beerolympics.web.context import runtime
+from beerolympics.web.pages.cards import tournament_share
 from beerolympics.web.pages.gallery import Gallery
 from beerolympics.web.pages.race import chart
 from beerolympics.web.pages.rendering import (
@@ -76,6 +77,7 @@ async def recap_page(
         recap=recap(v, runtime(request).media_states.of(tournament_id)),
         race=chart(v.state, samples),
         race_small=chart(v.state, samples, compact=True),
+        share=tournament_share(request, v, recap=True),
     )
 
 

@@ -10,6 +10,7 @@ from litestar.params import PathParameter
 from litestar.response import Redirect
 
 from beerolympics.projections.views import team_view
+from beerolympics.web.pages.cards import team_share
 from beerolympics.web.pages.rendering import not_modified, page_tag, render, viewer, views
 
 TournamentId = Annotated[str, PathParameter(max_length=64)]
@@ -81,6 +82,7 @@ async def team_page(
         invite_code=team.invite_code if insider else None,
         bonuses=bonuses,
         rating=next((r for r in v.ratings().rows if r.team.id == team.id), None),
+        share=team_share(request, v, team.id),
     )
 
 

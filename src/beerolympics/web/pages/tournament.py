@@ -14,6 +14,7 @@ from beerolympics.domain.errors import Forbidden, NotFound
 from beerolympics.domain.identity import require_any
 from beerolympics.projections.views import team_view, tournament_view
 from beerolympics.web.context import runtime, set_credential_cookie
+from beerolympics.web.pages.cards import tournament_share
 from beerolympics.web.pages.qr import qr_response, site_url
 from beerolympics.web.pages.rendering import not_modified, page_tag, render, viewer, views
 
@@ -44,6 +45,7 @@ async def home(request: Request[Any, Any, Any], tournament_id: TournamentId) -> 
         stations=v.stations(),
         announcements=v.announcements(who.actor)[:3],
         my_team=my_team,
+        share=tournament_share(request, v),
     )
 
 
