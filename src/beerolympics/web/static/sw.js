@@ -11,6 +11,7 @@
 //   notifications, also with the phone locked; tapping one opens the page its push names.
 
 import { SYNC_TAG, sync } from "__STATIC__/js/outbox.js";
+import * as pushStore from "__STATIC__/js/pushstore.js";
 
 const BUILD = "__BUILD__";
 const PRECACHE = ["__PRECACHE__"];
@@ -219,5 +220,36 @@ async function focus(client) {
     return await client.focus();
   } catch {
     return client; // focusing needs the tap's activation; the page is there all the same
+  }
+}
+
+// The browser renewed (or dropped) this phone's push subscription: subscribe again if needed
+// and give the new one to every tournament that had the old one, or their pushes stop coming.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil(renewSubscription(event.oldSubscription, event.newSubscription));
+});
+
+async function renewSubscription(old, fresh) {
+  let subscription = fresh || (await self.registration.pushManager.getSubscription());
+  if (!subscription && old && old.options && old.options.applicationServerKey) {
+    subscription = await self.registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: old.options.applicationServerKey,
+    });
+  }
+  if (!subscription) return;
+  for (const tournament of await pushStore.tournaments()) {
+    const api = `/api/v1/tournaments/${encodeURIComponent(tournament)}/push/subscriptions`;
+    const headers = { "Content-Type": "application/json", Accept: "application/json" };
+    const before = await pushStore.subscriptionId(tournament);
+    const body = JSON.stringify(subscription.toJSON());
+    const response = await fetch(api, { method: "POST", credentials: "same-origin", headers, body }).catch(() => null);
+    if (!response || !response.ok) continue;
+    const { id } = await response.json();
+    await pushStore.remember(tournament, id);
+    if (before && before !== id) {
+      // The old endpoint is dead: the server need not try it first.
+      await fetch(`${api}/${encodeURIComponent(before)}`, { method: "DELETE", credentials: "same-origin" }).catch(() => null);
+    }
   }
 }

@@ -1,8 +1,9 @@
 // "Notify me" on a team page: this phone subscribes to its team's pushes (Web Push, with the
 // server's VAPID key) or stops them. Shown only where the browser can do it; it says so when
-// notifications are blocked. The subscription's id is kept per tournament in localStorage.
+// notifications are blocked. The subscription's id is kept per tournament (pushstore.js).
 
 import { ApiError, explain, send } from "./api.js";
+import * as pushStore from "./pushstore.js";
 
 /** How long the browser's push service may take to hand out a subscription. */
 const SUBSCRIBE_TIMEOUT_MS = 20_000;
@@ -26,10 +27,6 @@ export function pushSupported() {
     "Notification" in window &&
     typeof PushSubscription !== "undefined"
   );
-}
-
-function storageKey(tournament) {
-  return `bo-push:${tournament}`;
 }
 
 function keyBytes(base64url) {
@@ -81,7 +78,7 @@ export async function wireNotify(box = document.querySelector("[data-notify]")) 
   async function current() {
     const registration = await navigator.serviceWorker.ready;
     const subscription = await registration.pushManager.getSubscription();
-    const id = localStorage.getItem(storageKey(tournament));
+    const id = await pushStore.subscriptionId(tournament);
     if (!subscription || !id) return null;
     // The server forgets a phone its push service said is gone: ask it.
     try {
@@ -117,21 +114,21 @@ export async function wireNotify(box = document.querySelector("[data-notify]")) 
       }
     }
     const stored = await send(`${api}/subscriptions`, subscription.toJSON());
-    localStorage.setItem(storageKey(tournament), stored.id);
+    await pushStore.remember(tournament, stored.id);
   }
 
   async function turnOff() {
-    const id = localStorage.getItem(storageKey(tournament));
+    const id = await pushStore.subscriptionId(tournament);
     if (id) {
       try {
         await send(`${api}/subscriptions/${encodeURIComponent(id)}`, undefined, { method: "DELETE" });
       } catch (error) {
         if (error.status !== 404) throw error; // 404: the server had forgotten it already
       }
-      localStorage.removeItem(storageKey(tournament));
+      await pushStore.forget(tournament);
     }
     // The browser's subscription is one per site: keep it while another tournament uses it.
-    const others = Object.keys(localStorage).some((k) => k.startsWith("bo-push:"));
+    const others = (await pushStore.tournaments()).length > 0;
     const registration = await navigator.serviceWorker.ready;
     const subscription = await registration.pushManager.getSubscription();
     if (subscription && !others) await subscription.unsubscribe();
