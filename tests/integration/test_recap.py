@@ -7,10 +7,20 @@ import re
 from collections.abc import AsyncIterator
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.factories import FakeClock, api_client, bearer, make_settings, new_team, new_tournament
+from beerolympics.testing import samples
+from tests.factories import (
+    FakeClock,
+    api_client,
+    bearer,
+    eventually,
+    make_settings,
+    new_team,
+    new_tournament,
+)
 from tests.integration.test_api_games import World
 from tests.integration.test_api_play import make_world, official
 from tests.integration.test_pages import EVIL, EVIL_ESCAPED, assert_no_inline_script, page
@@ -50,6 +60,19 @@ async def play_knockout(w: World, big: str) -> tuple[str, str]:
                 first = big
             await official(w, m["id"], {"winner": first, "score": score})
     return game, big_match
+
+
+async def highlights(w: World, at_least: int = 1) -> list[dict[str, Any]]:
+    """The tournament's highlights, once the recorder has put at least ``at_least`` in the
+    log (it records them just after the result that made them)."""
+    url = w.url("/highlights")
+
+    async def recorded() -> bool:
+        return len((await w.client.get(url)).json()["items"]) >= at_least
+
+    await eventually(recorded, within=10)
+    items: list[dict[str, Any]] = (await w.client.get(url)).json()["items"]
+    return items
 
 
 def text_of(html: str, region: str) -> str:
@@ -98,6 +121,22 @@ async def test_the_recap_tells_the_podium_the_records_and_links_back(world: Worl
     assert f"Best score in one game 12 points 🍺 {names[big]} v " in records, records
     assert "Most photos" not in records  # nobody took one
 
+    # The highlights, oldest first: the first result drew first blood, the champion's second
+    # win clinched the game.
+    told = await highlights(w, 3)
+    timeline = text_of(html, "recap-highlights")
+    assert told[0]["kind"] == "first_blood"
+    at = [timeline.index(h["text"]) for h in told]
+    assert at == sorted(at), timeline
+    assert any(h["kind"] == "clincher" and champion in h["text"] for h in told), told
+    # An organizer hides one: gone from the recap.
+    hidden = told[0]
+    r = await w.client.post(w.url(f"/highlights/{hidden['id']}/hide"), headers=w.org)
+    assert r.status_code == 200, r.text
+    html = await page(w.client, f"{base}/recap")
+    assert hidden["text"] not in text_of(html, "recap-highlights")
+    assert told[1]["text"] in text_of(html, "recap-highlights")
+
     games = text_of(html, "recap-games")
     assert "Beer Pong final" in games
     assert games.index(champion) < games.index(names[top[1]])
@@ -131,13 +170,61 @@ async def test_the_reel_plays_its_frames_from_the_title_to_the_podium(world: Wor
     await w.client.post(w.url("/start"), headers=w.org)
     await play_knockout(w, w.teams[0]["team"]["id"])
     await w.client.post(w.url("/finish"), headers=w.org)
+    await highlights(w, 3)
     first = await w.client.get(f"/t/{w.tid}/reel")
     assert first.status_code == 200
     html = first.text
     assert_no_inline_script(html, "reel")
-    frames = re.findall(r'class="frame ([a-z-]+)" data-frame', html)
-    assert frames == ["title-frame", "records-frame", "podium-frame"]
+    told = await highlights(w, 3)
+    html = (await w.client.get(f"/t/{w.tid}/reel")).text
+    frames = re.findall(r'class="frame ([a-z-]+)[^"]*" data-frame', html)
+    assert frames == [
+        "title-frame",
+        *["moment-frame"] * len(told),
+        "records-frame",
+        "podium-frame",
+    ]
+    for h in told:
+        assert h["text"] in unescape(html)
     assert "The story of the night" in html
     assert 'data-page="reel"' in html
     again = await w.client.get(f"/t/{w.tid}/reel", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
+
+
+async def test_a_moments_photos_show_on_the_timeline_and_in_the_reel(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, job_processes=1, rate_limit_api="100000/minute")
+    async with api_client(settings, FakeClock()) as client:
+        w = await make_world(client, FakeClock(), 4)
+        await client.post(w.url("/start"), headers=w.org)
+        await play_knockout(w, w.teams[0]["team"]["id"])
+        first = (await highlights(w))[0]
+        team = next(t for t in w.teams if t["team"]["id"] == first["teams"][0]["id"])
+        r = await client.post(
+            w.url("/media"),
+            content=samples.photo(1200, 800),
+            headers=bearer(team["token"]),
+            params={"subject": f"match:{first['match']}"},
+        )
+        assert r.status_code == 202, r.text
+        media_url = w.url(f"/media/{r.json()['id']}")
+
+        async def ready() -> bool:
+            return (await client.get(media_url)).json()["status"] == "ready"
+
+        await eventually(ready, within=60)
+        variants = (await client.get(media_url)).json()["variants"]
+        html = await page(client, f"/t/{w.tid}/recap")
+        moment = re.search(rf'data-key="{first["id"]}".*?</li>\s*</ul>', html, re.S)
+        assert moment is not None
+        assert variants["thumb"]["url"] in moment.group(0)
+        records = text_of(html, "recap-records")
+        assert f"Most photos 1 photo 🍺 {team['team']['name']}" in records, records
+        reel = await page(client, f"/t/{w.tid}/reel")
+        frame = re.search(
+            r'class="frame moment-frame with-photo" data-frame>\s*<img src="([^"]+)"', reel
+        )
+        assert frame is not None
+        assert frame.group(1) == variants["large"]["url"]
+        # Shown with its moment, the photo is not played a second time on its own.
+        assert "photo-frame" not in reel

@@ -54,7 +54,8 @@ class Record(View, frozen=True):
     key: str
     title: str
     value: float
-    unit: str
+    #: What the value counts, for one and for more ("photo", "photos").
+    unit: tuple[str, str]
     holders: list[RecordHolder]
     more: int = 0
 
@@ -132,9 +133,9 @@ def recap(views: Views, media: Iterable[MediaItem]) -> RecapView:
 
     records = []
     for key, title, unit, counts in (
-        ("most_wins", "Most wins", "wins", wins),
-        ("longest_streak", "Longest winning streak", "in a row", longest),
-        ("most_photos", "Most photos", "photos", photos),
+        ("most_wins", "Most wins", ("win", "wins"), wins),
+        ("longest_streak", "Longest winning streak", ("in a row", "in a row"), longest),
+        ("most_photos", "Most photos", ("photo", "photos"), photos),
     ):
         value, named = holders(counts)
         if named:
@@ -161,7 +162,7 @@ def recap(views: Views, media: Iterable[MediaItem]) -> RecapView:
                     key="best_game",
                     title="Best score in one game",
                     value=top,
-                    unit="points",
+                    unit=("point", "points"),
                     holders=[
                         RecordHolder(
                             views.team(team),

@@ -1,9 +1,10 @@
 """The story of the night: the recap page and the reel.
 
 ``/t/{id}/recap`` has the podiums (overall and per game), the records, the timeline of
-highlights with their photos, the points race and the photos — during the tournament (so far)
-and after it. ``/t/{id}/reel`` plays the highlights and photos full screen by itself, for a TV
-or a projector; the TV shows the same reel as its last slide once the tournament is finished.
+highlights (:mod:`beerolympics.projections.highlights`) with their match's photos, the points
+race and the photos — during the tournament (so far) and after it. ``/t/{id}/reel`` plays the
+highlights and photos full screen by itself, for a TV or a projector; the TV shows the same
+reel as its last slide once the tournament is finished.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from litestar.params import PathParameter
 from beerolympics.domain.tournament import TournamentState
 from beerolympics.projections.media import MediaView
 from beerolympics.projections.recap import RecapView, recap
+from beerolympics.web.api.highlights import HighlightView, highlight_view
 from beerolympics.web.context import runtime
 from beerolympics.web.pages.cards import tournament_share
 from beerolympics.web.pages.gallery import Gallery
@@ -33,28 +35,61 @@ from beerolympics.web.pages.rendering import (
 TournamentId = Annotated[str, PathParameter(max_length=64)]
 #: Photos the reel plays (the newest; a reel of a whole night would never end).
 REEL_PHOTOS: Final = 24
+#: Highlights the reel plays (the latest).
+REEL_HIGHLIGHTS: Final = 20
+#: How each kind of highlight is marked on the timeline and in the reel.
+HIGHLIGHT_ICONS: Final = {
+    "first_blood": "🎯",
+    "upset": "😱",
+    "nail_biter": "😬",
+    "streak": "🔥",
+    "clincher": "🏆",
+    "perfect_run": "💯",
+    "comeback": "🚀",
+    "lead_change": "👑",
+}
+
+
+def highlights_of(request: Request[Any, Any, Any], tournament_id: str) -> list[HighlightView]:
+    """The tournament's highlights as everyone sees them (hidden ones left out), oldest first,
+    each with its match's photos."""
+    rt = runtime(request)
+    photos = rt.highlight_states.photos(tournament_id)
+    return [
+        highlight_view(rt, tournament_id, record, photos.get(record.match, []))
+        for record in rt.highlight_states.highlights(tournament_id)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
 class Reel:
-    """What a reel plays, in order: the opening, the highlights, the photos, the podium."""
+    """What a reel plays, in order: the opening, the highlights, the photos, the records, the
+    podium."""
 
     recap: RecapView
+    highlights: list[HighlightView]
     photos: list[MediaView]
 
     @property
     def frames(self) -> int:
         """How many frames it has (the TV holds its slide for all of them)."""
-        return 3 + len(self.photos)
+        return 3 + len(self.highlights) + len(self.photos)
 
 
 def reel_of(request: Request[Any, Any, Any], state: TournamentState, gallery: Gallery) -> Reel:
-    """The reel of a tournament: its recap and its newest ready photos (clips play as their
-    still: a reel has no sound and never waits for a video)."""
+    """The reel of a tournament: its recap, its latest highlights (with their first photo) and
+    its newest other photos (clips play as their still: a reel has no sound and never waits
+    for a video)."""
     rt = runtime(request)
     the_recap = recap(views(request, state.id), rt.media_states.of(state.id))
-    photos = [p for p in gallery.items(limit=REEL_PHOTOS * 2, ready=True) if p.kind != "clip"]
-    return Reel(the_recap, photos[:REEL_PHOTOS])
+    told = highlights_of(request, state.id)[-REEL_HIGHLIGHTS:]
+    shown = {h.photos[0].id for h in told if h.photos}
+    photos = [
+        p
+        for p in gallery.items(limit=REEL_PHOTOS * 2, ready=True)
+        if p.kind != "clip" and p.id not in shown
+    ]
+    return Reel(the_recap, told, photos[:REEL_PHOTOS])
 
 
 @get("/recap", include_in_schema=False)
@@ -75,6 +110,8 @@ async def recap_page(
         tournament=v.state,
         who=who,
         recap=recap(v, runtime(request).media_states.of(tournament_id)),
+        highlights=highlights_of(request, tournament_id),
+        icons=HIGHLIGHT_ICONS,
         race=chart(v.state, samples),
         race_small=chart(v.state, samples, compact=True),
         share=tournament_share(request, v, recap=True),
@@ -100,6 +137,7 @@ async def reel_page(
         who=who,
         gallery=gallery,
         reel=reel_of(request, state, gallery),
+        icons=HIGHLIGHT_ICONS,
     )
 
 
