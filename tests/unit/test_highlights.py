@@ -6,7 +6,7 @@ from __future__ import annotations
 from beerolympics.domain import highlights as rules
 from beerolympics.domain.formats.base import HeadToHeadOutcome, HeatOutcome
 from beerolympics.domain.ratings import INITIAL, RatedResult, Rating
-from beerolympics.domain.scoring import LeaderboardRow
+from beerolympics.domain.scoring import PointsAndReach
 
 
 def _result(order: int, *teams: str, ranks: tuple[int, ...] = (1, 2)) -> RatedResult:
@@ -65,45 +65,29 @@ def test_streaks_count_wins_in_a_row_in_confirmation_order() -> None:
     assert [n for n in range(1, 31) if rules.is_streak_mark(n)] == [3, 5, 7, 10, 15, 20, 25, 30]
 
 
-def _row(team: str, rank: int | None, points: float, max_points: float) -> LeaderboardRow:
-    return LeaderboardRow(
-        team=team,
-        rank=rank,
-        points=points,
-        max_points=max_points,
-        provisional=False,
-        placement_points=points,
-        participation_points=0,
-        bonus_points=0,
-        first_places=0,
-        second_places=0,
-        third_places=0,
-        games_placed=0,
-        wins=0,
-        losses=0,
-        draws=0,
-        point_diff=0,
-        decided_by=None,
-        per_game={},
-    )
+def _team(team: str, points: float, max_points: float, played: bool = True) -> PointsAndReach:
+    return PointsAndReach(team, points, max_points, played)
 
 
 def test_the_board_counts_leads_and_last_places_on_points() -> None:
-    board = rules.board_of([_row("a", 1, 200, 300), _row("b", 2, 150, 250), _row("c", 3, 100, 199)])
+    board = rules.board_of([_team("a", 200, 300), _team("b", 150, 250), _team("c", 100, 199)])
     assert (board.leader, board.last, board.champion) == ("a", "c", None)
     assert board.podium == {"a", "b", "c"}
     # Ahead of everybody's best: the title is decided.
-    assert rules.board_of([_row("a", 1, 200, 300), _row("b", 2, 150, 199)]).champion == "a"
+    assert rules.board_of([_team("a", 200, 300), _team("b", 150, 199)]).champion == "a"
     # A lead on a tie-break is no lead; nor is last place while a team has not played.
-    level = rules.board_of([_row("a", 1, 100, 200), _row("b", 2, 100, 200)])
+    level = rules.board_of([_team("a", 100, 200), _team("b", 100, 200)])
     assert (level.leader, level.last) == (None, None)
     waiting = rules.board_of(
-        [_row("a", 1, 100, 200), _row("b", 2, 50, 150), _row("c", None, 0, 100)]
+        [_team("a", 100, 200), _team("b", 50, 150), _team("c", 0, 100, played=False)]
     )
-    assert (waiting.leader, waiting.last) == ("a", None)
+    assert (waiting.leader, waiting.last, waiting.ranked) == ("a", None, 2)
     assert rules.board_of([]) == rules.Board()
-    nobody_scored = rules.board_of([_row("a", 1, 0, 100), _row("b", 2, 0, 100)])
+    nobody_scored = rules.board_of([_team("a", 0, 100), _team("b", 0, 100)])
     assert nobody_scored.leader is None
+    # The podium is everyone with fewer than three teams ahead on points.
+    field = [_team(t, p, 500) for t, p in zip("abcde", (90, 80, 70, 70, 10), strict=True)]
+    assert rules.board_of(field).podium == {"a", "b", "c", "d"}
 
 
 def test_ids_are_the_same_for_the_same_confirmation() -> None:

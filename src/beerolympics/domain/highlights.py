@@ -49,7 +49,7 @@ from typing import Final, Literal
 from beerolympics.domain.formats.base import HeadToHeadOutcome, HeatOutcome, Outcome
 from beerolympics.domain.notifications import digest_id
 from beerolympics.domain.ratings import MODEL, RatedResult, Rating
-from beerolympics.domain.scoring import LeaderboardRow
+from beerolympics.domain.scoring import PointsAndReach
 
 Kind = Literal[
     "first_blood",
@@ -166,21 +166,23 @@ class Board:
     ranked: int = 0
 
 
-def board_of(rows: Sequence[LeaderboardRow]) -> Board:
-    """Leaders and last places count on points alone: a lead on a tie-break is no lead."""
-    ranked = [r for r in rows if r.rank is not None]
+def board_of(teams: Sequence[PointsAndReach]) -> Board:
+    """What the overall leaderboard says on points alone: a lead on a tie-break is no lead,
+    and the podium is every team with fewer than three teams ahead of it on points."""
+    ranked = sorted((t for t in teams if t.played), key=lambda t: -t.points)
     if not ranked:
         return Board()
     top = ranked[0]
     ahead = top.points > 0 and (len(ranked) == 1 or ranked[1].points < top.points)
     leader = top.team if ahead else None
     champion = None
-    if leader is not None and len(rows) > 1:
-        chasing = max(r.max_points for r in rows if r.team != leader)
+    if leader is not None and len(teams) > 1:
+        chasing = max(t.max_points for t in teams if t.team != leader)
         champion = leader if top.points > chasing else None
     bottom = ranked[-1]
-    everyone = len(ranked) == len(rows) > 1
+    everyone = len(ranked) == len(teams) > 1
     behind = everyone and top.points > 0 and ranked[-2].points > bottom.points
     last = bottom.team if behind else None
-    podium = frozenset(r.team for r in ranked if r.rank is not None and r.rank <= PODIUM)
+    third = ranked[min(PODIUM, len(ranked)) - 1].points
+    podium = frozenset(t.team for t in ranked if t.points >= third)
     return Board(leader, last, podium, champion, len(ranked))

@@ -149,6 +149,15 @@ class LeaderboardRow(msgspec.Struct, frozen=True, kw_only=True):
     per_game: dict[GameId, GameScore]
 
 
+class PointsAndReach(NamedTuple):
+    """A team's secured points and the most it can still reach (see :class:`LeaderboardRow`)."""
+
+    team: TeamId
+    points: float
+    max_points: float
+    played: bool
+
+
 class _Share(NamedTuple):
     """What one game gives one team: placement points secured and reachable."""
 
@@ -412,6 +421,16 @@ class Leaderboard:
         """Each ranked team's points now, without ranking anyone (cheap: for the race)."""
         self._refresh()
         return {team: self._tallies[team].points for team in self._teams}
+
+    def points_and_reach(self) -> list[PointsAndReach]:
+        """Each ranked team's points, the most it can still reach and whether it has played,
+        in the order teams were added, without ranking anyone (cheap: no tie-breaks)."""
+        self._refresh()
+        found = []
+        for team in self._teams:
+            tally = self._tally(team)
+            found.append(PointsAndReach(team, tally.points, tally.max_points, tally.ranked))
+        return found
 
     def totals_if_moved(self) -> dict[TeamId, float] | None:
         """:meth:`totals`, or None when no ranked team's points moved since the last call

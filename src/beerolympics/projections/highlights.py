@@ -197,7 +197,7 @@ class Highlights:
             self._recheck(th, play, game_id)
         if play.leaderboard.version != watch.board_version:
             watch.board_version = play.leaderboard.version
-            watch.board = rules.board_of(play.leaderboard.rows())
+            watch.board = rules.board_of(play.leaderboard.points_and_reach())
         if isinstance(event, ev.ResultOverridden) and _corrects(play, event, recorded.position):
             # A correction, not news: the lead it moves was never really held.
             watch.last_leader = None
