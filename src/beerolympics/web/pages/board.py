@@ -19,6 +19,8 @@ from beerolympics.projections.play_views import (
     StandingsView,
     TableView,
 )
+from beerolympics.runtime import Runtime
+from beerolympics.web.context import runtime
 from beerolympics.web.pages.play import TREES, section_title, tiebreak_columns
 from beerolympics.web.pages.race import chart
 from beerolympics.web.pages.rendering import not_modified, page_tag, render, viewer, views
@@ -27,6 +29,8 @@ TournamentId = Annotated[str, PathParameter(max_length=64)]
 #: Rows and race lines the TV shows: what can be read from across a garage.
 TV_ROWS = 10
 TV_LINES = 8
+#: The newest highlights the TV's highlights slide shows.
+TV_HIGHLIGHTS = 4
 
 
 def game_rows(board: LeaderboardView, game_id: str) -> list[tuple[LeaderboardEntry, Any]]:
@@ -109,6 +113,37 @@ def tv_sections(
     return active or [slide for _, slide in slides][-1:]
 
 
+@dataclass(frozen=True, slots=True)
+class TvPhoto:
+    url: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class TvHighlight:
+    id: str
+    text: str
+    photo: TvPhoto | None
+
+
+def tv_highlights(rt: Runtime, tournament_id: str) -> list[TvHighlight]:
+    """The newest highlights first, each with a photo of its match when there is one."""
+    newest = rt.highlight_states.highlights(tournament_id)[-TV_HIGHLIGHTS:][::-1]
+    photos = rt.highlight_states.photos(tournament_id) if newest else {}
+    found = []
+    for record in newest:
+        photo = None
+        for item in photos.get(record.match, []):
+            variant = next((v for v in item.variants if v.name == "medium"), None)
+            if item.status == "ready" and variant is not None:
+                url = rt.media_store.public_url(variant.key) or f"/media/{variant.key}"
+                photo = TvPhoto(url, variant.width, variant.height)
+                break
+        found.append(TvHighlight(record.id, record.text, photo))
+    return found
+
+
 @get("/leaderboard", include_in_schema=False)
 async def leaderboard(
     request: Request[Any, Any, Any],
@@ -167,6 +202,7 @@ async def tv(request: Request[Any, Any, Any], tournament_id: TournamentId) -> Re
         brackets=tv_sections(started),
         announcements=[a for a in v.announcements(SPECTATOR) if a.audience == "all"][:3],
         race=chart(v.state, samples, top=TV_LINES),
+        highlights=tv_highlights(runtime(request), tournament_id),
     )
 
 

@@ -1,6 +1,7 @@
 // Pages follow their tournament live: a message that changes what the page shows makes it
 // fetch itself again (debounced, jittered) and swap the regions that changed. Wherever they
-// are, members also hear their team's "you're up" and announcements meant for them.
+// are, members also hear their team's "you're up" and announcements meant for them, and
+// everyone sees the tournament's highlights as toasts.
 
 import { debounce, h, refreshRegions } from "./dom.js";
 import { Live, showStatus } from "./live.js";
@@ -59,6 +60,50 @@ function announce(message) {
   );
 }
 
+const TOAST_MS = 6000;
+const toasts = [];
+let toasting = null;
+
+/** "Upset! Crew 4 beat Crew 1…": one toast at a time (a result can make several), each opens
+ * its match and goes by itself; a hidden or retracted highlight goes at once. */
+function highlightToast(message) {
+  const hl = message.highlight;
+  if (!hl) return;
+  if (hl.removed) {
+    const queued = toasts.findIndex((q) => q.id === hl.id);
+    if (queued >= 0) toasts.splice(queued, 1);
+    if (toasting && toasting.dataset.key === hl.id) nextToast();
+    return;
+  }
+  if (toasts.some((q) => q.id === hl.id) || (toasting && toasting.dataset.key === hl.id)) return;
+  toasts.push(hl);
+  if (!toasting) nextToast();
+}
+
+function nextToast() {
+  if (toasting) {
+    clearTimeout(Number(toasting.dataset.timer));
+    toasting.remove();
+    toasting = null;
+  }
+  const hl = toasts.shift();
+  if (!hl) return;
+  const toast = h(
+    "a",
+    {
+      class: `banner hl hl-${hl.kind}`,
+      role: "status",
+      href: `/t/${encodeURIComponent(tournament)}/matches/${encodeURIComponent(hl.match)}`,
+      dataset: { key: hl.id },
+    },
+    "✨ ",
+    hl.text,
+  );
+  toast.dataset.timer = String(setTimeout(nextToast, TOAST_MS));
+  toasting = toast;
+  flash(toast);
+}
+
 /**
  * @param {object} o
  * @param {string[]} o.channels
@@ -69,6 +114,7 @@ function announce(message) {
  * @param {Set<string>} [o.skip]  regions the page keeps up to date by itself
  * @param {number} [o.maxDelay]  longest reconnect wait, ms
  * @param {boolean} [o.personal]  also follow the member's team and captains channels
+ * @param {boolean} [o.highlights]  toast highlights (default true)
  */
 export function follow(o) {
   const channels = new Set(o.channels);
@@ -92,6 +138,7 @@ export function follow(o) {
       if (message.kind === "you_are_up") youreUp(message);
       if (message.kind === "rounds_withdrawn") repaired(message);
       if (message.kind === "announcement" && o.announcements !== false) announce(message);
+      if (message.kind === "highlight" && o.highlights !== false) highlightToast(message);
       if (o.onMessage && o.onMessage(channel, message) === false) return;
       refresh();
     },

@@ -1,4 +1,5 @@
-// TV mode: rotates leaderboard, now playing, brackets, news and the points race by itself;
+// TV mode: rotates leaderboard, now playing, brackets, news, highlights, photos and the points
+// race by itself;
 // follows the tournament live and, after a server restart, is back within seconds (it retries
 // at most every 4 s: one TV is no crowd).
 
@@ -59,7 +60,12 @@ if (!pinned) setInterval(next, SLIDE_MS);
 addEventListener("resize", () => show(activeKey));
 // After the page refreshed its regions, the same slide stays on screen.
 // A pinned slide that was not there yet (the first photo) is shown once it comes.
-document.addEventListener("regions-refreshed", () => show(pinned || activeKey));
+// A new highlight is the next thing on screen, once the page has it.
+let wanted = null;
+document.addEventListener("regions-refreshed", () => {
+  show(pinned || wanted || activeKey);
+  if (activeKey === wanted) wanted = null;
+});
 
 const table = () => document.querySelector("#tv-leaders table.board");
 
@@ -67,6 +73,7 @@ follow({
   channels: ["tournament"],
   personal: false,
   announcements: false,
+  highlights: false,
   maxDelay: 4000,
   skip: new Set(["tv-leaders"]),
   onMessage: (channel, message) => {
@@ -76,6 +83,7 @@ follow({
       document.getElementById("tv-ticker").textContent = `📣 ${message.announcement.message}`;
       show("news");
     }
+    if (message.kind === "highlight" && message.highlight && !message.highlight.removed) wanted = "highlights";
     return true;
   },
   onSnapshot: (channel, state) => {
