@@ -265,6 +265,7 @@ def test_notify_me_says_when_notifications_are_blocked_and_hides_where_push_is_m
     private.grant_permissions(["notifications"], origin=notify_server.url)
     page = private.new_page()
     page.goto(f"/t/{tid}/teams/{team_id}")
+    wait_for_service_worker(page)  # installed (its first visit pre-caches every asset)
     page.get_by_role("button", name="Notify me").click()
     expect(page.locator("[data-notify]")).to_contain_text(
         "This browser would not set up notifications here"
