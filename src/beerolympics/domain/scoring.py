@@ -269,6 +269,7 @@ class Leaderboard:
         self._moved: set[TeamId] = set()  # ... of which what ranks them (not only their reach)
         self._stale: set[TeamId] = set()  # teams whose rounded totals need a refresh()
         self._totals_moved = True  # since the last totals_if_moved()
+        self._reach: tuple[PointsAndReach, ...] | None = None  # points_and_reach(), until moved
         # Groups level on points as ranked at the last rows(), and how the tie-breaks split
         # them and their tied subsets; both kept until a member changes.
         self._settled: dict[tuple[TeamId, ...], list[Ranked[TeamId]]] = {}
@@ -295,6 +296,7 @@ class Leaderboard:
             self._tally(team_id)
             self._touch(team_id)
             self._totals_moved = True
+            self._reach = None
             self._changed()
 
     def remove_team(self, team_id: TeamId) -> None:
@@ -307,6 +309,7 @@ class Leaderboard:
             del self._teams[team_id]
             self._row_cache.pop(team_id, None)
             self._totals_moved = True
+            self._reach = None
             self._changed()
 
     def set_game(
@@ -422,15 +425,18 @@ class Leaderboard:
         self._refresh()
         return {team: self._tallies[team].points for team in self._teams}
 
-    def points_and_reach(self) -> list[PointsAndReach]:
+    def points_and_reach(self) -> tuple[PointsAndReach, ...]:
         """Each ranked team's points, the most it can still reach and whether it has played,
-        in the order teams were added, without ranking anyone (cheap: no tie-breaks)."""
+        in the order teams were added, without ranking anyone. The same tuple until one of
+        those moves (most results move none: compare it with ``is``)."""
         self._refresh()
-        found = []
-        for team in self._teams:
-            tally = self._tally(team)
-            found.append(PointsAndReach(team, tally.points, tally.max_points, tally.ranked))
-        return found
+        if self._reach is None:
+            self._reach = tuple(
+                PointsAndReach(team, t.points, t.max_points, t.ranked)
+                for team in self._teams
+                for t in (self._tallies[team],)
+            )
+        return self._reach
 
     def totals_if_moved(self) -> dict[TeamId, float] | None:
         """:meth:`totals`, or None when no ranked team's points moved since the last call
@@ -507,10 +513,12 @@ class Leaderboard:
     def _refresh(self) -> None:
         for team in self._stale:
             tally = self._tallies[team]
-            before = tally.points
+            before = tally.points, tally.max_points, tally.ranked
             tally.refresh()
-            if tally.points != before and team in self._teams:
-                self._totals_moved = True
+            if team in self._teams and (tally.points, tally.max_points, tally.ranked) != before:
+                self._reach = None
+                if tally.points != before[0]:
+                    self._totals_moved = True
         self._stale.clear()
 
     def _build_rows(self) -> list[LeaderboardRow]:

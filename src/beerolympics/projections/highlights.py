@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from beerolympics.domain import events as ev
+from beerolympics.domain import formats
 from beerolympics.domain import highlights as rules
 from beerolympics.domain.formats.base import HeadToHeadOutcome, HeatOutcome, Outcome
 from beerolympics.domain.highlights import Board, Found
 from beerolympics.domain.matches import match_key
 from beerolympics.domain.ratings import RatedResult
+from beerolympics.domain.scoring import PointsAndReach
 from beerolympics.domain.tournament import GameConfig, TournamentState
 from beerolympics.ports.eventstore import RecordedEvent
 from beerolympics.projections.catalog import Catalog
@@ -103,7 +105,8 @@ class Watch:
     """What the rules remember between results of one tournament."""
 
     board: Board = field(default_factory=Board)
-    board_version: int = -1
+    #: What the board was made from.
+    standing: tuple[PointsAndReach, ...] = ()
     #: The last team that was alone at the top.
     last_leader: str | None = None
     #: Each game's certain winner after its last result.
@@ -120,8 +123,19 @@ class TournamentHighlights:
     pending: dict[str, Pending] = field(default_factory=dict)
     #: Recorded highlights whose result stopped counting → why.
     stale: dict[str, str] = field(default_factory=dict)
-    #: Highlights (pending or recorded, not retracted) of each game, to check again.
-    by_game: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: Highlights (pending or recorded, not retracted) of each game and match, to check again.
+    by_game: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+
+    def watch_over(self, game_id: str, match_id: str, highlight_id: str) -> None:
+        self.by_game.setdefault(game_id, {}).setdefault(match_id, set()).add(highlight_id)
+
+    def forget(self, game_id: str, match_id: str, highlight_id: str) -> None:
+        ids = self.by_game.get(game_id, {}).get(match_id)
+        if ids is not None:
+            ids.discard(highlight_id)
+            if not ids:
+                del self.by_game[game_id][match_id]
+
     #: Version of the ``highlights:<tournament>`` stream.
     version: int = 0
     watch: Watch = field(default_factory=Watch)
@@ -194,10 +208,12 @@ class Highlights:
             game_id: str = event.game_id
             clinched_before = watch.clinched.get(game_id)
             finished_before = game_id in watch.finished
-            self._recheck(th, play, game_id)
-        if play.leaderboard.version != watch.board_version:
-            watch.board_version = play.leaderboard.version
-            watch.board = rules.board_of(play.leaderboard.points_and_reach())
+            match_id: str | None = getattr(event, "match_id", None)
+            self._recheck(th, play, game_id, match_id)
+        standing = play.leaderboard.points_and_reach()
+        if standing is not watch.standing:
+            watch.standing = standing
+            watch.board = rules.board_of(standing)
         if isinstance(event, ev.ResultOverridden) and _corrects(play, event, recorded.position):
             # A correction, not news: the lead it moves was never really held.
             watch.last_leader = None
@@ -233,7 +249,7 @@ class Highlights:
             record = th.records.get(event.highlight_id)
             if record is not None:
                 record.retracted, record.reason = True, event.reason
-                th.by_game[record.game_id].discard(record.id)
+                th.forget(record.game_id, record.match_id, record.id)
             return
         th.pending.pop(event.highlight_id, None)
         th.records[event.highlight_id] = HighlightRecord(
@@ -254,11 +270,14 @@ class Highlights:
             # Corrected before it was recorded (by another instance, say): take it back.
             th.stale[event.highlight_id] = "the result no longer counts"
         else:
-            th.by_game[event.game_id].add(event.highlight_id)
+            th.watch_over(event.game_id, event.match_id, event.highlight_id)
 
-    def _recheck(self, th: TournamentHighlights, play: TournamentPlay, game_id: str) -> None:
-        """Drop or retract the highlights of ``game_id`` whose result stopped counting, and
-        note where the game stands now."""
+    def _recheck(
+        self, th: TournamentHighlights, play: TournamentPlay, game_id: str, match_id: str | None
+    ) -> None:
+        """Drop or retract the highlights of ``game_id`` whose result stopped counting — of
+        ``match_id`` and the matches depending on it, or of every match — and note where the
+        game stands now."""
         watch = th.watch
         run = play.games.get(game_id)
         watch.clinched[game_id] = _certain_winner(run) if run is not None else None
@@ -266,19 +285,24 @@ class Highlights:
             watch.finished.add(game_id)
         else:
             watch.finished.discard(game_id)
-        ids = th.by_game.get(game_id)
-        if not ids:
+        watched = th.by_game.get(game_id)
+        if not watched:
             return
-        for hid in list(ids):
-            pending = th.pending.get(hid)
-            found = pending.event if pending is not None else th.records[hid]
-            if _holds(play, game_id, found.match_id, found.trigger):
-                continue
-            ids.discard(hid)
-            if pending is not None:
-                del th.pending[hid]  # never recorded: nothing to take back
-            else:
-                th.stale[hid] = "the result no longer counts"
+        matches: Iterable[str] = list(watched)
+        if match_id is not None and run is not None and run.plan is not None:
+            moved = formats.affected(run.plan, (match_id,))
+            matches = [m for m in watched if m in moved]
+        for spec_id in matches:
+            for hid in list(watched[spec_id]):
+                pending = th.pending.get(hid)
+                found = pending.event if pending is not None else th.records[hid]
+                if _holds(play, game_id, spec_id, found.trigger):
+                    continue
+                th.forget(game_id, spec_id, hid)
+                if pending is not None:
+                    del th.pending[hid]  # never recorded: nothing to take back
+                else:
+                    th.stale[hid] = "the result no longer counts"
 
     # -- the rules ---------------------------------------------------------------------------
 
@@ -387,7 +411,7 @@ class Highlights:
             )
             if hid not in th.records:
                 th.pending[hid] = Pending(detected, recorded.recorded_at)
-                th.by_game[game_id].add(hid)
+                th.watch_over(game_id, spec_id, hid)
 
     @staticmethod
     def _game_over(
