@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import commands, http_leaderboard, http_stack, leaderboard, rebuild, tournament
+from bench import (
+    commands,
+    highlights,
+    http_leaderboard,
+    http_stack,
+    leaderboard,
+    rebuild,
+    tournament,
+)
 
 if __name__ == "__main__":
     asyncio.run(commands.main(["memory", "sqlite", "postgres"], 2.0, [1, 16, 64]))
@@ -16,5 +24,7 @@ if __name__ == "__main__":
     asyncio.run(tournament.main("sqlite", 128, 7))
     print()
     leaderboard.main(128, 500)
+    print()
+    asyncio.run(highlights.main(128, 7, 1))
     print()
     http_leaderboard.main(6, 32, 128)

@@ -61,6 +61,7 @@ function announce(message) {
 }
 
 const TOAST_MS = 6000;
+const TOAST_QUEUE = 3;
 const toasts = [];
 let toasting = null;
 
@@ -77,6 +78,8 @@ function highlightToast(message) {
   }
   if (toasts.some((q) => q.id === hl.id) || (toasting && toasting.dataset.key === hl.id)) return;
   toasts.push(hl);
+  // A busy night makes highlights faster than a phone shows them: the newest ones win.
+  while (toasts.length > TOAST_QUEUE) toasts.shift();
   if (!toasting) nextToast();
 }
 
