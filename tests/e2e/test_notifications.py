@@ -91,6 +91,22 @@ def _notifications(worker: Any) -> list[dict[str, Any]]:
     return shown
 
 
+def _tap(worker: Any) -> None:
+    """Tap the notification shown, and return once the worker has done what a tap does. (No
+    DevTools command taps a notification: the event is made in the worker; what it asks to
+    wait for is awaited here.)"""
+    worker.evaluate(
+        """async () => {
+            const [notification] = await self.registration.getNotifications();
+            const event = new NotificationEvent("notificationclick", { notification });
+            let work = Promise.resolve();
+            Object.defineProperty(event, "waitUntil", { value: (promise) => { work = promise; } });
+            self.dispatchEvent(event);
+            await work;
+        }"""
+    )
+
+
 def test_a_player_turns_on_notify_me_and_chromium_shows_the_push_and_opens_the_match(
     browser: Any, notify_server: ServeProcess, notify_api: Api, screenshots: Path
 ) -> None:
@@ -215,12 +231,25 @@ def test_a_player_turns_on_notify_me_and_chromium_shows_the_push_and_opens_the_m
 
         # Tapping it takes the open window to the match (a synthetic tap: no DevTools command
         # clicks a notification; focusing needs a real tap's activation, navigating does not).
-        worker.evaluate(
-            """() => self.registration.getNotifications().then(([n]) => self.dispatchEvent(
-                new NotificationEvent("notificationclick", { notification: n })))"""
-        )
+        _tap(worker)
         page.wait_for_url(f"**{payload['url']}")
         assert eventually(lambda: _notifications(worker) == [])
+
+        # Tapped again while the match is already showing: that window stays, nothing opens.
+        page.evaluate("() => { window.stillHere = true; }")
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": origin,
+                "registrationId": registrations[f"{origin}/"],
+                "data": json.dumps(payload),
+            },
+        )
+        eventually(lambda: _notifications(worker))
+        _tap(worker)
+        assert eventually(lambda: _notifications(worker) == [])
+        assert page.evaluate("() => window.stillHere") is True
+        assert len(context.pages) == 1
 
         # Turning it off: the server forgets the phone.
         page.goto(f"/t/{tid}/teams/{team_id}")
