@@ -339,3 +339,95 @@ async def _random_night(seed: int) -> None:
 @given(seed=st.integers(min_value=0, max_value=1_000_000))
 def test_highlights_rebuilt_from_the_log_equal_the_live_ones(seed: int) -> None:
     asyncio.run(_random_night(seed))
+
+
+def _on_disk(folder: str) -> Settings:
+    values = {
+        "data_dir": folder,
+        "database_url": f"sqlite:///{folder}/events.db",
+        "secret_key": "highlights",
+        "snapshot_min_events": 1,
+        "poll_interval": 0.05,
+    }
+    return Settings.load(values, environ={})
+
+
+async def test_highlights_owed_when_an_instance_stopped_are_recorded_after_its_restart() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        # An instance that stores a result and stops before recording its highlights (its
+        # recorder never ran).
+        rt = await Runtime.open(_on_disk(tmp))
+        try:
+            tid, org = await _tournament(rt, 2, [AddGame(name="Pong", format="round_robin")])
+            t = _names(rt, tid)
+            (game,) = _games(rt, tid)
+            run = rt.play.get(tid).games[game]
+            assert run.resolution is not None
+            (spec_id,) = run.resolution.matches
+            await rt.matches.report(
+                tid, org, match_key(game, spec_id), ReportResult(score={t["T0"]: 3, t["T1"]: 2})
+            )
+            owed = set(rt.highlight_states.of(tid).pending)
+            assert len(owed) == 4  # first blood, nail-biter, game and title clinchers
+            assert await rt.store.read_stream(f"highlights:{tid}") == []
+        finally:
+            await rt.close()  # writes a snapshot, pending highlights and all
+        # Restarted (from the snapshot): what the result owed is recorded now.
+        rt = await Runtime.open(_on_disk(tmp))
+        await rt.start()
+        try:
+            assert rt.snapshots is not None
+            assert rt.snapshots.position > 0
+            await rt.recorder.idle()
+            stored = await rt.store.read_stream(f"highlights:{tid}")
+            assert {e.data["highlight_id"] for e in stored} == owed
+            recorded = rt.highlight_states.highlights(tid)
+            assert {h.id for h in recorded} == owed
+        finally:
+            await rt.close()
+        # And once more: the same highlights, from the log, nothing owed.
+        rt = await Runtime.open(_on_disk(tmp))
+        await rt.start()
+        try:
+            await rt.recorder.idle()
+            assert rt.highlight_states.highlights(tid) == recorded
+            assert not rt.highlight_states.of(tid).owing
+            assert len(await rt.store.read_stream(f"highlights:{tid}")) == 4
+        finally:
+            await rt.close()
+
+
+async def test_two_instances_record_each_highlight_once() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        first = await Runtime.open(_on_disk(tmp))
+        second = await Runtime.open(_on_disk(tmp))
+        try:
+            tid, org = await _tournament(
+                first, 2, [AddGame(name=f"Game {n}", format="round_robin") for n in range(3)]
+            )
+            t = _names(first, tid)
+            for game in _games(first, tid):
+                run = first.play.get(tid).games[game]
+                assert run.resolution is not None
+                (spec_id,) = run.resolution.matches
+                score = {t["T1"]: 5, t["T0"]: 4}
+                await first.matches.report(
+                    tid, org, match_key(game, spec_id), ReportResult(score=score)
+                )
+            await second.projector.catch_up()
+            owed = set(first.highlight_states.of(tid).pending)
+            assert set(second.highlight_states.of(tid).pending) == owed
+            assert len(owed) >= 6
+            # Both record at once: one appends, the other fails the stream's expected version,
+            # catches up and finds nothing left to record.
+            appended = await asyncio.gather(first.recorder.record(tid), second.recorder.record(tid))
+            assert sorted(appended) == [0, len(owed)]
+            await first.projector.catch_up()
+            stored = await first.store.read_stream(f"highlights:{tid}")
+            assert sorted(e.data["highlight_id"] for e in stored) == sorted(owed)
+            assert first.highlight_states.highlights(tid) == second.highlight_states.highlights(tid)
+            assert not first.highlight_states.of(tid).owing
+            assert not second.highlight_states.of(tid).owing
+        finally:
+            await second.close()
+            await first.close()
