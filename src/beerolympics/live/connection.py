@@ -26,6 +26,10 @@ from websockets import frames as websocket
 
 from beerolympics.domain.identity import Actor
 
+#: The live protocol's version, said in the welcome. Clients that say 2 or later when they
+#: subscribe get the leaderboard and station board as patches (docs/live-protocol.md).
+PROTOCOL: Final = 2
+
 CLOSE_TOO_SLOW: Final = 4008
 CLOSE_RATE_LIMITED: Final = 4029
 
@@ -72,6 +76,9 @@ class Frame:
     text: str
     messages: list[dict[str, Any]]
     wire: bytes | None = None
+    #: The frame with its patched states whole, for clients of protocol 1 (and Pusher's);
+    #: None when it has no patches.
+    full: Frame | None = None
     #: The frame as a Pusher event (see ``live/pusher.py``), made once for all Pusher sockets.
     pusher: Frame | None = None
 
@@ -109,6 +116,7 @@ class Connection:
         "close_code",
         "close_reason",
         "id",
+        "protocol",
         "subscriptions",
         "tournament_id",
     )
@@ -121,6 +129,8 @@ class Connection:
         self.actor = actor
         self.address = address
         self.subscriptions: dict[str, Subscription] = {}
+        #: The protocol version the client speaks (it says so when it subscribes).
+        self.protocol = 1
         # Thousands of these stay open at once, so what most never need is made on first use:
         # the queue when a socket pushes back (or for SSE), the wakeup for SSE only.
         self._queue: deque[str] | None = None
@@ -224,6 +234,8 @@ class Connection:
         if sub.cursor is None:
             sub.held.append(frame)
             return
+        if frame.full is not None and self.protocol < PROTOCOL:
+            frame = frame.full
         if frame.start == frame.end:
             # State only (presence): it covers no events, so it cannot overlap anything.
             self.enqueue(frame.text, frame)
@@ -232,7 +244,8 @@ class Connection:
             return
         if frame.start < sub.cursor:
             # The replay already covered the start of this frame: send the rest only.
-            cut = [m for m in frame.messages if m["p"] > sub.cursor]
+            # (States go along whatever their position: they are the state at the frame's end.)
+            cut = [m for m in frame.messages if m["p"] > sub.cursor or "at" in m]
             body = {"type": "frame", "channel": frame.channel, "from": sub.cursor}
             self.send({**body, "to": frame.end, "messages": cut})
         else:

@@ -22,12 +22,12 @@ from typing import Any
 
 import msgspec
 
-from beerolympics.domain.errors import DomainError, NotFound
+from beerolympics.domain.errors import DomainError, Invalid, NotFound
 from beerolympics.domain.events import Event, EventCodec
-from beerolympics.live import routing
+from beerolympics.live import deltas, routing
 from beerolympics.live.admission import Admission, TooManyConnections
 from beerolympics.live.channels import Channel, authorize, parse
-from beerolympics.live.connection import Connection, Frame, Subscription, json_text
+from beerolympics.live.connection import PROTOCOL, Connection, Frame, Subscription, json_text
 from beerolympics.live.presence import Presence
 from beerolympics.ports.eventstore import EventStore, RecordedEvent
 from beerolympics.projections.catalog import Catalog
@@ -51,6 +51,24 @@ def next_flush(now: float, last_flush: float, window: float, last_cost: float) -
     return max(now, last_flush + max(window, last_cost / FANOUT_SHARE))
 
 
+#: The state a channel sends as patches after the first time (see live/deltas.py): per channel
+#: kind, the message kinds (each message carries its state under the same name).
+DELTA_KINDS: dict[str, tuple[str, ...]] = {"tournament": (routing.LEADERBOARD, routing.STATIONS)}
+
+_decode = msgspec.json.decode
+_encode = msgspec.json.encode
+
+
+@dataclass(slots=True)
+class Base:
+    """What a channel last sent of one state: the position it reflects (its label), the value
+    and its encoding."""
+
+    at: int
+    value: Any
+    raw: msgspec.Raw
+
+
 @dataclass(slots=True, eq=False)
 class ChannelState:
     tournament_id: str
@@ -62,6 +80,8 @@ class ChannelState:
     last_flush: float = float("-inf")
     #: Seconds the last frame took to build and hand to every subscriber.
     last_cost: float = 0.0
+    #: The states its frames patch, as the channel last sent them (see DELTA_KINDS).
+    bases: dict[str, Base] = field(default_factory=dict)
 
 
 class Hub:
@@ -164,8 +184,18 @@ class Hub:
 
     # -- subscriptions -------------------------------------------------------------------------
 
-    async def subscribe(self, conn: Connection, name: str, since: int | None) -> None:
-        """Follow a channel; with ``since``, first get everything after it (or a snapshot)."""
+    async def subscribe(
+        self,
+        conn: Connection,
+        name: str,
+        since: int | None,
+        protocol: int | None = None,
+        have: dict[str, int] | None = None,
+    ) -> None:
+        """Follow a channel; with ``since``, first get everything after it (or a snapshot).
+        ``protocol`` 2 and later get the patched states as patches (older clients and Pusher's
+        get them whole); ``have`` names the states the client holds, by their labels, so a
+        resume need not send them again."""
         channel = parse(name)
         state = self.catalog.get(conn.tournament_id)
         authorize(channel, conn.actor, state)
@@ -181,18 +211,66 @@ class Hub:
         ch = self.channels.get(key)
         if ch is None:
             ch = self.channels[key] = ChannelState(conn.tournament_id, channel, self.position)
+            self._start_bases(ch)
+        if protocol is not None:
+            conn.protocol = min(max(protocol, 1), PROTOCOL)
         conn.subscriptions[channel.name] = Subscription()
         ch.subscribers.add(conn)
         start = self.position
         conn.send({"type": "subscribed", "channel": channel.name, "position": start})
-        if since is None or since < 0:
-            self._send_snapshot(conn, channel, start)
+        if conn.protocol >= PROTOCOL and ch.bases:
+            await self._follow_chain(conn, ch, since, have)
+        elif since is None or since < 0:
+            self._send_snapshot(conn, channel, start, None)
             conn.caught_up(channel.name, start)
         elif since >= start:
             conn.caught_up(channel.name, since)
         else:
-            await self._replay(conn, channel, since, start)
+            await self._replay(conn, channel, since, start, None, whole=True)
             conn.caught_up(channel.name, start)
+
+    async def _follow_chain(
+        self, conn: Connection, ch: ChannelState, since: int | None, have: dict[str, int] | None
+    ) -> None:
+        """Catch a client of protocol 2 up to where the channel's frames stand (their last
+        ``to``) with the channel's patched states as its next frame patches them; frames then
+        continue whole from there (a client drops by position what it already had)."""
+        # As they are now: the channel's next frame goes on from these (a frame built while
+        # the replay below waits for the log is held back until the replay is out).
+        chain, bases = ch.last_to, dict(ch.bases)
+        channel = ch.channel
+        if since is None or since < 0:
+            self._send_snapshot(conn, channel, chain, bases)
+        else:
+            keeps = have is not None
+            if keeps:
+                # A client that keeps the patched states gets those it does not hold, once.
+                assert have is not None
+                missing = {kind: base for kind, base in bases.items() if have.get(kind) != base.at}
+                if missing:
+                    conn.send(_state(channel.name, missing))
+            if since < chain:
+                await self._replay(conn, channel, since, chain, bases, whole=not keeps)
+        conn.caught_up(channel.name, chain)
+
+    def resync(self, conn: Connection, name: str) -> None:
+        """Send the states of ``name`` its frames patch, as the channel last sent them: a
+        client that could not apply a patch (it did not hold its base) starts over from them."""
+        channel = parse(name)
+        ch = self.channels.get((conn.tournament_id, channel.name))
+        if ch is None or channel.name not in conn.subscriptions:
+            raise Invalid(f"not subscribed to {name!r}", code="not_subscribed")
+        conn.send(_state(channel.name, ch.bases))
+
+    def _start_bases(self, ch: ChannelState) -> None:
+        kinds = DELTA_KINDS.get(ch.channel.kind, ())
+        if not kinds:
+            return
+        views = self._views(ch.tournament_id)
+        builders = {routing.LEADERBOARD: views.leaderboard, routing.STATIONS: views.stations}
+        for kind in kinds:
+            raw = _as_raw(views.cached(kind, builders[kind]))
+            ch.bases[kind] = Base(ch.last_to, _decode(raw), raw)
 
     def unsubscribe(self, conn: Connection, name: str) -> None:
         self._leave(conn, parse(name).name)
@@ -214,8 +292,19 @@ class Hub:
         if run is None or spec_id not in run.specs:
             raise NotFound(f"no match {match!r}", code="unknown_channel")
 
-    async def _replay(self, conn: Connection, channel: Channel, since: int, until: int) -> None:
-        """Send what ``channel`` said after ``since`` up to ``until``, from the event log."""
+    async def _replay(
+        self,
+        conn: Connection,
+        channel: Channel,
+        since: int,
+        until: int,
+        bases: dict[str, Base] | None,
+        *,
+        whole: bool,
+    ) -> None:
+        """Send what ``channel`` said after ``since`` up to ``until``, from the event log;
+        its patched states as ``bases`` have them (``whole``; as they are now without
+        ``bases``), or none (the client was sent those it lacked)."""
         limit = self.settings.live_replay_limit
         events: list[RecordedEvent] = []
         after = since
@@ -227,7 +316,7 @@ class Hub:
             events.extend(page)
             after = page[-1].position
             if len(events) > limit:
-                self._send_snapshot(conn, channel, until)
+                self._send_snapshot(conn, channel, until, bases)
                 return
         views = self._views(conn.tournament_id)
         updates: list[routing.Update] = []
@@ -237,6 +326,14 @@ class Hub:
                 u for u in self.route(event, recorded.position, views) if u.channel == channel.name
             )
         messages = _messages(_coalesce(updates), views)
+        if bases:
+            # The patched states as the channel stood when the client subscribed, so the
+            # channel's next frame applies to them.
+            messages = [
+                _base_message(m, bases[m["kind"]]) if m["kind"] in bases else m
+                for m in messages
+                if whole or m["kind"] not in bases
+            ]
         conn.send(
             {
                 "type": "frame",
@@ -247,26 +344,39 @@ class Hub:
             }
         )
 
-    def _send_snapshot(self, conn: Connection, channel: Channel, position: int) -> None:
+    def _send_snapshot(
+        self, conn: Connection, channel: Channel, position: int, bases: dict[str, Base] | None
+    ) -> None:
         conn.send(
             {
                 "type": "snapshot",
                 "channel": channel.name,
                 "position": position,
-                "state": self._snapshot(conn, channel),
+                "state": self._snapshot(conn, channel, bases),
             }
         )
 
-    def _snapshot(self, conn: Connection, channel: Channel) -> dict[str, Any]:
+    def _snapshot(
+        self, conn: Connection, channel: Channel, bases: dict[str, Base] | None
+    ) -> dict[str, Any]:
+        """The channel's state; the patched states as ``bases`` have them (with their
+        labels), or as they are now."""
         views = self._views(conn.tournament_id)
         if channel.kind == "tournament":
-            return {
+            state = {
                 "tournament": views.cached("live-tournament", lambda: tournament_view(views.state)),
                 "games": views.cached(
                     "live-games", lambda: [views.game(g) for g in views.state.games.values()]
                 ),
-                "leaderboard": views.cached(routing.LEADERBOARD, views.leaderboard),
-                "stations": views.cached(routing.STATIONS, views.stations),
+            }
+            if bases is None:
+                state[routing.LEADERBOARD] = views.cached(routing.LEADERBOARD, views.leaderboard)
+                state[routing.STATIONS] = views.cached(routing.STATIONS, views.stations)
+                return state
+            return {
+                **state,
+                **{kind: base.raw for kind, base in bases.items()},
+                "bases": {kind: base.at for kind, base in bases.items()},
             }
         if channel.kind == "match":
             game_id, _, spec_id = channel.arg.partition(".")
@@ -335,6 +445,9 @@ class Hub:
         else:
             messages = _messages(list(ch.pending.values()), views)
         ch.pending = {}
+        full = None
+        if ch.bases:
+            messages, full = _patch(ch, messages, self.position)
         # Presence covers no events: its frames start and end where the channel stands.
         start = self.position if ch.channel.kind == "presence" else ch.last_to
         frame_dict = {
@@ -346,6 +459,14 @@ class Hub:
         }
         text = json_text(frame_dict)
         frame = Frame(ch.channel.name, start, self.position, text, messages)
+        if full is not None:
+            frame.full = Frame(
+                ch.channel.name,
+                start,
+                self.position,
+                json_text({**frame_dict, "messages": full}),
+                full,
+            )
         ch.last_to = self.position
         ch.last_flush = asyncio.get_running_loop().time()
         for conn in list(ch.subscribers):
@@ -366,6 +487,57 @@ class Hub:
             text = json_text({"type": "heartbeat", "position": self.position})
             for conn in list(self.connections):
                 conn.beat(text)
+
+
+def _as_raw(value: Any) -> msgspec.Raw:
+    return value if isinstance(value, msgspec.Raw) else msgspec.Raw(_encode(value))
+
+
+def _state(channel: str, bases: dict[str, Base]) -> dict[str, Any]:
+    return {
+        "type": "state",
+        "channel": channel,
+        "bases": {kind: base.at for kind, base in bases.items()},
+        "state": {kind: base.raw for kind, base in bases.items()},
+    }
+
+
+def _base_message(message: dict[str, Any], base: Base) -> dict[str, Any]:
+    return {"p": message["p"], "kind": message["kind"], "at": base.at, message["kind"]: base.raw}
+
+
+def _patch(
+    ch: ChannelState, messages: list[dict[str, Any]], at: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """The frame's messages with the patched states as patches against the channel's bases,
+    and (None when there were none) as they are whole, for clients that take them whole.
+    A state that did not change is not sent; the bases move on to ``at``."""
+    if not any(m["kind"] in ch.bases for m in messages):
+        return messages, None
+    patched: list[dict[str, Any]] = []
+    full: list[dict[str, Any]] = []
+    for message in messages:
+        kind = message["kind"]
+        base = ch.bases.get(kind)
+        if base is None:
+            patched.append(message)
+            full.append(message)
+            continue
+        raw = _as_raw(message[kind])
+        value = _decode(raw)
+        if value == base.value:
+            continue
+        whole = {"p": message["p"], "kind": kind, "at": at, kind: raw}
+        delta = msgspec.Raw(_encode(deltas.diff(base.value, value)))
+        if len(delta) < len(raw):
+            patched.append(
+                {"p": message["p"], "kind": kind, "base": base.at, "at": at, "delta": delta}
+            )
+        else:
+            patched.append(whole)
+        full.append(whole)
+        ch.bases[kind] = Base(at, value, raw)
+    return patched, full
 
 
 def _coalesce(updates: list[routing.Update]) -> list[routing.Update]:

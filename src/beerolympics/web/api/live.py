@@ -18,7 +18,7 @@ from litestar.types import Receive, Scope, Send
 from beerolympics.domain.errors import DomainError, NotFound, Unauthenticated
 from beerolympics.domain.identity import Actor
 from beerolympics.live.admission import TooManyConnections
-from beerolympics.live.connection import Connection, HangUp
+from beerolympics.live.connection import PROTOCOL, Connection, HangUp
 from beerolympics.live.hub import Hub
 from beerolympics.runtime import Runtime
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
@@ -41,6 +41,12 @@ class Auth(msgspec.Struct, tag="auth"):
 class Subscribe(msgspec.Struct, tag="subscribe"):
     channel: str
     since: int | None = None
+    protocol: int | None = None
+    have: dict[str, int] | None = None
+
+
+class Resync(msgspec.Struct, tag="resync"):
+    channel: str
 
 
 class Unsubscribe(msgspec.Struct, tag="unsubscribe"):
@@ -51,7 +57,7 @@ class Ping(msgspec.Struct, tag="ping"):
     id: int | str | None = None
 
 
-ClientMessage = Auth | Subscribe | Unsubscribe | Ping
+ClientMessage = Auth | Subscribe | Unsubscribe | Resync | Ping
 _decode = msgspec.json.Decoder(ClientMessage).decode
 
 
@@ -67,6 +73,7 @@ _head = msgspec.json.Decoder(_Head).decode
 def _welcome(conn: Connection, hub: Hub) -> dict[str, Any]:
     return {
         "type": "welcome",
+        "protocol": PROTOCOL,
         "connection": conn.id,
         "tournament": conn.tournament_id,
         "role": conn.actor.role,
@@ -197,7 +204,11 @@ async def _handle(rt: Runtime, hub: Hub, conn: Connection, text: str) -> None:
     channel = getattr(message, "channel", None)
     try:
         if isinstance(message, Subscribe):
-            await hub.subscribe(conn, message.channel, message.since)
+            await hub.subscribe(
+                conn, message.channel, message.since, message.protocol, message.have
+            )
+        elif isinstance(message, Resync):
+            hub.resync(conn, message.channel)
         elif isinstance(message, Unsubscribe):
             hub.unsubscribe(conn, message.channel)
         elif isinstance(message, Ping):
@@ -228,6 +239,7 @@ async def live_events(
     tournament_id: TournamentId,
     channel: Annotated[list[str], QueryParameter(max_items=20)],
     since: Annotated[int | None, QueryParameter(ge=0)] = None,
+    protocol: Annotated[int | None, QueryParameter(ge=1, le=1000)] = None,
     last_event_id: Annotated[
         str | None, HeaderParameter(name="Last-Event-ID", max_length=32)
     ] = None,
@@ -244,7 +256,7 @@ async def live_events(
     await hub.connect(conn)
     try:
         for name in channel:
-            await hub.subscribe(conn, name, since)
+            await hub.subscribe(conn, name, since, protocol)
     except DomainError:
         hub.disconnect(conn)
         raise

@@ -1,0 +1,311 @@
+"""Live frames patch the leaderboard and the station board (docs/live-protocol.md, "Deltas"),
+against a real server and real WebSocket clients.
+
+The property: whatever happens (results, corrections, announcements, pauses that split the
+frames) and wherever a client joins or resumes — fresh, from any earlier point with the states
+it held, or from there without them — applying every frame it gets leaves it holding exactly
+what a fresh read of the leaderboard and the station board says. A client of protocol 1 gets
+the same states whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from beerolympics.live.deltas import apply
+from tests.factories import make_settings
+from tests.integration.test_live import Server, receive, running, setup_tournament
+
+KINDS = ("leaderboard", "stations")
+
+
+class Follower:
+    """A client of the tournament channel that keeps the patched states as the protocol says."""
+
+    def __init__(self, ws: ClientConnection, protocol: int | None) -> None:
+        self.ws = ws
+        self.protocol = protocol
+        self.states: dict[str, tuple[int, Any]] = {}
+        self.last: int | None = None
+        self.said: list[str] = []
+        self.resyncs = 0
+        self.patches = 0
+        self.history: list[tuple[int, dict[str, tuple[int, Any]]]] = []
+        self.task: asyncio.Task[None] | None = None
+        self.log: list[Any] = []
+
+    async def join(self, since: int | None = None, have: dict[str, Any] | None = None) -> None:
+        message: dict[str, Any] = {"type": "subscribe", "channel": "tournament"}
+        if self.protocol is not None:
+            message["protocol"] = self.protocol
+        if since is not None:
+            message["since"] = since
+            self.last = since
+        if have is not None:
+            self.states = dict(have)  # (a client that keeps them, and holds these)
+            message["have"] = {kind: at for kind, (at, _) in have.items()}
+        await receive(self.ws, "welcome")
+        await self.ws.send(json.dumps(message))
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for text in self.ws:
+                self.on(json.loads(text))
+
+    def on(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "snapshot":
+            self.last = message["position"]
+            # (Protocol 1 gets no labels: it never gets patches.)
+            bases = message["state"].get("bases") or dict.fromkeys(KINDS, self.last)
+            self.states = {k: (bases[k], message["state"][k]) for k in KINDS}
+        elif kind == "state":
+            self.log.append(("state", message["bases"]))
+            self.states.update({k: (message["bases"][k], message["state"][k]) for k in KINDS})
+        elif kind == "frame":
+            last = self.last
+            assert last is not None
+            assert message["from"] <= last, "no gap: frames continue where the last one ended"
+            if message["to"] <= last:
+                return
+            self.last = message["to"]
+            # What it had already is dropped by position; states go along whatever theirs.
+            for m in message["messages"]:
+                if m["p"] > last or "at" in m:
+                    self._message(m)
+            self.history.append((message["to"], dict(self.states)))
+
+    def _message(self, m: dict[str, Any]) -> None:
+        kind = m["kind"]
+        if kind == "announcement":
+            self.said.append(m["announcement"]["message"])
+        if kind not in KINDS:
+            return
+        if "delta" in m:
+            assert self.protocol is not None, "patches go to clients that speak protocol 2"
+            held = self.states.get(kind)
+            if held is None or held[0] != m["base"]:
+                self.log.append(("cannot apply", kind, m["base"], held and held[0], self.last))
+                self.resyncs += 1
+                asyncio.get_running_loop().create_task(
+                    self.ws.send(json.dumps({"type": "resync", "channel": "tournament"}))
+                )
+                return
+            self.patches += 1
+            self.log.append(("patch", kind, m["base"], m["at"], m["delta"]))
+            self.states[kind] = (m["at"], apply(held[1], m["delta"]))
+        else:
+            self.log.append(("whole", kind, m["at"]))
+            self.states[kind] = (m["at"], m[kind])
+
+
+step = st.one_of(
+    st.tuples(st.just("result"), st.integers(0, 10_000), st.integers(0, 1)),
+    st.tuples(st.just("reopen"), st.integers(0, 10_000), st.just(0)),
+    st.tuples(st.just("announce"), st.just(0), st.just(0)),
+    st.tuples(st.just("pause"), st.just(0), st.just(0)),
+    st.tuples(
+        st.sampled_from(["fresh", "resume", "resume-bare", "protocol-1"]),
+        st.integers(0, 10_000),
+        st.just(0),
+    ),
+)
+
+
+async def scenario(tmp: Path, teams: int, auto_call: bool, steps: list[Any]) -> None:
+    settings_ = make_settings(tmp, live_window_ms=50, live_replay_limit=10_000)
+    async with running(settings_) as s:
+        await setup_tournament(s, teams)
+        game = await s.post(
+            "/games",
+            {
+                "name": "Pong",
+                "format": "round_robin",
+                "auto_call": auto_call,
+                "stations": ["A", "B"],
+            },
+        )
+        await s.post(f"/games/{game['id']}/start", {})
+        followers: list[Follower] = []
+        sockets = []
+
+        async def follower(protocol: int | None) -> Follower:
+            ws = await s.socket().__aenter__()
+            sockets.append(ws)
+            found = Follower(ws, protocol)
+            followers.append(found)
+            return found
+
+        first = await follower(2)
+        await first.join()
+        played: list[str] = []
+        try:
+            await _steps(s, steps, first, follower, played)
+            await _check(s, steps, first, followers, played)
+        finally:
+            for ws in sockets:
+                await ws.close()
+            for found in followers:
+                if found.task is not None:
+                    await asyncio.gather(found.task, return_exceptions=True)
+
+
+async def _steps(
+    s: Server, steps: list[Any], first: Follower, follower: Any, played: list[str]
+) -> None:
+    for action, pick, side in steps:
+        if action in ("result", "reopen"):
+            await _play(s, action, pick, side, played)
+        elif action == "announce":
+            await s.post("/announcements", {"message": "news"})
+        elif action == "pause":
+            await asyncio.sleep(0.08)
+        elif action == "fresh":
+            await (await follower(2)).join()
+        elif action == "protocol-1":
+            await (await follower(None)).join()
+        elif first.history:
+            # Resume from any point the first client passed, with or without its states.
+            at, states = first.history[pick % len(first.history)]
+            have = states if action == "resume" else {}
+            await (await follower(2)).join(since=at, have=have)
+
+
+async def _check(
+    s: Server, steps: list[Any], first: Follower, followers: list[Follower], played: list[str]
+) -> None:
+    await s.post("/announcements", {"message": "the end"})
+    for _ in range(500):
+        if all("the end" in f.said for f in followers):
+            break
+        await asyncio.sleep(0.02)
+    for found in followers:
+        assert "the end" in found.said, (
+            found.protocol,
+            found.last,
+            found.task and found.task.done() and found.task.exception(),
+            found.log,
+            steps,
+        )
+    fresh = {
+        "leaderboard": (await s.http.get(s.url("/leaderboard"))).json(),
+        "stations": (await s.http.get(s.url("/stations"))).json(),
+    }
+    for found in followers:
+        held = {k: v for k, (_, v) in found.states.items()}
+        assert held == fresh, _difference(held, fresh, found, steps)
+        # The server sent every client patches it could apply: none had to ask again.
+        assert found.resyncs == 0, (found.protocol, found.log, steps)
+    assert first.patches > 0 or not played
+
+
+def _difference(held: Any, fresh: Any, found: Follower, steps: Any) -> str:
+    """Where a client's states differ from a fresh read (for the failure message)."""
+    lines = [f"protocol {found.protocol}, last {found.last}, steps {steps}", repr(found.log)[:3000]]
+    for kind in KINDS:
+        a, b = held.get(kind), fresh[kind]
+        if a != b:
+            keys = {*a, *b} if isinstance(a, dict) else set()
+            differ = {k: (a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)}
+            if "queue" in differ:
+                lines.append(repr([(m["id"], m["status"]) for m in a["queue"]]))
+                lines.append(repr([(m["id"], m["status"]) for m in b["queue"]]))
+                lines.append(repr(found.log))
+            lines.append(f"{kind}: {differ!r}"[:300])
+    return "\n".join(lines)
+
+
+async def _play(s: Server, action: str, pick: int, side: int, played: list[str]) -> None:
+    if action == "reopen":
+        if played:
+            key = played.pop(pick % len(played))
+            await s.post(f"/matches/{key}/reopen", {"reason": "miscounted"})
+        return
+    matches = (await s.http.get(s.url("/matches"), params={"limit": 200})).json()["items"]
+    open_ = [
+        m
+        for m in matches
+        if m["status"] in ("ready", "called", "in_progress")
+        and all(slot["team"] for slot in m["slots"])
+    ]
+    if not open_:
+        return
+    match = open_[pick % len(open_)]
+    winner = match["slots"][side % len(match["slots"])]["team"]["id"]
+    await s.post(f"/matches/{match['id']}/result", {"winner": winner})
+    played.append(match["id"])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    teams=st.integers(3, 7),
+    auto_call=st.booleans(),
+    steps=st.lists(step, min_size=1, max_size=14),
+)
+def test_every_client_ends_with_what_a_fresh_read_says(
+    tmp_path: Path, teams: int, auto_call: bool, steps: list[Any]
+) -> None:
+    asyncio.run(scenario(tmp_path, teams, auto_call, steps))
+
+
+async def test_a_result_reaches_protocol_2_as_a_patch_and_protocol_1_whole(
+    tmp_path: Path,
+) -> None:
+    async with running(make_settings(tmp_path, live_window_ms=50)) as s:
+        await setup_tournament(s, 8)
+        game = await s.post("/games", {"name": "Pong", "format": "round_robin"})
+        await s.post(f"/games/{game['id']}/start", {})
+        match = (await s.http.get(s.url("/matches"))).json()["items"][0]
+        async with s.socket() as new, s.socket() as old:
+            welcome = await receive(new, "welcome")
+            assert welcome["protocol"] == 2
+            await new.send(json.dumps({"type": "resync", "channel": "tournament"}))
+            refused = await receive(new, "error")
+            assert refused["code"] == "not_subscribed"
+            await new.send(
+                json.dumps({"type": "subscribe", "channel": "tournament", "protocol": 2})
+            )
+            await old.send(json.dumps({"type": "subscribe", "channel": "tournament"}))
+            snapshot = (await receive(new, "snapshot"))["state"]
+            await receive(old, "snapshot")
+            winner = match["slots"][0]["team"]["id"]
+            await s.post(f"/matches/{match['id']}/result", {"winner": winner})
+
+            async def board_frame(ws: ClientConnection) -> tuple[str, dict[str, Any]]:
+                while True:
+                    text = await asyncio.wait_for(ws.recv(), 5)
+                    message = json.loads(text)
+                    found = [m for m in message.get("messages", []) if m["kind"] == "leaderboard"]
+                    if found:
+                        return str(text), found[0]
+
+            new_text, patched = await board_frame(new)
+            old_text, whole = await board_frame(old)
+            assert patched["base"] == snapshot["bases"]["leaderboard"]
+            assert patched["at"] == whole["at"]
+            assert apply(snapshot["leaderboard"], patched["delta"]) == whole["leaderboard"]
+            row = next(r for r in whole["leaderboard"]["rows"] if r["team"]["id"] == winner)
+            assert row["wins"] == 1
+            assert len(new_text) * 3 < len(old_text)
+            # Asked again, the states come whole, labelled as the last frame left them.
+            await new.send(json.dumps({"type": "resync", "channel": "tournament"}))
+            state = await receive(new, "state")
+            assert state["bases"]["leaderboard"] == patched["at"]
+            assert state["state"]["leaderboard"] == whole["leaderboard"]
