@@ -169,8 +169,14 @@ async def test_the_reel_plays_its_frames_from_the_title_to_the_podium(world: Wor
     w = world
     await w.client.post(w.url("/start"), headers=w.org)
     await play_knockout(w, w.teams[0]["team"]["id"])
+    assert 'data-slide="reel"' not in await page(w.client, f"/t/{w.tid}/tv")
     await w.client.post(w.url("/finish"), headers=w.org)
     await highlights(w, 3)
+    # Finished, the TV's last slide is the reel: the same frames, after the points race.
+    tv = await page(w.client, f"/t/{w.tid}/tv")
+    slides = re.findall(r'data-slide="([a-z-]+)"', tv)
+    assert slides[-2:] == ["race", "reel"]
+    assert "The story of the night" in tv
     first = await w.client.get(f"/t/{w.tid}/reel")
     assert first.status_code == 200
     html = first.text

@@ -21,8 +21,10 @@ from beerolympics.projections.play_views import (
 )
 from beerolympics.runtime import Runtime
 from beerolympics.web.context import runtime
+from beerolympics.web.pages.gallery import Gallery
 from beerolympics.web.pages.play import TREES, section_title, tiebreak_columns
 from beerolympics.web.pages.race import chart
+from beerolympics.web.pages.recap import HIGHLIGHT_ICONS, reel_of
 from beerolympics.web.pages.rendering import not_modified, page_tag, render, viewer, views
 
 TournamentId = Annotated[str, PathParameter(max_length=64)]
@@ -203,6 +205,11 @@ async def tv(request: Request[Any, Any, Any], tournament_id: TournamentId) -> Re
         announcements=[a for a in v.announcements(SPECTATOR) if a.audience == "all"][:3],
         race=chart(v.state, samples, top=TV_LINES),
         highlights=tv_highlights(runtime(request), tournament_id),
+        # Once the tournament is finished, its last slide plays the story of the night.
+        reel=reel_of(request, v.state, Gallery(runtime(request), tournament_id, SPECTATOR))
+        if v.state.status == "finished"
+        else None,
+        icons=HIGHLIGHT_ICONS,
     )
 
 

@@ -14,7 +14,7 @@ export function playFrames(box, ms) {
     if (!list.length) return;
     at = i % list.length;
     list.forEach((frame, n) => frame.classList.toggle("active", n === at));
-    box.dataset.frame = String(at);
+    box.dataset.at = String(at);
   }
   function start() {
     clearInterval(timer);

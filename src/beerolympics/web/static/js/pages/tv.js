@@ -5,6 +5,7 @@
 
 import { leaderboardRows, renderBoard } from "../board.js";
 import { follow } from "../follow.js";
+import { playFrames } from "../reel.js";
 
 const params = new URLSearchParams(location.search);
 // ?every=20: seconds per slide (12 by default).
@@ -35,6 +36,11 @@ function fit(slide) {
   }
 }
 
+// The reel (the last slide once the tournament is finished) plays its frames at half a slide
+// each, and holds the rotation until it has played them all.
+const FRAME_MS = SLIDE_MS / 2;
+let reel = null;
+
 function show(key) {
   const list = available();
   const slide =
@@ -44,6 +50,8 @@ function show(key) {
   for (const s of slides.querySelectorAll(".slide")) s.classList.toggle("active", s === slide);
   fit(slide);
   document.body.dataset.slide = activeKey;
+  if (reel) reel.stop();
+  reel = activeKey === "reel" ? playFrames(slide.querySelector(".frames"), FRAME_MS) : null;
 }
 
 function next() {
@@ -52,11 +60,16 @@ function next() {
   show(list[(at + 1) % list.length].dataset.slide);
 }
 
+function rotate() {
+  next();
+  setTimeout(rotate, reel ? reel.length * FRAME_MS : SLIDE_MS);
+}
+
 // ?slide=race shows one slide and holds it (for screenshots, or a second screen).
 const pinned = params.get("slide");
 slides.classList.add("rotating");
 show(pinned || activeKey);
-if (!pinned) setInterval(next, SLIDE_MS);
+if (!pinned) setTimeout(rotate, SLIDE_MS);
 addEventListener("resize", () => show(activeKey));
 // After the page refreshed its regions, the same slide stays on screen.
 // A pinned slide that was not there yet (the first photo) is shown once it comes.

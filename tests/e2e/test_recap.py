@@ -1,0 +1,156 @@
+"""The recap in Chromium: on a 360 px phone (nothing wider than the screen, the podium, the
+highlights with their photo) and on a 1080p TV (the reel as the last slide once the tournament
+is finished, fitting the screen with no text under 24 px, playing by itself)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from beerolympics.testing import samples
+from tests.e2e.conftest import Server
+from tests.e2e.helpers import Api, eventually, phone
+from tests.e2e.test_live import TV_CHECK
+
+#: The frame the TV's reel shows.
+SHOWN = "() => document.querySelector('.slide.active .frames').dataset.at"
+TEAMS = (
+    ("Hop Stars", "#E63946", "🇮🇪"),
+    ("Lager Legends", "#2A9D8F", "🇩🇪"),
+    ("Tap Dancers", "#F4A261", "🇧🇪"),
+    ("The Flip Side", "#264653", "🇨🇦"),
+)
+
+
+def _finished_party(api: Api) -> tuple[str, list[Any]]:
+    """A knockout of four teams played to the end by the organizer, with a photo of the final;
+    the tournament finished once the highlights are in."""
+    t = api.tournament(name="Garage Games")
+    tid, token = t["tournament"]["id"], t["token"]
+    teams = [
+        api.team(t, name, f"Captain {i}", colour=colour, flag=flag)
+        for i, (name, colour, flag) in enumerate(TEAMS)
+    ]
+    api.call("POST", f"/tournaments/{tid}/start", token)
+    game = api.game(t, name="Beer Pong", format="single_elimination", auto_call=False)
+    api.start_game(t, game["id"])
+    final = None
+    while ready := [m for m in api.matches(tid, game_id=game["id"]) if m["status"] == "ready"]:
+        for m in ready:
+            first, second = (s["team"]["id"] for s in m["slots"])
+            api.call("POST", f"/tournaments/{tid}/matches/{m['id']}/start", token)
+            api.call(
+                "POST",
+                f"/tournaments/{tid}/matches/{m['id']}/result",
+                token,
+                {"winner": first, "score": {first: 10, second: 9}},
+            )
+            final = m
+    assert final is not None
+    champion = final["slots"][0]["team"]["id"]
+    captain = next(team for team in teams if team["team"]["id"] == champion)
+    photo = api.http.post(
+        f"/tournaments/{tid}/media",
+        content=samples.photo(1600, 1200),
+        params={"subject": f"match:{final['id']}"},
+        headers={"Authorization": f"Bearer {captain['token']}"},
+    )
+    assert photo.status_code == 202, photo.text
+    eventually(
+        lambda: (
+            api.call("GET", f"/tournaments/{tid}/media/{photo.json()['id']}")["status"] == "ready"
+        ),
+        60,
+    )
+    told = eventually(lambda: api.call("GET", f"/tournaments/{tid}/highlights")["items"])
+    api.call("POST", f"/tournaments/{tid}/finish", token)
+    return tid, told
+
+
+def test_the_recap_on_a_phone_and_the_reel_on_the_tv(
+    browser: Any, server: Server, api: Api, screenshots: Path
+) -> None:
+    tid, told = _finished_party(api)
+    small = phone(browser, server.url, viewport={"width": 360, "height": 740})
+    tv = phone(browser, server.url, viewport={"width": 1920, "height": 1080})
+    try:
+        page = small.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"/t/{tid}")
+        page.get_by_role("link", name="The recap: champions, records, photos").click()
+        expect(page.locator("h1")).to_have_text("Garage Games: the recap")
+        # No match for third: the two losing semi-finalists share it.
+        expect(page.locator("#recap-podium .step")).to_have_count(4)
+        expect(page.locator("#recap-podium .step").first).to_contain_text("1st")
+        expect(page.locator("#recap-podium .p3")).to_have_count(2)
+        expect(page.locator("#recap-highlights .moment")).to_have_count(len(told))
+        expect(page.locator("#recap-highlights .moment-photos img.pic")).not_to_have_count(0)
+        expect(page.locator('#recap-records [data-record="most_photos"]')).to_contain_text(
+            "1 photo"
+        )
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, f"the recap is {width} px wide"
+        thumb = page.locator("#recap-highlights img.pic").first
+        thumb.scroll_into_view_if_needed()  # it loads lazily
+        thumb.evaluate("img => img.decode()")
+        page.screenshot(path=screenshots / "recap-phone-360.png", full_page=True)
+        assert errors == []
+
+        screen = tv.new_page()
+        screen.goto(f"/t/{tid}/recap")
+        expect(screen.locator("#recap-podium .p1")).to_be_visible()
+        # The winner stands in the middle, higher than the others.
+        first, second = (screen.locator(f"#recap-podium .p{n}").bounding_box() for n in (1, 2))
+        assert first is not None
+        assert second is not None
+        assert first["x"] > second["x"]
+        assert first["height"] > second["height"]
+        screen.screenshot(path=screenshots / "recap-1080.png")
+
+        # Finished: the TV's last slide is the reel. Held, it plays frame after frame.
+        screen.goto(f"/t/{tid}/tv?slide=reel&every=4")
+        slide = screen.locator('.slide.active[data-slide="reel"]')
+        expect(slide).to_be_visible()
+        expect(slide.locator(".frame.active")).to_have_count(1)
+        frames = slide.locator("[data-frame]").count()
+        seen = []
+        for _ in range(frames):
+            shown = screen.evaluate(SHOWN)
+            screen.wait_for_timeout(100)  # laid out
+            beyond, tiny = screen.evaluate(TV_CHECK)
+            assert beyond == [], (shown, beyond)
+            assert tiny == [], (shown, tiny)
+            seen.append(shown)
+            eventually(lambda n=shown: screen.evaluate(SHOWN) != n, 5)
+        assert seen == [str(n) for n in range(frames)], seen
+        # A highlight over its match's photo, held for the picture.
+        screen.goto(f"/t/{tid}/tv?slide=reel&every=600")
+        with_photo = screen.locator(".slide.active .moment-frame.with-photo")
+        index = screen.evaluate(
+            "() => [...document.querySelectorAll('.slide.active [data-frame]')]"
+            ".findIndex((f) => f.classList.contains('with-photo'))"
+        )
+        assert index > 0
+        screen.evaluate(
+            "(i) => { const frames = [...document.querySelectorAll('.slide.active [data-frame]')];"
+            " frames.forEach((f, n) => f.classList.toggle('active', n === i)); }",
+            index,
+        )
+        with_photo.first.locator("img").evaluate("img => img.decode()")
+        screen.screenshot(path=screenshots / "tv-1080-reel.png", animations="disabled")
+
+        # The reel on its own page plays by itself, round and round.
+        screen.goto(f"/t/{tid}/reel?every=2")
+        frames = screen.locator("#reel [data-frame]")
+        count = frames.count()
+        assert count == 3 + len(told)
+        expect(screen.locator("#reel .frame.active")).to_have_count(1)
+        eventually(
+            lambda: screen.evaluate("() => document.getElementById('reel').dataset.at") == "1", 5
+        )
+    finally:
+        small.close()
+        tv.close()
