@@ -9,6 +9,7 @@ from bench import (
     highlights,
     http_leaderboard,
     http_stack,
+    recap,
     leaderboard,
     rebuild,
     tournament,
@@ -26,5 +27,7 @@ if __name__ == "__main__":
     leaderboard.main(128, 500)
     print()
     asyncio.run(highlights.main(128, 7, 1))
+    print()
+    asyncio.run(recap.main(128, 7, 20))
     print()
     http_leaderboard.main(6, 32, 128)

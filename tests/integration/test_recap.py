@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from beerolympics.testing import samples
+from beerolympics.web.pages import recap as recap_pages
 from tests.factories import (
     FakeClock,
     api_client,
@@ -234,3 +235,17 @@ async def test_a_moments_photos_show_on_the_timeline_and_in_the_reel(tmp_path: P
         assert frame.group(1) == variants["large"]["url"]
         # Shown with its moment, the photo is not played a second time on its own.
         assert "photo-frame" not in reel
+
+
+async def test_a_long_timeline_shows_the_latest_highlights(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = world
+    await w.client.post(w.url("/start"), headers=w.org)
+    await play_knockout(w, w.teams[0]["team"]["id"])
+    told = await highlights(w, 3)
+    monkeypatch.setattr(recap_pages, "TIMELINE", 2)
+    html = await page(w.client, f"/t/{w.tid}/recap")
+    assert f"The latest 2 of {len(told)}." in html
+    shown = re.findall(r'class="moment kind-[a-z_]+" data-key="([^"]+)"', html)
+    assert shown == [h["id"] for h in told[-2:]]

@@ -37,6 +37,9 @@ TournamentId = Annotated[str, PathParameter(max_length=64)]
 REEL_PHOTOS: Final = 24
 #: Highlights the reel plays (the latest).
 REEL_HIGHLIGHTS: Final = 20
+#: Highlights the recap's timeline shows (the latest): a big tournament has hundreds, and the
+#: page is read on phones.
+TIMELINE: Final = 60
 #: How each kind of highlight is marked on the timeline and in the reel.
 HIGHLIGHT_ICONS: Final = {
     "first_blood": "🎯",
@@ -50,15 +53,18 @@ HIGHLIGHT_ICONS: Final = {
 }
 
 
-def highlights_of(request: Request[Any, Any, Any], tournament_id: str) -> list[HighlightView]:
-    """The tournament's highlights as everyone sees them (hidden ones left out), oldest first,
-    each with its match's photos."""
+def highlights_of(
+    request: Request[Any, Any, Any], tournament_id: str, latest: int
+) -> tuple[list[HighlightView], int]:
+    """The ``latest`` of the tournament's highlights as everyone sees them (hidden ones left
+    out), oldest first, each with its match's photos; and how many there are in all."""
     rt = runtime(request)
-    photos = rt.highlight_states.photos(tournament_id)
+    found = rt.highlight_states.highlights(tournament_id)
+    photos = rt.highlight_states.photos(tournament_id) if found else {}
     return [
         highlight_view(rt, tournament_id, record, photos.get(record.match, []))
-        for record in rt.highlight_states.highlights(tournament_id)
-    ]
+        for record in found[-latest:]
+    ], len(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +88,7 @@ def reel_of(request: Request[Any, Any, Any], state: TournamentState, gallery: Ga
     for a video)."""
     rt = runtime(request)
     the_recap = recap(views(request, state.id), rt.media_states.of(state.id))
-    told = highlights_of(request, state.id)[-REEL_HIGHLIGHTS:]
+    told, _ = highlights_of(request, state.id, REEL_HIGHLIGHTS)
     shown = {h.photos[0].id for h in told if h.photos}
     photos = [
         p
@@ -103,6 +109,7 @@ async def recap_page(
     v = views(request, tournament_id)
     who = viewer(request, tournament_id)
     samples = v.play.race
+    timeline, told = highlights_of(request, tournament_id, TIMELINE)
     return render(
         request,
         "recap.html",
@@ -110,7 +117,8 @@ async def recap_page(
         tournament=v.state,
         who=who,
         recap=recap(v, runtime(request).media_states.of(tournament_id)),
-        highlights=highlights_of(request, tournament_id),
+        highlights=timeline,
+        highlights_total=told,
         icons=HIGHLIGHT_ICONS,
         race=chart(v.state, samples),
         race_small=chart(v.state, samples, compact=True),
