@@ -9,9 +9,9 @@ from bench import (
     highlights,
     http_leaderboard,
     http_stack,
-    recap,
     leaderboard,
     rebuild,
+    recap,
     tournament,
 )
 
