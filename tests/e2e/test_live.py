@@ -384,12 +384,12 @@ def test_live_js_follows_the_protocol(browser: Any, server: Server) -> None:
         context.close()
     assert result["url"].endswith("/api/v1/tournaments/cup/live")
     assert result["firstSubscribe"] == [
-        {"type": "subscribe", "channel": "tournament"},
-        {"type": "subscribe", "channel": "match:gm_a.W1-1"},
+        {"type": "subscribe", "channel": "tournament", "protocol": 2},
+        {"type": "subscribe", "channel": "match:gm_a.W1-1", "protocol": 2},
     ]
     assert result["resubscribe"] == [
-        {"type": "subscribe", "channel": "tournament", "since": 12},
-        {"type": "subscribe", "channel": "match:gm_a.W1-1", "since": 10},
+        {"type": "subscribe", "channel": "tournament", "protocol": 2, "since": 12},
+        {"type": "subscribe", "channel": "match:gm_a.W1-1", "protocol": 2, "since": 10},
     ]
     assert result["got"] == [
         ["tournament", 11],

@@ -178,7 +178,7 @@ async def _steps(
         elif first.history:
             # Resume from any point the first client passed, with or without its states.
             at, states = first.history[pick % len(first.history)]
-            have = states if action == "resume" else {}
+            have = states if action == "resume" else dict.fromkeys(KINDS, (-1, None))
             await (await follower(2)).join(since=at, have=have)
 
 

@@ -194,8 +194,8 @@ class Hub:
     ) -> None:
         """Follow a channel; with ``since``, first get everything after it (or a snapshot).
         ``protocol`` 2 and later get the patched states as patches (older clients and Pusher's
-        get them whole); ``have`` names the states the client holds, by their labels, so a
-        resume need not send them again."""
+        get them whole); ``have`` names the states the client keeps, with the labels of those
+        it holds (-1: none), so a resume sends only what it lacks."""
         channel = parse(name)
         state = self.catalog.get(conn.tournament_id)
         authorize(channel, conn.actor, state)
@@ -226,7 +226,7 @@ class Hub:
         elif since >= start:
             conn.caught_up(channel.name, since)
         else:
-            await self._replay(conn, channel, since, start, None, whole=True)
+            await self._replay(conn, channel, since, start, None, set())
             conn.caught_up(channel.name, start)
 
     async def _follow_chain(
@@ -246,21 +246,28 @@ class Hub:
             if keeps:
                 # A client that keeps the patched states gets those it does not hold, once.
                 assert have is not None
-                missing = {kind: base for kind, base in bases.items() if have.get(kind) != base.at}
+                missing = {
+                    kind: base
+                    for kind, base in bases.items()
+                    if kind in have and have[kind] != base.at
+                }
                 if missing:
                     conn.send(_state(channel.name, missing))
             if since < chain:
-                await self._replay(conn, channel, since, chain, bases, whole=not keeps)
+                kept = set(have or ())
+                await self._replay(conn, channel, since, chain, bases, kept)
         conn.caught_up(channel.name, chain)
 
-    def resync(self, conn: Connection, name: str) -> None:
-        """Send the states of ``name`` its frames patch, as the channel last sent them: a
-        client that could not apply a patch (it did not hold its base) starts over from them."""
+    def resync(self, conn: Connection, name: str, kinds: list[str] | None = None) -> None:
+        """Send the states of ``name`` its frames patch (those of ``kinds``), as the channel
+        last sent them: a client that could not apply a patch (it did not hold its base)
+        starts over from them."""
         channel = parse(name)
         ch = self.channels.get((conn.tournament_id, channel.name))
         if ch is None or channel.name not in conn.subscriptions:
             raise Invalid(f"not subscribed to {name!r}", code="not_subscribed")
-        conn.send(_state(channel.name, ch.bases))
+        wanted = {k: b for k, b in ch.bases.items() if kinds is None or k in kinds}
+        conn.send(_state(channel.name, wanted))
 
     def _start_bases(self, ch: ChannelState) -> None:
         kinds = DELTA_KINDS.get(ch.channel.kind, ())
@@ -299,12 +306,11 @@ class Hub:
         since: int,
         until: int,
         bases: dict[str, Base] | None,
-        *,
-        whole: bool,
+        kept: set[str],
     ) -> None:
         """Send what ``channel`` said after ``since`` up to ``until``, from the event log;
-        its patched states as ``bases`` have them (``whole``; as they are now without
-        ``bases``), or none (the client was sent those it lacked)."""
+        its patched states as ``bases`` have them (as they are now without ``bases``), but
+        none of those the client keeps (``kept``: it was sent those it lacked)."""
         limit = self.settings.live_replay_limit
         events: list[RecordedEvent] = []
         after = since
@@ -332,7 +338,7 @@ class Hub:
             messages = [
                 _base_message(m, bases[m["kind"]]) if m["kind"] in bases else m
                 for m in messages
-                if whole or m["kind"] not in bases
+                if m["kind"] not in kept
             ]
         conn.send(
             {
@@ -511,7 +517,8 @@ def _patch(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
     """The frame's messages with the patched states as patches against the channel's bases,
     and (None when there were none) as they are whole, for clients that take them whole.
-    A state that did not change is not sent; the bases move on to ``at``."""
+    A state that did not change is an empty patch; the bases of the others move on to
+    ``at``."""
     if not any(m["kind"] in ch.bases for m in messages):
         return messages, None
     patched: list[dict[str, Any]] = []
@@ -526,6 +533,11 @@ def _patch(
         raw = _as_raw(message[kind])
         value = _decode(raw)
         if value == base.value:
+            # Still said (pages take it as a notice of what happened), as an empty patch.
+            patched.append(
+                {"p": message["p"], "kind": kind, "base": base.at, "at": base.at, "delta": {}}
+            )
+            full.append({"p": message["p"], "kind": kind, "at": base.at, kind: base.raw})
             continue
         whole = {"p": message["p"], "kind": kind, "at": at, kind: raw}
         delta = msgspec.Raw(_encode(deltas.diff(base.value, value)))

@@ -47,6 +47,7 @@ class Subscribe(msgspec.Struct, tag="subscribe"):
 
 class Resync(msgspec.Struct, tag="resync"):
     channel: str
+    kinds: list[str] | None = None
 
 
 class Unsubscribe(msgspec.Struct, tag="unsubscribe"):
@@ -208,7 +209,7 @@ async def _handle(rt: Runtime, hub: Hub, conn: Connection, text: str) -> None:
                 conn, message.channel, message.since, message.protocol, message.have
             )
         elif isinstance(message, Resync):
-            hub.resync(conn, message.channel)
+            hub.resync(conn, message.channel, message.kinds)
         elif isinstance(message, Unsubscribe):
             hub.unsubscribe(conn, message.channel)
         elif isinstance(message, Ping):
@@ -240,6 +241,7 @@ async def live_events(
     channel: Annotated[list[str], QueryParameter(max_items=20)],
     since: Annotated[int | None, QueryParameter(ge=0)] = None,
     protocol: Annotated[int | None, QueryParameter(ge=1, le=1000)] = None,
+    keep: Annotated[list[str] | None, QueryParameter(max_items=4)] = None,
     last_event_id: Annotated[
         str | None, HeaderParameter(name="Last-Event-ID", max_length=32)
     ] = None,
@@ -256,7 +258,10 @@ async def live_events(
     await hub.connect(conn)
     try:
         for name in channel:
-            await hub.subscribe(conn, name, since, protocol)
+            # Over SSE a client names the states it keeps, and is sent them: it holds none
+            # (it cannot send a resync either: it reconnects instead).
+            have = dict.fromkeys(keep, -1) if keep else None
+            await hub.subscribe(conn, name, since, protocol, have)
     except DomainError:
         hub.disconnect(conn)
         raise

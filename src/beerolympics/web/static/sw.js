@@ -4,7 +4,8 @@
 //   deleted when this worker takes over.
 // - Pages and tournament/match data: network-first (a slow network falls back to the cached
 //   copy after a few seconds), the cached copy when offline, else the offline page.
-// - Leaderboards: stale-while-revalidate — the cached board at once, refreshed behind it.
+// - Leaderboards: stale-while-revalidate — the cached board at once, refreshed behind it; pages
+//   that apply the live frames to a board send it here, and the saved copy follows them.
 // - Writes are never cached or replayed here: the outbox (IndexedDB) owns them, and this
 //   worker sends it on Background Sync.
 // - Pushes (the team's "you're up", "confirm your result", disputes, urgent news) are shown as
@@ -146,7 +147,17 @@ self.addEventListener("sync", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data === "sync") event.waitUntil(sendOutbox().catch(() => {}));
+  else if (event.data && event.data.type === "view") event.waitUntil(saveView(event.data));
 });
+
+// A page applied a live frame to a board: the saved copy is that board now (so offline, or
+// before the network answers, the board shown is the one the last frame made).
+async function saveView({ path, body }) {
+  if (typeof path !== "string" || !BOARD.test(path) || !body || typeof body !== "object") return;
+  const cache = await caches.open(BOARD_CACHE);
+  const headers = { "Content-Type": "application/json" };
+  await cache.put(new Request(new URL(path, self.location.origin)), new Response(JSON.stringify(body), { headers }));
+}
 
 // -- Push notifications ---------------------------------------------------------------------
 // A push's payload is JSON: {title, body, url, tag, urgent?} (see docs/notifications.md).

@@ -118,6 +118,7 @@ function nextToast() {
  * @param {number} [o.maxDelay]  longest reconnect wait, ms
  * @param {boolean} [o.personal]  also follow the member's team and captains channels
  * @param {boolean} [o.highlights]  toast highlights (default true)
+ * @param {string[]} [o.keep]  patched states the page keeps (see live.js): "leaderboard"
  */
 export function follow(o) {
   const channels = new Set(o.channels);
@@ -133,6 +134,7 @@ export function follow(o) {
     tournament,
     channels: [...channels],
     maxDelay: o.maxDelay,
+    keep: o.keep,
     // The page shows the tournament as of this position: resuming from it, the live channel
     // sends only what changed since (no snapshot, no second download of the page).
     since: Number(body.position) || undefined,

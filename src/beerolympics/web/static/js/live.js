@@ -5,6 +5,17 @@
 // `since`, so the server sends exactly what was missed. A frame whose `from` is past the last
 // `to` means a gap: reconnect and resume. Reconnects wait min(maxDelay, 0.5 s × 2^attempt)
 // times a random 0.5–1.5 (jitter, so a restarted server is not hit by every phone at once).
+//
+// Protocol 2: the leaderboard and the station board come as patches of what changed. A page
+// that keeps them (`keep`) holds each with its label and applies the patches; one that cannot
+// (it holds another label) asks for the state again and meanwhile takes the patch as a notice.
+// Pages that keep nothing take every patch as a notice ("the leaderboard changed").
+
+import { applyPatch } from "./deltas.js";
+
+/** The live protocol this script speaks; a server that speaks another makes the page reload. */
+export const PROTOCOL = 2;
+const PATCHED = new Set(["leaderboard", "stations"]);
 
 const CLOSE_STOP = new Set([4004]); // no such tournament
 const CLOSE_BUG = new Set([1009, 4000]); // our message was wrong: retrying would repeat it
@@ -24,6 +35,8 @@ export class Live {
    * @param {number} [o.maxDelay]  longest wait between reconnects, ms (30 s by the spec)
    * @param {number} [o.since]  the position the page already shows: channels resume from it
    *   (no snapshot, so the page need not load itself again)
+   * @param {string[]} [o.keep]  patched states the page keeps ("leaderboard", "stations"): their
+   *   messages reach onMessage with the whole state, patches applied
    */
   constructor(o) {
     this.tournament = o.tournament;
@@ -34,7 +47,19 @@ export class Live {
     this.onResume = o.onResume || (() => {});
     this.maxDelay = o.maxDelay ?? 30000;
     this.last = new Map(); // channel -> `to` of the last frame processed
-    if (Number.isInteger(o.since) && o.since > 0) for (const channel of this.channels) this.last.set(channel, o.since);
+    this.keep = new Set(o.keep || []);
+    this.states = new Map(); // channel -> Map(kind -> {at, value}): the patched states kept
+    this.asked = new Set(); // channels whose states were asked for again
+    this.shown = new Map(); // channel -> Map(kind -> label of the state the page shows)
+    this.toCache = new Map();
+    this.cacheTimer = null;
+    if (Number.isInteger(o.since) && o.since > 0) {
+      for (const channel of this.channels) {
+        this.last.set(channel, o.since);
+        // The page, as served, shows the states as of `since`.
+        this.shown.set(channel, new Map([...this.keep].map((kind) => [kind, o.since])));
+      }
+    }
     this.attempt = 0;
     this.wsFailures = 0;
     this.transport = "ws";
@@ -67,12 +92,13 @@ export class Live {
 
   subscribe(channel) {
     this.channels.add(channel);
-    if (this.welcomed) this.send({ type: "subscribe", channel, ...this.since(channel) });
+    if (this.welcomed) this.send(this.subscription(channel));
   }
 
   unsubscribe(channel) {
     this.channels.delete(channel);
     this.last.delete(channel);
+    this.states.delete(channel);
     if (this.welcomed) this.send({ type: "unsubscribe", channel });
   }
 
@@ -89,6 +115,21 @@ export class Live {
 
   since(channel) {
     return this.last.has(channel) ? { since: this.last.get(channel) } : {};
+  }
+
+  /** The subscribe message: where the channel stopped, and the labels of the states kept. */
+  subscription(channel) {
+    const message = { type: "subscribe", channel, protocol: PROTOCOL, ...this.since(channel) };
+    if (channel === "tournament" && this.keep.size) {
+      const held = this.stateOf(channel);
+      message.have = Object.fromEntries([...this.keep].map((kind) => [kind, held.has(kind) ? held.get(kind).at : -1]));
+    }
+    return message;
+  }
+
+  stateOf(channel) {
+    if (!this.states.has(channel)) this.states.set(channel, new Map());
+    return this.states.get(channel);
   }
 
   // -- connecting ------------------------------------------------------------------------
@@ -140,8 +181,9 @@ export class Live {
   }
 
   openEvents() {
-    const params = new URLSearchParams();
+    const params = new URLSearchParams({ protocol: String(PROTOCOL) });
     for (const channel of this.channels) params.append("channel", channel);
+    for (const kind of this.keep) params.append("keep", kind);
     const known = [...this.channels].filter((c) => this.last.has(c)).map((c) => this.last.get(c));
     // One `since` for every channel: the oldest, so none misses anything (duplicates are
     // dropped below by position).
@@ -163,7 +205,7 @@ export class Live {
       if (!msg.type) msg.type = e.type;
       this.receive(msg);
     };
-    for (const type of ["welcome", "subscribed", "frame", "snapshot", "heartbeat", "unsubscribed", "message"]) {
+    for (const type of ["welcome", "subscribed", "frame", "snapshot", "state", "heartbeat", "unsubscribed", "message"]) {
       source.addEventListener(type, handle);
     }
     source.addEventListener("error", (e) => {
@@ -272,12 +314,12 @@ export class Live {
     this.arm();
     switch (msg.type) {
       case "welcome":
+        if (msg.protocol !== undefined && msg.protocol !== PROTOCOL && reloadOnce()) return;
         this.heartbeat = Number(msg.heartbeat) || 15;
         this.arm();
+        this.asked.clear();
         if (this.conn && this.conn.kind === "ws") {
-          for (const channel of this.channels) {
-            this.send({ type: "subscribe", channel, ...this.since(channel) });
-          }
+          for (const channel of this.channels) this.send(this.subscription(channel));
         }
         this.welcomed = true;
         this.attempt = 0;
@@ -298,7 +340,21 @@ export class Live {
         break;
       case "snapshot":
         this.last.set(msg.channel, msg.position);
+        this.hold(msg.channel, (msg.state && msg.state.bases) || {}, msg.state || {});
         this.onSnapshot(msg.channel, msg.state || {}, msg.position);
+        break;
+      case "state":
+        // The patched states, asked for again (or lacked when subscribing): whole.
+        if (!this.channels.has(msg.channel)) break;
+        this.asked.delete(msg.channel);
+        this.hold(msg.channel, msg.bases || {}, msg.state || {});
+        for (const [kind, value] of Object.entries(msg.state || {})) {
+          // (Not when the page shows it already: as served, or as the last patch made it.)
+          const at = (msg.bases || {})[kind];
+          const shown = this.shown.get(msg.channel);
+          if (shown && shown.has(kind) && shown.get(kind) >= at) continue;
+          this.deliver(msg.channel, { kind, at, [kind]: value });
+        }
         break;
       case "error":
         if (msg.code === "forbidden_channel" || msg.code === "unknown_channel") {
@@ -323,17 +379,110 @@ export class Live {
       return;
     }
     this.last.set(channel, msg.to);
-    // A frame that starts before what we have (over SSE one `since` serves every channel)
-    // is replayed only from where this channel stopped.
-    const fresh = (msg.messages || []).filter((m) => last === undefined || m.p === undefined || m.p > last);
+    // A frame that starts before what we have (over SSE one `since` serves every channel;
+    // protocol 2 resumes from where the channel's frames stand) is taken only from where this
+    // channel stopped — but for the patched states, which are the state at the frame's end.
+    const fresh = (msg.messages || []).filter((m) => last === undefined || m.p === undefined || m.p > last || "at" in m);
     for (const message of fresh) {
-      try {
-        this.onMessage(channel, message);
-      } catch (error) {
-        console.error("live message handler failed", error);
-      }
+      const found = PATCHED.has(message.kind) ? this.patched(channel, message) : message;
+      this.deliver(channel, found);
     }
   }
+
+  deliver(channel, message) {
+    if (PATCHED.has(message.kind) && message.at !== undefined && message[message.kind] !== undefined) {
+      if (!this.shown.has(channel)) this.shown.set(channel, new Map());
+      this.shown.get(channel).set(message.kind, message.at);
+    }
+    try {
+      this.onMessage(channel, message);
+    } catch (error) {
+      console.error("live message handler failed", error);
+    }
+  }
+
+  /** Keep the patched states of a snapshot or a `state` message, with their labels. */
+  hold(channel, bases, state) {
+    for (const kind of this.keep) {
+      if (state[kind] === undefined || bases[kind] === undefined) continue;
+      this.stateOf(channel).set(kind, { at: bases[kind], value: state[kind] });
+      this.cacheView(kind, state[kind]);
+    }
+  }
+
+  /** A `leaderboard` or `stations` message with the whole state, patch applied (or, when
+   * the page does not keep it or cannot apply the patch, as it came: a notice). */
+  patched(channel, message) {
+    const kind = message.kind;
+    if (!this.keep.has(kind)) return message;
+    const states = this.stateOf(channel);
+    if (message.delta === undefined) {
+      if (message[kind] !== undefined) {
+        states.set(kind, { at: message.at, value: message[kind] });
+        this.cacheView(kind, message[kind]);
+      }
+      return message;
+    }
+    const held = states.get(kind);
+    if (!held || held.at !== message.base) {
+      this.resync(channel);
+      return message;
+    }
+    let value;
+    try {
+      value = applyPatch(held.value, message.delta);
+    } catch (error) {
+      console.error("live patch did not apply", error);
+      states.delete(kind);
+      this.resync(channel);
+      return message;
+    }
+    states.set(kind, { at: message.at, value });
+    this.cacheView(kind, value);
+    return { ...message, [kind]: value };
+  }
+
+  /** Ask for the patched states again (over SSE, where the page cannot ask: reconnect). */
+  resync(channel) {
+    if (this.asked.has(channel)) return;
+    this.asked.add(channel);
+    if (this.conn && this.conn.kind === "ws") {
+      this.send({ type: "resync", channel, kinds: [...this.keep] });
+    } else {
+      this.drop();
+      this.closed(1006, true);
+    }
+  }
+
+  /** The service worker's saved copies of the boards follow the frames too (at most once a
+   * second), so the board shown offline is the last one the page had. */
+  cacheView(kind, value) {
+    const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (!worker) return;
+    this.toCache.set(kind, value);
+    if (this.cacheTimer) return;
+    this.cacheTimer = setTimeout(() => {
+      this.cacheTimer = null;
+      for (const [name, body] of this.toCache) {
+        worker.postMessage({ type: "view", path: `/api/v1/tournaments/${encodeURIComponent(this.tournament)}/${name}`, body });
+      }
+      this.toCache.clear();
+    }, 1000);
+  }
+}
+
+/** Load the page again (the server speaks another protocol: the page it serves now has the
+ * script that speaks it) — at most once a minute, so a mismatch cannot loop. */
+function reloadOnce() {
+  try {
+    const last = Number(sessionStorage.getItem("bo-live-reload")) || 0;
+    if (Date.now() - last < 60000) return false;
+    sessionStorage.setItem("bo-live-reload", String(Date.now()));
+  } catch {
+    return false;
+  }
+  location.reload();
+  return true;
 }
 
 /**

@@ -8,6 +8,7 @@ const table = () => document.querySelector("#board table.board");
 
 follow({
   channels: ["tournament"],
+  keep: ["leaderboard"],
   skip: overall ? new Set(["board"]) : new Set(),
   onMessage: (channel, message) => {
     const rows = message.kind === "leaderboard" ? leaderboardRows(message) : null;

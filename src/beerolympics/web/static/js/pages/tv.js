@@ -84,6 +84,7 @@ const table = () => document.querySelector("#tv-leaders table.board");
 
 follow({
   channels: ["tournament"],
+  keep: ["leaderboard"],
   personal: false,
   announcements: false,
   highlights: false,

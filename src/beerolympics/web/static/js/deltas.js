@@ -1,0 +1,56 @@
+// Applies the patches of the live protocol (docs/live-protocol.md, "Deltas"; the server's side
+// is live/deltas.py): the leaderboard and the station board change by what a frame says.
+
+/** The key of a list item: its id, its team's id (a leaderboard row), or game and station. */
+export function keyOf(item) {
+  if (!item || typeof item !== "object" || Array.isArray(item)) return null;
+  if (typeof item.id === "string") return item.id;
+  if (item.team && typeof item.team === "object" && typeof item.team.id === "string") return item.team.id;
+  if (item.station && typeof item.station === "object" && typeof item.game_id === "string" && typeof item.station.id === "string") {
+    return `${item.game_id}/${item.station.id}`;
+  }
+  return null;
+}
+
+/** `value` with `patch` applied; `value` itself is left as it was. */
+export function applyPatch(value, patch) {
+  if (Array.isArray(value)) return applyList(value, patch);
+  if (!value || typeof value !== "object") throw new TypeError("a patch applies to an object or a list of keyed items");
+  const out = { ...value };
+  for (const [key, entry] of Object.entries(patch)) {
+    if (Array.isArray(entry)) {
+      if (entry.length) out[key] = entry[0];
+      else delete out[key];
+    } else if (entry !== null && typeof entry === "object") {
+      out[key] = applyPatch(out[key], entry);
+    } else {
+      out[key] = entry;
+    }
+  }
+  return out;
+}
+
+function applyList(old, patch) {
+  const items = patch.i || {};
+  let list;
+  if (patch.o) {
+    list = [];
+    for (const run of patch.o) {
+      if (typeof run === "string") list.push(items[run][0]);
+      else list.push(...old.slice(run[0], run[0] + run[1]));
+    }
+  } else {
+    list = old.slice();
+  }
+  const keys = Object.keys(items);
+  if (keys.length) {
+    const at = new Map(list.map((item, i) => [keyOf(item), i]));
+    for (const key of keys) {
+      const i = at.get(key);
+      if (i === undefined) throw new Error(`no item ${key} to patch`);
+      const entry = items[key];
+      list[i] = Array.isArray(entry) ? entry[0] : applyPatch(list[i], entry);
+    }
+  }
+  return list;
+}
