@@ -98,6 +98,8 @@ def test_pages_fit_a_360_px_phone_and_every_field_has_a_label(
         f"/t/{tid}/admin",
         f"/t/{tid}/schedule?team={plain['team']['id']}&game={game_id}",
         f"/t/{tid}/photos",
+        f"/t/{tid}/recap",
+        f"/t/{tid}/reel",
         f"/t/{tid}/a-typo",
     ):
         page.goto(path)

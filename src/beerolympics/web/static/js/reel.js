@@ -14,6 +14,8 @@ export function playFrames(box, ms) {
     if (!list.length) return;
     at = i % list.length;
     list.forEach((frame, n) => frame.classList.toggle("active", n === at));
+    // The next frame's photo starts loading now, so it is there when its turn comes.
+    for (const img of list[(at + 1) % list.length].querySelectorAll("img[loading=lazy]")) img.loading = "eager";
     box.dataset.at = String(at);
   }
   function start() {
