@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from beerolympics.testing import samples
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import Api, eventually, phone
+from tests.e2e.helpers import Api, eventually, phone, wait_live
 from tests.e2e.test_live import TV_CHECK
 
 #: The frame the TV's reel shows.
@@ -154,3 +154,30 @@ def test_the_recap_on_a_phone_and_the_reel_on_the_tv(
     finally:
         small.close()
         tv.close()
+
+
+def test_the_recap_follows_the_tournament_live(browser: Any, server: Server, api: Api) -> None:
+    t = api.tournament(name="Live Games")
+    tid, token = t["tournament"]["id"], t["token"]
+    teams = [api.team(t, name, f"Captain {i}") for i, (name, _, _) in enumerate(TEAMS)]
+    api.call("POST", f"/tournaments/{tid}/start", token)
+    game = api.game(t, name="Beer Pong", format="round_robin", auto_call=False)
+    api.start_game(t, game["id"])
+    context = phone(browser, server.url, viewport={"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        page.goto(f"/t/{tid}/recap")
+        wait_live(page)
+        expect(page.locator("#recap-records")).to_contain_text("Records are set with the first")
+        match = api.matches(tid, game_id=game["id"])[0]
+        winner = match["slots"][0]["team"]["id"]
+        url = f"/tournaments/{tid}/matches/{match['id']}"
+        api.call("POST", f"{url}/start", token)
+        api.call("POST", f"{url}/result", token, {"winner": winner})
+        name = next(team["team"]["name"] for team in teams if team["team"]["id"] == winner)
+        # No reload: the records, the podium and the highlights come by themselves.
+        expect(page.locator('#recap-records [data-record="most_wins"]')).to_contain_text(name)
+        expect(page.locator("#recap-highlights .moment")).not_to_have_count(0)
+        expect(page.locator("#recap-highlights")).to_contain_text("First blood")
+    finally:
+        context.close()
