@@ -97,6 +97,12 @@ def test_the_recap_on_a_phone_and_the_reel_on_the_tv(
         thumb.scroll_into_view_if_needed()  # it loads lazily
         thumb.evaluate("img => img.decode()")
         page.screenshot(path=screenshots / "recap-phone-360.png", full_page=True)
+        # Without a share sheet (headless Chromium has none), the link is copied.
+        small.grant_permissions(["clipboard-read", "clipboard-write"])
+        page.get_by_role("button", name="Share the recap").click()
+        expect(page.locator("[data-share-status]")).to_have_text("Link copied: paste it anywhere.")
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert copied == f"{server.url}/t/{tid}/recap"
         assert errors == []
 
         screen = tv.new_page()
