@@ -10,7 +10,7 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from beerolympics.live.deltas import apply, diff, key_of
+from beerolympics.live.deltas import apply, denormalize, diff, key_of, normalize
 
 # Scalars as JSON has them. (0, 1 and booleans compare equal in Python: the views never change a
 # field between them, so the strategy leaves that out; see the module's docstring.)
@@ -128,3 +128,51 @@ def test_keys() -> None:
     assert diff({"a": [{"id": "x"}]}, {"a": [{"id": "x"}, {"id": "x"}]}) == {
         "a": [[{"id": "x"}, {"id": "x"}]]
     }
+
+
+def match(key: str, status: str) -> dict[str, Any]:
+    return {"id": key, "game_id": "gm_1", "status": status, "slots": [{"team": {"id": "tm_1"}}]}
+
+
+def test_match_views_are_kept_once_and_referred_to() -> None:
+    stations = {
+        "stations": [
+            {
+                "game_id": "gm_1",
+                "station": {"id": "st_1"},
+                "now_playing": match("gm_1.a", "called"),
+                "up_next": match("gm_1.b", "ready"),
+            },
+            {
+                "game_id": "gm_1",
+                "station": {"id": "st_2"},
+                "now_playing": None,
+                "up_next": match("gm_1.c", "ready"),
+            },
+        ],
+        "queue": [match("gm_1.b", "ready"), match("gm_1.c", "ready"), match("gm_1.d", "ready")],
+        "queued": 3,
+    }
+    flat = normalize(stations)
+    assert flat["queue"] == [{"$ref": "gm_1.b"}, {"$ref": "gm_1.c"}, {"$ref": "gm_1.d"}]
+    assert set(flat["$matches"]) == {"gm_1.a", "gm_1.b", "gm_1.c", "gm_1.d"}
+    assert denormalize(flat) == stations
+    # The queue moves on: every table's next match shifts, and the patch says so in ids.
+    moved = copy.deepcopy(stations)
+    moved["stations"][0]["up_next"], moved["stations"][1]["up_next"] = (
+        match("gm_1.c", "ready"),
+        match("gm_1.d", "ready"),
+    )
+    moved["queue"] = moved["queue"][1:]
+    patch = diff(flat, normalize(moved))
+    assert denormalize(apply(flat, patch)) == moved
+    assert len(msgspec.json.encode(patch)) < 200
+    # A view that differs from the first seen under its id stays where it is.
+    odd = {"a": [match("gm_1.a", "called"), match("gm_1.a", "played")]}
+    assert normalize(odd)["a"][1] == match("gm_1.a", "played")
+    assert denormalize(normalize(odd)) == odd
+
+
+@given(objects)
+def test_normalizing_keeps_everything(value: dict[str, Any]) -> None:
+    assert denormalize(normalize(value)) == value

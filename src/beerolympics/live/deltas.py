@@ -19,6 +19,13 @@ The patch format, applied to a JSON value:
   old list; a string is the key of an item that is new (its value is in ``i``).
 - Any other list that changed is replaced whole.
 
+Patched states are *normalized* first (:func:`normalize`): every match view in them (an object
+with an ``id``, a ``game_id`` and ``slots``) is kept once in a table, ``$matches``, by id, and
+where it appeared stands ``{"$ref": id}``. The station board names the same match as one
+table's match now, another's next and in the queue; when the queue moves on, every table's
+"next" shifts to another match: normalized, that is a few ids, not a few dozen match views.
+:func:`denormalize` gives the state back as ``GET /stations`` has it.
+
 ``apply(old, diff(old, new)) == new`` for all JSON values (the property test says so), with
 one proviso from Python's equality: ``1``, ``1.0`` and ``true`` compare equal, so a value that
 changes only between those is not sent (the views never do that: their fields are typed).
@@ -30,6 +37,10 @@ from typing import Any
 
 JSON = Any
 
+#: A match view held once in a state's match table, and where it appears, a reference to it.
+REF = "$ref"
+MATCHES = "$matches"
+
 
 def key_of(item: JSON) -> str | None:
     """The key of a list item: its ``id``, its team's id (a leaderboard row), or its game's and
@@ -37,6 +48,8 @@ def key_of(item: JSON) -> str | None:
     if type(item) is not dict:
         return None
     found = item.get("id")
+    if found is None:
+        found = item.get(REF)
     if type(found) is str:
         return found
     team = item.get("team")
@@ -46,6 +59,50 @@ def key_of(item: JSON) -> str | None:
     if type(station) is dict and type(game) is str and type(station.get("id")) is str:
         return f"{game}/{station['id']}"
     return None
+
+
+def _is_match(value: dict[str, JSON]) -> bool:
+    return type(value.get("id")) is str and type(value.get("game_id")) is str and "slots" in value
+
+
+def normalize(state: dict[str, JSON]) -> dict[str, JSON]:
+    """``state`` with each match view kept once in ``$matches`` and referred to where it was
+    (a view that differs from the one first seen under its id stays where it is)."""
+    table: dict[str, JSON] = {}
+
+    def walk(value: JSON) -> JSON:
+        if type(value) is dict:
+            if _is_match(value):
+                known = table.setdefault(value["id"], value)
+                return {REF: value["id"]} if known is value or known == value else value
+            return {k: walk(v) for k, v in value.items()}
+        if type(value) is list:
+            return [walk(v) for v in value]
+        return value
+
+    out: dict[str, JSON] = walk(state)
+    if table:
+        out[MATCHES] = table
+    return out
+
+
+def denormalize(state: dict[str, JSON]) -> dict[str, JSON]:
+    """The state :func:`normalize` was given."""
+    table = state.get(MATCHES)
+    if not table:
+        return state
+
+    def walk(value: JSON) -> JSON:
+        if type(value) is dict:
+            ref = value.get(REF)
+            if ref is not None and len(value) == 1:
+                return table[ref]
+            return {k: walk(v) for k, v in value.items()}
+        if type(value) is list:
+            return [walk(v) for v in value]
+        return value
+
+    return {k: walk(v) for k, v in state.items() if k != MATCHES}
 
 
 def _keys(items: list[JSON]) -> list[str] | None:

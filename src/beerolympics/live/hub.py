@@ -62,11 +62,13 @@ _encode = msgspec.json.encode
 @dataclass(slots=True)
 class Base:
     """What a channel last sent of one state: the position it reflects (its label), the value
-    and its encoding."""
+    as patched (normalized, see live/deltas.py), and its encodings: as the HTTP API has it
+    (protocol 1) and normalized (protocol 2)."""
 
     at: int
     value: Any
     raw: msgspec.Raw
+    wire: msgspec.Raw
 
 
 @dataclass(slots=True, eq=False)
@@ -277,7 +279,7 @@ class Hub:
         builders = {routing.LEADERBOARD: views.leaderboard, routing.STATIONS: views.stations}
         for kind in kinds:
             raw = _as_raw(views.cached(kind, builders[kind]))
-            ch.bases[kind] = Base(ch.last_to, _decode(raw), raw)
+            ch.bases[kind] = _base(ch.last_to, raw)
 
     def unsubscribe(self, conn: Connection, name: str) -> None:
         self._leave(conn, parse(name).name)
@@ -381,7 +383,7 @@ class Hub:
                 return state
             return {
                 **state,
-                **{kind: base.raw for kind, base in bases.items()},
+                **{kind: base.wire for kind, base in bases.items()},
                 "bases": {kind: base.at for kind, base in bases.items()},
             }
         if channel.kind == "match":
@@ -495,6 +497,11 @@ class Hub:
                 conn.beat(text)
 
 
+def _base(at: int, raw: msgspec.Raw) -> Base:
+    value = deltas.normalize(_decode(raw))
+    return Base(at, value, raw, msgspec.Raw(_encode(value)))
+
+
 def _as_raw(value: Any) -> msgspec.Raw:
     return value if isinstance(value, msgspec.Raw) else msgspec.Raw(_encode(value))
 
@@ -504,12 +511,12 @@ def _state(channel: str, bases: dict[str, Base]) -> dict[str, Any]:
         "type": "state",
         "channel": channel,
         "bases": {kind: base.at for kind, base in bases.items()},
-        "state": {kind: base.raw for kind, base in bases.items()},
+        "state": {kind: base.wire for kind, base in bases.items()},
     }
 
 
 def _base_message(message: dict[str, Any], base: Base) -> dict[str, Any]:
-    return {"p": message["p"], "kind": message["kind"], "at": base.at, message["kind"]: base.raw}
+    return {"p": message["p"], "kind": message["kind"], "at": base.at, message["kind"]: base.wire}
 
 
 def _patch(
@@ -531,7 +538,7 @@ def _patch(
             full.append(message)
             continue
         raw = _as_raw(message[kind])
-        value = _decode(raw)
+        value = deltas.normalize(_decode(raw))
         if value == base.value:
             # Still said (pages take it as a notice of what happened), as an empty patch.
             patched.append(
@@ -539,16 +546,16 @@ def _patch(
             )
             full.append({"p": message["p"], "kind": kind, "at": base.at, kind: base.raw})
             continue
-        whole = {"p": message["p"], "kind": kind, "at": at, kind: raw}
+        new = Base(at, value, raw, msgspec.Raw(_encode(value)))
         delta = msgspec.Raw(_encode(deltas.diff(base.value, value)))
-        if len(delta) < len(raw):
+        if len(delta) < len(new.wire):
             patched.append(
                 {"p": message["p"], "kind": kind, "base": base.at, "at": at, "delta": delta}
             )
         else:
-            patched.append(whole)
-        full.append(whole)
-        ch.bases[kind] = Base(at, value, raw)
+            patched.append({"p": message["p"], "kind": kind, "at": at, kind: new.wire})
+        full.append({"p": message["p"], "kind": kind, "at": at, kind: raw})
+        ch.bases[kind] = new
     return patched, full
 
 

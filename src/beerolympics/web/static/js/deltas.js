@@ -5,6 +5,7 @@
 export function keyOf(item) {
   if (!item || typeof item !== "object" || Array.isArray(item)) return null;
   if (typeof item.id === "string") return item.id;
+  if (item.id === undefined && typeof item.$ref === "string") return item.$ref;
   if (item.team && typeof item.team === "object" && typeof item.team.id === "string") return item.team.id;
   if (item.station && typeof item.station === "object" && typeof item.game_id === "string" && typeof item.station.id === "string") {
     return `${item.game_id}/${item.station.id}`;
@@ -53,4 +54,21 @@ function applyList(old, patch) {
     }
   }
   return list;
+}
+
+/** A patched state as the HTTP API has it: each `{"$ref": id}` replaced by the match view of
+ * that id in `$matches` (the server keeps each match view once, see live/deltas.py). */
+export function denormalize(state) {
+  const table = state && state.$matches;
+  if (!table) return state;
+  const walk = (value) => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === "object") {
+      const keys = Object.keys(value);
+      if (keys.length === 1 && keys[0] === "$ref") return table[value.$ref];
+      return Object.fromEntries(keys.map((k) => [k, walk(value[k])]));
+    }
+    return value;
+  };
+  return Object.fromEntries(Object.keys(state).filter((k) => k !== "$matches").map((k) => [k, walk(state[k])]));
 }

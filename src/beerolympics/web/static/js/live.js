@@ -11,7 +11,7 @@
 // (it holds another label) asks for the state again and meanwhile takes the patch as a notice.
 // Pages that keep nothing take every patch as a notice ("the leaderboard changed").
 
-import { applyPatch } from "./deltas.js";
+import { applyPatch, denormalize } from "./deltas.js";
 
 /** The live protocol this script speaks; a server that speaks another makes the page reload. */
 export const PROTOCOL = 2;
@@ -353,7 +353,7 @@ export class Live {
           const at = (msg.bases || {})[kind];
           const shown = this.shown.get(msg.channel);
           if (shown && shown.has(kind) && shown.get(kind) >= at) continue;
-          this.deliver(msg.channel, { kind, at, [kind]: value });
+          this.deliver(msg.channel, { kind, at, [kind]: denormalize(value) });
         }
         break;
       case "error":
@@ -406,7 +406,7 @@ export class Live {
     for (const kind of this.keep) {
       if (state[kind] === undefined || bases[kind] === undefined) continue;
       this.stateOf(channel).set(kind, { at: bases[kind], value: state[kind] });
-      this.cacheView(kind, state[kind]);
+      this.cacheView(kind, denormalize(state[kind]));
     }
   }
 
@@ -417,11 +417,11 @@ export class Live {
     if (!this.keep.has(kind)) return message;
     const states = this.stateOf(channel);
     if (message.delta === undefined) {
-      if (message[kind] !== undefined) {
-        states.set(kind, { at: message.at, value: message[kind] });
-        this.cacheView(kind, message[kind]);
-      }
-      return message;
+      if (message[kind] === undefined) return message;
+      states.set(kind, { at: message.at, value: message[kind] });
+      const whole = denormalize(message[kind]);
+      this.cacheView(kind, whole);
+      return { ...message, [kind]: whole };
     }
     const held = states.get(kind);
     if (!held || held.at !== message.base) {
@@ -438,8 +438,9 @@ export class Live {
       return message;
     }
     states.set(kind, { at: message.at, value });
-    this.cacheView(kind, value);
-    return { ...message, [kind]: value };
+    const whole = denormalize(value);
+    this.cacheView(kind, whole);
+    return { ...message, [kind]: whole };
   }
 
   /** Ask for the patched states again (over SSE, where the page cannot ask: reconnect). */
