@@ -20,6 +20,13 @@ second half of the run), and how busy the server and the poster were.
 
     python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10] [--results-rates 100,1000]
         [--results-flows report,start+report,queue+report] [--backend sqlite|postgres] [--pusher]
+        [--protocols 2,1] [--bytes 12x3,128x48] [--bytes-results 40]
+
+Clients speak protocol 2 of the live channels (the leaderboard and station board as patches),
+or 1 (those whole, as before protocol 2): ``--protocols 2,1`` measures the results phase with
+each, side by side. ``--bytes TEAMSxTABLES`` first measures what one phone receives per result
+(a round robin on that many tables, the queue calling matches, results reported one at a time),
+with a client of each protocol on the same server: bytes per result, mean and p99.
 
 With ``--pusher`` each size is also measured with clients of the Pusher protocol
 (``/app/{key}?protocol=7``, the same hub): the same fan-outs, side by side.
@@ -236,6 +243,8 @@ async def _serving(
         # Every load client connects from 127.0.0.1, without a credential.
         "BEEROLYMPICS_LIVE_MAX_ANONYMOUS": "1000000",
         "BEEROLYMPICS_LIVE_SEND_BUFFER": "4096",
+        # One organizer sets up 128 teams and reports every result: no per-credential limit.
+        "BEEROLYMPICS_RATE_LIMIT_API": "100000000/minute",
         "BEEROLYMPICS_LOG_LEVEL": "warning",
     }
     command = [
@@ -444,7 +453,7 @@ asyncio.run(main())
 
 
 async def results_under_load(
-    n: int, seconds: float, rate: int, flow: str, backend: str
+    n: int, seconds: float, rate: int, flow: str, backend: str, protocol: int = 2
 ) -> dict[str, Any]:
     """``rate`` results a second (an official reports each match, from a poster process of its
     own) while ``n`` clients follow the tournament; latency from the report's request to each
@@ -496,7 +505,8 @@ async def results_under_load(
             clients.positions = True
             url = f"ws://127.0.0.1:{http.base_url.port}{api}/live"
             # From the current position: no snapshot to chew through before the run.
-            hello = json.dumps({"type": "subscribe", "channel": "tournament", "since": position})
+            subscribe = {"type": "subscribe", "channel": "tournament", "since": position}
+            hello = json.dumps({**subscribe, "protocol": protocol} if protocol > 1 else subscribe)
             await clients.open(url, n, hello)
             confirmed: dict[str, int] = {}
             observer = asyncio.create_task(observe(url, hello, confirmed))
@@ -555,6 +565,68 @@ async def results_under_load(
     }
 
 
+async def bytes_per_result(teams: int, tables: int, results: int) -> dict[int, list[int]]:
+    """What one phone receives per result, by protocol: a round robin of ``teams`` on
+    ``tables`` (the queue calls matches as tables free up), results reported one at a time by
+    an official, each given time for its frames to go out before the next."""
+    with tempfile.TemporaryDirectory() as tmp:
+        async with app_server(Path(tmp)) as (_pid, tid, http, auth):
+            api = f"/api/v1/tournaments/{tid}"
+            (await http.patch(api, json={"max_teams": teams}, headers=auth)).raise_for_status()
+            for i in range(teams):
+                team = {"name": f"Team {i}", "colour": "#123456", "captain_name": "C"}
+                (await http.post(f"{api}/teams", json=team, headers=auth)).raise_for_status()
+            body = {
+                "name": "Pong",
+                "format": "round_robin",
+                "auto_call": True,
+                "stations": [f"Table {i + 1}" for i in range(tables)],
+            }
+            game = (await http.post(f"{api}/games", json=body, headers=auth)).json()
+            await http.post(f"{api}/games/{game['id']}/start", json={}, headers=auth)
+            matches: list[dict[str, Any]] = []
+            cursor = None
+            while True:
+                params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+                page = (await http.get(f"{api}/matches", params=params)).json()
+                matches += page["items"]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            matches.sort(key=lambda m: m["round"])
+            url = f"ws://127.0.0.1:{http.base_url.port}{api}/live"
+            received = {1: 0, 2: 0}
+
+            async def listen(protocol: int) -> None:
+                subscribe: dict[str, Any] = {"type": "subscribe", "channel": "tournament"}
+                if protocol > 1:
+                    subscribe["protocol"] = protocol
+                async with connect(url, compression=None, max_size=None) as ws:
+                    await ws.send(json.dumps(subscribe))
+                    async for message in ws:
+                        received[protocol] += len(message)  # ASCII: characters are bytes
+
+            listeners = [asyncio.create_task(listen(p)) for p in received]
+            await asyncio.sleep(
+                3
+            )  # (the snapshots and the first calls to the tables are not counted)
+            per_result: dict[int, list[int]] = {p: [] for p in received}
+            for match in matches[:results]:
+                before = dict(received)
+                winner = match["slots"][0]["team"]["id"]
+                reply = await http.post(
+                    f"{api}/matches/{match['id']}/result", json={"winner": winner}, headers=auth
+                )
+                reply.raise_for_status()
+                await asyncio.sleep(0.4)  # the frame at once, the rest one window later
+                for p in received:
+                    per_result[p].append(received[p] - before[p])
+            for task in listeners:
+                task.cancel()
+            await asyncio.gather(*listeners, return_exceptions=True)
+            return per_result
+
+
 def row(name: str, n: int, m: dict[str, Any], base: dict[str, Any] | None) -> list[object]:
     lat = m["latencies"]
     ratio = f"{m['cpu'] / base['cpu']:.2f}" if base else ""
@@ -590,8 +662,28 @@ async def main(
     flows: list[str],
     backend: str,
     pusher: bool,
+    protocols: list[int],
+    byte_sizes: list[tuple[int, int]],
+    byte_results: int,
 ) -> None:
     raise_fd_limit()
+    if byte_sizes:
+        print("\nbytes one phone receives per result (results reported one at a time)")
+        byte_rows = []
+        for teams, tables in byte_sizes:
+            found = await bytes_per_result(teams, tables, byte_results)
+            for protocol, sizes in sorted(found.items(), reverse=True):
+                byte_rows.append(
+                    [
+                        f"{teams} teams / {tables} tables",
+                        f"{protocol} ({'patches' if protocol > 1 else 'whole states'})",
+                        f"{len(sizes)}",
+                        f"{sum(sizes) / len(sizes) / 1024:,.2f} KB",
+                        f"{percentile([float(x) for x in sizes], 99) / 1024:,.2f} KB",
+                    ]
+                )
+            print(table(BYTE_HEADERS, byte_rows[-2:]), flush=True)
+        print(table(BYTE_HEADERS, byte_rows))
     rows = []
     idle: list[float] = []
     for n in sizes:
@@ -619,12 +711,13 @@ async def main(
         f" the event store on {backend})"
     )
     rows = []
-    for flow, rate in itertools.product(flows, results_rates):
-        load = await results_under_load(1000, results_seconds, rate, flow, backend)
+    for flow, rate, protocol in itertools.product(flows, results_rates, protocols):
+        load = await results_under_load(1000, results_seconds, rate, flow, backend, protocol)
         lat = load["latencies"]
         rows.append(
             [
                 flow,
+                str(protocol),
                 f"{rate:,}/s",
                 f"{load['rate']:,.0f}/s",
                 f"{load['failed']}",
@@ -642,8 +735,11 @@ async def main(
     print(table(LOAD_HEADERS, rows))
 
 
+BYTE_HEADERS = ["tournament", "protocol", "results", "per result: mean", "p99"]
+
 LOAD_HEADERS = [
     "requests",
+    "protocol",
     "target",
     "posted",
     "errors",
@@ -683,11 +779,38 @@ if __name__ == "__main__":
         help="per result: report only; start the match first; or report while the station"
         " queue calls matches to 48 tables (comma-separated)",
     )
+    parser.add_argument(
+        "--protocols",
+        default="2",
+        help="live protocol of the results phase's clients (comma-separated: 2,1 side by side)",
+    )
+    parser.add_argument(
+        "--bytes",
+        default="",
+        help="TEAMSxTABLES,...: first measure the bytes a phone receives per result",
+    )
+    parser.add_argument("--bytes-results", type=int, default=40)
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
     sizes = [int(s) for s in args.sizes.split(",") if s]
     rates = [int(r) for r in args.results_rates.split(",") if r]
     flows = args.results_flows.split(",")
+    protocols = [int(p) for p in args.protocols.split(",") if p]
+    byte_sizes = [
+        (int(teams), int(tables))
+        for teams, _, tables in (size.partition("x") for size in args.bytes.split(",") if size)
+    ]
     uvloop.run(
-        main(sizes, args.fanouts, rates, args.results_seconds, flows, args.backend, args.pusher)
+        main(
+            sizes,
+            args.fanouts,
+            rates,
+            args.results_seconds,
+            flows,
+            args.backend,
+            args.pusher,
+            protocols,
+            byte_sizes,
+            args.bytes_results,
+        )
     )
