@@ -2,10 +2,11 @@
 // script the frames are simply stacked.
 
 /**
- * Show the `[data-frame]` children of `box` one at a time, every `ms`, round and round.
- * `restart()` picks up frames that changed (a refreshed region) and starts from the first.
+ * Show the `[data-frame]` children of `box` one at a time, every `ms`, round and round, from
+ * frame `from`.
+ * `restart()` picks up frames that changed (a refreshed region) and goes on from where it was.
  */
-export function playFrames(box, ms) {
+export function playFrames(box, ms, from = 0) {
   let at = 0;
   let timer = null;
   const frames = () => [...box.querySelectorAll("[data-frame]")];
@@ -18,12 +19,17 @@ export function playFrames(box, ms) {
     for (const img of list[(at + 1) % list.length].querySelectorAll("img[loading=lazy]")) img.loading = "eager";
     box.dataset.at = String(at);
   }
-  function start() {
+  function start(from) {
     clearInterval(timer);
     box.classList.add("playing");
-    show(0);
+    show(from);
     timer = setInterval(() => show(at + 1), ms);
   }
-  start();
-  return { restart: start, stop: () => clearInterval(timer), get length() { return frames().length; } };
+  start(from);
+  return {
+    restart: () => start(at),
+    stop: () => clearInterval(timer),
+    get at() { return at; },
+    get length() { return frames().length; },
+  };
 }

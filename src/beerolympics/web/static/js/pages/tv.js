@@ -50,8 +50,10 @@ function show(key) {
   for (const s of slides.querySelectorAll(".slide")) s.classList.toggle("active", s === slide);
   fit(slide);
   document.body.dataset.slide = activeKey;
+  // Shown again (its region refreshed, the screen resized), the reel goes on where it was.
+  const from = reel && activeKey === "reel" ? reel.at : 0;
   if (reel) reel.stop();
-  reel = activeKey === "reel" ? playFrames(slide.querySelector(".frames"), FRAME_MS) : null;
+  reel = activeKey === "reel" ? playFrames(slide.querySelector(".frames"), FRAME_MS, from) : null;
 }
 
 function next() {
