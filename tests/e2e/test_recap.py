@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright.sync_api import expect
 
 from beerolympics.testing import samples
@@ -97,6 +98,19 @@ def test_the_recap_on_a_phone_and_the_reel_on_the_tv(
         thumb.scroll_into_view_if_needed()  # it loads lazily
         thumb.evaluate("img => img.decode()")
         page.screenshot(path=screenshots / "recap-phone-360.png", full_page=True)
+        # The link previews' cards, as a chat app would fetch them.
+        url = page.locator('meta[property="og:image"]').get_attribute("content")
+        assert url is not None
+        card = httpx.get(url, timeout=30)
+        assert card.headers["content-type"] == "image/png"
+        (screenshots / "share-card-tournament.png").write_bytes(card.content)
+        team = page.locator("#recap-podium .p1 a.name").get_attribute("href")
+        page.goto(str(team))
+        url = page.locator('meta[property="og:image"]').get_attribute("content")
+        assert url is not None
+        assert "/teams/" in url
+        (screenshots / "share-card-team.png").write_bytes(httpx.get(url, timeout=30).content)
+        page.goto(f"/t/{tid}/recap")
         # Without a share sheet (headless Chromium has none), the link is copied.
         small.grant_permissions(["clipboard-read", "clipboard-write"])
         page.get_by_role("button", name="Share the recap").click()

@@ -64,6 +64,10 @@ def _card_team(row: LeaderboardEntry) -> CardTeam:
     return CardTeam(row.rank, team.name, team.flag, team.colour, f"{points(row.points)} pts")
 
 
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
 def tournament_card(v: Views) -> TournamentCard:
     state = v.state
     board = v.leaderboard()
@@ -71,8 +75,8 @@ def tournament_card(v: Views) -> TournamentCard:
     facts = [
         state.date.strftime("%-d %b %Y") if state.date else "",
         state.venue,
-        f"{len(state.teams)} teams",
-        f"{len(state.games)} games",
+        _count(len(state.teams), "team"),
+        _count(len(state.games), "game"),
     ]
     return TournamentCard(
         name=state.name,
