@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Final
 
+from beerolympics.domain.ratings import RatedResult
 from beerolympics.projections.media import MediaItem
 from beerolympics.projections.play_views import TeamRef, Views
 from beerolympics.projections.views import View
@@ -70,6 +71,25 @@ class RecapView(View, frozen=True):
     photos: int
 
 
+def wins_and_streaks(results: Iterable[RatedResult]) -> tuple[Counter[str], Counter[str]]:
+    """Each team's wins and longest run of wins in a row, over ``results`` in the order they
+    were confirmed. A result is won by the team alone in first place; a draw for first, a loss
+    or a place behind the winner in a heat ends a run."""
+    wins: Counter[str] = Counter()
+    streak: Counter[str] = Counter()
+    longest: Counter[str] = Counter()
+    for result in results:
+        winners = result.winners
+        for team in result.teams:
+            if winners == (team,):
+                wins[team] += 1
+                streak[team] += 1
+                longest[team] = max(longest[team], streak[team])
+            else:
+                streak[team] = 0
+    return wins, longest
+
+
 def recap(views: Views, media: Iterable[MediaItem]) -> RecapView:
     """The recap of the tournament ``views`` reads, with its photos and clips ``media``."""
     state, play = views.state, views.play
@@ -95,18 +115,7 @@ def recap(views: Views, media: Iterable[MediaItem]) -> RecapView:
         ][:PODIUM_MAX]
         games.append(Podium(config.name, config.id, run.complete, places))
     results = play.ratings.results
-    wins: Counter[str] = Counter()
-    streak: Counter[str] = Counter()
-    longest: Counter[str] = Counter()
-    for result in results:
-        winners = result.winners
-        for team in result.teams:
-            if winners == (team,):
-                wins[team] += 1
-                streak[team] += 1
-                longest[team] = max(longest[team], streak[team])
-            else:
-                streak[team] = 0
+    wins, longest = wins_and_streaks(results)
     # The best score a team put up in one match, with who it was against, where scores count
     # up (not in a game whose lowest score wins).
     best_game: dict[tuple[str, str, str], float] = {}
