@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 import random
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from beerolympics.adapters.postgres.eventstore import split_schema
 from beerolympics.domain.commands import AddGame, OverrideResult, Reopen, ReportResult
 from beerolympics.domain.errors import DomainError
 from beerolympics.domain.identity import Actor
@@ -24,6 +28,7 @@ from beerolympics.projections.play import Play
 from beerolympics.projections.projector import Projector
 from beerolympics.runtime import Runtime
 from beerolympics.settings import Settings
+from tests.conftest import service_url
 from tests.integration.test_standings import _tournament
 
 
@@ -341,10 +346,10 @@ def test_highlights_rebuilt_from_the_log_equal_the_live_ones(seed: int) -> None:
     asyncio.run(_random_night(seed))
 
 
-def _on_disk(folder: str) -> Settings:
+def _on_disk(folder: str, url: str = "") -> Settings:
     values = {
         "data_dir": folder,
-        "database_url": f"sqlite:///{folder}/events.db",
+        "database_url": url or f"sqlite:///{folder}/events.db",
         "secret_key": "highlights",
         "snapshot_min_events": 1,
         "poll_interval": 0.05,
@@ -397,10 +402,27 @@ async def test_highlights_owed_when_an_instance_stopped_are_recorded_after_its_r
             await rt.close()
 
 
-async def test_two_instances_record_each_highlight_once() -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def shared_store(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """Where two instances share their log: a SQLite file ("" here), or a fresh schema of the
+    test PostgreSQL."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    base = service_url("postgres")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
+    conn = await asyncpg.connect(split_schema(base)[0])
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def test_two_instances_record_each_highlight_once(shared_store: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        first = await Runtime.open(_on_disk(tmp))
-        second = await Runtime.open(_on_disk(tmp))
+        first = await Runtime.open(_on_disk(tmp, shared_store))
+        second = await Runtime.open(_on_disk(tmp, shared_store))
         try:
             tid, org = await _tournament(
                 first, 2, [AddGame(name=f"Game {n}", format="round_robin") for n in range(3)]
