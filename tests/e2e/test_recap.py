@@ -25,9 +25,9 @@ TEAMS = (
 )
 
 
-def _finished_party(api: Api) -> tuple[str, list[Any]]:
-    """A knockout of four teams played to the end by the organizer, with a photo of the final;
-    the tournament finished once the highlights are in."""
+def _finished_party(api: Api, *, photo: bool = True) -> tuple[str, list[Any]]:
+    """A knockout of four teams played to the end by the organizer, with a photo of the final
+    (unless ``photo`` is false); the tournament finished once the highlights are in."""
     t = api.tournament(name="Garage Games")
     tid, token = t["tournament"]["id"], t["token"]
     teams = [
@@ -50,22 +50,22 @@ def _finished_party(api: Api) -> tuple[str, list[Any]]:
             )
             final = m
     assert final is not None
-    champion = final["slots"][0]["team"]["id"]
-    captain = next(team for team in teams if team["team"]["id"] == champion)
-    photo = api.http.post(
-        f"/tournaments/{tid}/media",
-        content=samples.photo(1600, 1200),
-        params={"subject": f"match:{final['id']}"},
-        headers={"Authorization": f"Bearer {captain['token']}"},
-    )
-    assert photo.status_code == 202, photo.text
-    eventually(
-        lambda: (
-            api.call("GET", f"/tournaments/{tid}/media/{photo.json()['id']}")["status"] == "ready"
-        ),
-        60,
-    )
-    told = eventually(lambda: api.call("GET", f"/tournaments/{tid}/highlights")["items"])
+    if photo:
+        champion = final["slots"][0]["team"]["id"]
+        captain = next(team for team in teams if team["team"]["id"] == champion)
+        uploaded = api.http.post(
+            f"/tournaments/{tid}/media",
+            content=samples.photo(1600, 1200),
+            params={"subject": f"match:{final['id']}"},
+            headers={"Authorization": f"Bearer {captain['token']}"},
+        )
+        assert uploaded.status_code == 202, uploaded.text
+        media = f"/tournaments/{tid}/media/{uploaded.json()['id']}"
+        eventually(lambda: api.call("GET", media)["status"] == "ready", 60)
+    url = f"/tournaments/{tid}/highlights"
+    # Recorded in the order of the results: once the final's are in, all of them are.
+    eventually(lambda: any(h["match"] == final["id"] for h in api.call("GET", url)["items"]))
+    told: list[Any] = api.call("GET", url)["items"]
     api.call("POST", f"/tournaments/{tid}/finish", token)
     return tid, told
 
@@ -113,6 +113,7 @@ def test_the_recap_on_a_phone_and_the_reel_on_the_tv(
         page.goto(f"/t/{tid}/recap")
         # Without a share sheet (headless Chromium has none), the link is copied.
         small.grant_permissions(["clipboard-read", "clipboard-write"])
+        wait_live(page)  # the page's script is running
         page.get_by_role("button", name="Share the recap").click()
         expect(page.locator("[data-share-status]")).to_have_text("Link copied: paste it anywhere.")
         copied = page.evaluate("() => navigator.clipboard.readText()")
@@ -149,6 +150,7 @@ def test_the_recap_on_a_phone_and_the_reel_on_the_tv(
         # A highlight over its match's photo, held for the picture.
         screen.goto(f"/t/{tid}/tv?slide=reel&every=600")
         with_photo = screen.locator(".slide.active .moment-frame.with-photo")
+        expect(screen.locator('.slide.active[data-slide="reel"]')).to_be_visible()  # script ran
         index = screen.evaluate(
             "() => [...document.querySelectorAll('.slide.active [data-frame]')]"
             ".findIndex((f) => f.classList.contains('with-photo'))"
@@ -201,3 +203,26 @@ def test_the_recap_follows_the_tournament_live(browser: Any, server: Server, api
         expect(page.locator("#recap-highlights")).to_contain_text("First blood")
     finally:
         context.close()
+
+
+def test_the_tv_holds_the_reel_until_it_has_played_it(
+    browser: Any, server: Server, api: Api
+) -> None:
+    tid, told = _finished_party(api, photo=False)
+    tv = phone(browser, server.url, viewport={"width": 1920, "height": 1080})
+    try:
+        screen = tv.new_page()
+        screen.goto(f"/t/{tid}/tv?every=2")
+        slide = "() => document.body.dataset.slide"
+        eventually(lambda: screen.evaluate(slide) == "reel", 40)
+        frames = 3 + len(told)  # title, the highlights, records, podium: a second each
+        seen = set()
+        for _ in range(frames - 1):
+            seen.add(screen.evaluate(SHOWN))
+            assert screen.evaluate(slide) == "reel"
+            screen.wait_for_timeout(1000)
+        assert len(seen) >= frames - 2, seen  # it played them, and the rotation waited
+        # Then the rotation goes on, from the leaderboard.
+        eventually(lambda: screen.evaluate(slide) == "leaderboard", 10)
+    finally:
+        tv.close()
