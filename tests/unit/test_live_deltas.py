@@ -167,6 +167,16 @@ def test_match_views_are_kept_once_and_referred_to() -> None:
     patch = diff(flat, normalize(moved))
     assert denormalize(apply(flat, patch)) == moved
     assert len(msgspec.json.encode(patch)) < 200
+    # Teams, as every view names them, are kept once too.
+    team = {"id": "tm_9", "name": "Hop Stars", "colour": "#123456", "flag": "🍺"}
+    rows = {"rows": [{"rank": 1, "team": team}], "waits_for": [team]}
+    assert normalize(rows) == {
+        "rows": [{"rank": 1, "team": {"$team": "tm_9"}}],
+        "waits_for": [{"$team": "tm_9"}],
+        "$teams": {"tm_9": team},
+    }
+    assert denormalize(normalize(rows)) == rows
+    assert key_of({"rank": 1, "team": {"$team": "tm_9"}}) == "tm_9"
     # A view that differs from the first seen under its id stays where it is.
     odd = {"a": [match("gm_1.a", "called"), match("gm_1.a", "played")]}
     assert normalize(odd)["a"][1] == match("gm_1.a", "played")

@@ -40,6 +40,10 @@ JSON = Any
 #: A match view held once in a state's match table, and where it appears, a reference to it.
 REF = "$ref"
 MATCHES = "$matches"
+#: The same for teams (``{"id", "name", "colour", "flag"}``, as every view names a team).
+TEAM = "$team"
+TEAMS = "$teams"
+_TEAM_KEYS = frozenset(("id", "name", "colour", "flag"))
 
 
 def key_of(item: JSON) -> str | None:
@@ -49,12 +53,14 @@ def key_of(item: JSON) -> str | None:
         return None
     found = item.get("id")
     if found is None:
-        found = item.get(REF)
+        found = item.get(REF, item.get(TEAM))
     if type(found) is str:
         return found
     team = item.get("team")
-    if type(team) is dict and type(team.get("id")) is str:
-        return team["id"]  # type: ignore[no-any-return]
+    if type(team) is dict:
+        found = team.get("id", team.get(TEAM))
+        if type(found) is str:
+            return found
     station, game = item.get("station"), item.get("game_id")
     if type(station) is dict and type(game) is str and type(station.get("id")) is str:
         return f"{game}/{station['id']}"
@@ -66,43 +72,48 @@ def _is_match(value: dict[str, JSON]) -> bool:
 
 
 def normalize(state: dict[str, JSON]) -> dict[str, JSON]:
-    """``state`` with each match view kept once in ``$matches`` and referred to where it was
-    (a view that differs from the one first seen under its id stays where it is)."""
-    table: dict[str, JSON] = {}
+    """``state`` with each match view kept once in ``$matches`` and each team once in
+    ``$teams``, referred to where they were (one that differs from the first seen under its
+    id stays where it is)."""
+    tables: dict[str, dict[str, JSON]] = {MATCHES: {}, TEAMS: {}}
+
+    def keep(table: str, ref: str, value: dict[str, JSON]) -> JSON:
+        known = tables[table].setdefault(value["id"], value)
+        return {ref: value["id"]} if known is value or known == value else value
 
     def walk(value: JSON) -> JSON:
         if type(value) is dict:
-            if _is_match(value):
-                known = table.setdefault(value["id"], value)
-                return {REF: value["id"]} if known is value or known == value else value
-            return {k: walk(v) for k, v in value.items()}
+            if type(value.get("id")) is str and value.keys() == _TEAM_KEYS:
+                return keep(TEAMS, TEAM, value)
+            inner = {k: walk(v) for k, v in value.items()}
+            return keep(MATCHES, REF, inner) if _is_match(value) else inner
         if type(value) is list:
             return [walk(v) for v in value]
         return value
 
     out: dict[str, JSON] = walk(state)
-    if table:
-        out[MATCHES] = table
-    return out
+    return out | {name: table for name, table in tables.items() if table}
 
 
 def denormalize(state: dict[str, JSON]) -> dict[str, JSON]:
     """The state :func:`normalize` was given."""
-    table = state.get(MATCHES)
-    if not table:
+    matches, teams = state.get(MATCHES), state.get(TEAMS)
+    if not matches and not teams:
         return state
 
     def walk(value: JSON) -> JSON:
         if type(value) is dict:
-            ref = value.get(REF)
-            if ref is not None and len(value) == 1:
-                return table[ref]
+            if len(value) == 1:
+                if REF in value:
+                    return walk(matches[value[REF]])  # type: ignore[index]
+                if TEAM in value:
+                    return teams[value[TEAM]]  # type: ignore[index]
             return {k: walk(v) for k, v in value.items()}
         if type(value) is list:
             return [walk(v) for v in value]
         return value
 
-    return {k: walk(v) for k, v in state.items() if k != MATCHES}
+    return {k: walk(v) for k, v in state.items() if k not in (MATCHES, TEAMS)}
 
 
 def _keys(items: list[JSON]) -> list[str] | None:

@@ -6,7 +6,11 @@ export function keyOf(item) {
   if (!item || typeof item !== "object" || Array.isArray(item)) return null;
   if (typeof item.id === "string") return item.id;
   if (item.id === undefined && typeof item.$ref === "string") return item.$ref;
-  if (item.team && typeof item.team === "object" && typeof item.team.id === "string") return item.team.id;
+  if (item.id === undefined && typeof item.$team === "string") return item.$team;
+  if (item.team && typeof item.team === "object") {
+    const team = item.team.id !== undefined ? item.team.id : item.team.$team;
+    if (typeof team === "string") return team;
+  }
   if (item.station && typeof item.station === "object" && typeof item.game_id === "string" && typeof item.station.id === "string") {
     return `${item.game_id}/${item.station.id}`;
   }
@@ -57,18 +61,22 @@ function applyList(old, patch) {
 }
 
 /** A patched state as the HTTP API has it: each `{"$ref": id}` replaced by the match view of
- * that id in `$matches` (the server keeps each match view once, see live/deltas.py). */
+ * that id in `$matches`, each `{"$team": id}` by the team in `$teams` (the server keeps each
+ * once, see live/deltas.py). */
 export function denormalize(state) {
-  const table = state && state.$matches;
-  if (!table) return state;
+  const matches = state && state.$matches;
+  const teams = state && state.$teams;
+  if (!matches && !teams) return state;
   const walk = (value) => {
     if (Array.isArray(value)) return value.map(walk);
     if (value && typeof value === "object") {
       const keys = Object.keys(value);
-      if (keys.length === 1 && keys[0] === "$ref") return table[value.$ref];
+      if (keys.length === 1 && keys[0] === "$ref") return walk(matches[value.$ref]);
+      if (keys.length === 1 && keys[0] === "$team") return teams[value.$team];
       return Object.fromEntries(keys.map((k) => [k, walk(value[k])]));
     }
     return value;
   };
-  return Object.fromEntries(Object.keys(state).filter((k) => k !== "$matches").map((k) => [k, walk(state[k])]));
+  const tables = new Set(["$matches", "$teams"]);
+  return Object.fromEntries(Object.keys(state).filter((k) => !tables.has(k)).map((k) => [k, walk(state[k])]));
 }
