@@ -72,7 +72,7 @@ class Follower:
             self.states = {k: (bases[k], message["state"][k]) for k in KINDS}
         elif kind == "state":
             self.log.append(("state", message["bases"]))
-            self.states.update({k: (message["bases"][k], message["state"][k]) for k in KINDS})
+            self.states.update({k: (message["bases"][k], v) for k, v in message["state"].items()})
         elif kind == "frame":
             last = self.last
             assert last is not None
