@@ -17,7 +17,8 @@ The patch format, applied to a JSON value:
   when it changed), and ``i``, the items that changed, by key, each ``[item]`` (new or replaced)
   or a patch of the item. ``o`` is a list of runs: ``[start, length]`` takes that slice of the
   old list; a string is the key of an item that is new (its value is in ``i``).
-- Any other list that changed is replaced whole.
+- Any other list that changed is replaced whole, as is a keyed list none of whose old items
+  is kept.
 
 Patched states are *normalized* first (:func:`normalize`): every match view in them (an object
 with an ``id``, a ``game_id`` and ``slots``) is kept once in a table, ``$matches``, by id, and
@@ -172,6 +173,8 @@ def _list_diff(old: list[JSON], new: list[JSON]) -> dict[str, JSON] | None:
                 runs[-1][1] += 1
             else:
                 runs.append([i, 1])
+        if all(type(run) is str for run in runs):
+            return None  # nothing of the old list is kept: the new one whole is shorter
         patch["o"] = runs
     before = dict(zip(old_keys, old, strict=True))
     items: dict[str, JSON] = {}
