@@ -672,14 +672,14 @@ async def main(
         byte_rows = []
         for teams, tables in byte_sizes:
             found = await bytes_per_result(teams, tables, byte_results)
-            for protocol, sizes in sorted(found.items(), reverse=True):
+            for protocol, per_result in sorted(found.items(), reverse=True):
                 byte_rows.append(
                     [
                         f"{teams} teams / {tables} tables",
                         f"{protocol} ({'patches' if protocol > 1 else 'whole states'})",
-                        f"{len(sizes)}",
-                        f"{sum(sizes) / len(sizes) / 1024:,.2f} KB",
-                        f"{percentile([float(x) for x in sizes], 99) / 1024:,.2f} KB",
+                        f"{len(per_result)}",
+                        f"{sum(per_result) / len(per_result) / 1024:,.2f} KB",
+                        f"{percentile([float(x) for x in per_result], 99) / 1024:,.2f} KB",
                     ]
                 )
             print(table(BYTE_HEADERS, byte_rows[-2:]), flush=True)
