@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from beerolympics.domain.formats.base import HeadToHeadOutcome, HeatOutcome, Outcome
 from beerolympics.domain.notifications import digest_id
@@ -61,16 +61,7 @@ Kind = Literal[
     "comeback",
     "lead_change",
 ]
-KINDS: Final[tuple[Kind, ...]] = (
-    "first_blood",
-    "upset",
-    "nail_biter",
-    "streak",
-    "clincher",
-    "perfect_run",
-    "comeback",
-    "lead_change",
-)
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 
 #: An upset: the winner's chance was below this share of a fair one (1/teams of the match).
 UPSET_CHANCE: Final = 0.6
