@@ -7,11 +7,17 @@ tests are skipped; with ``CI=true`` a missing service is a failure, never a skip
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
+
+from beerolympics.adapters.postgres.eventstore import split_schema
 
 
 def service_url(name: str) -> str:
@@ -24,6 +30,21 @@ def service_url(name: str) -> str:
             pytest.fail(f"{message}, and CI=true requires {name}", pytrace=False)
         pytest.skip(message)
     return url
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres_schema() -> AsyncIterator[str]:
+    """The test PostgreSQL's URL with a schema of its own, dropped afterwards."""
+    base = service_url("postgres")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
+    finally:
+        conn = await asyncpg.connect(split_schema(base)[0])
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
 
 
 PUSHER_JS = Path(__file__).parent / "pusher"

@@ -7,16 +7,13 @@ from __future__ import annotations
 import asyncio
 import random
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from beerolympics.adapters.postgres.eventstore import split_schema
 from beerolympics.domain.commands import AddGame, OverrideResult, Reopen, ReportResult
 from beerolympics.domain.errors import DomainError
 from beerolympics.domain.identity import Actor
@@ -28,7 +25,7 @@ from beerolympics.projections.play import Play
 from beerolympics.projections.projector import Projector
 from beerolympics.runtime import Runtime
 from beerolympics.settings import Settings
-from tests.conftest import service_url
+from tests.conftest import fresh_postgres_schema
 from tests.integration.test_standings import _tournament
 
 
@@ -409,14 +406,8 @@ async def shared_store(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield ""
         return
-    base = service_url("postgres")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
-    conn = await asyncpg.connect(split_schema(base)[0])
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await conn.close()
+    async with fresh_postgres_schema() as url:
+        yield url
 
 
 async def test_two_instances_record_each_highlight_once(shared_store: str) -> None:

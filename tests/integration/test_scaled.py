@@ -15,14 +15,12 @@ from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from beerolympics.adapters.postgres.eventstore import split_schema
-from tests.conftest import service_url
+from tests.conftest import fresh_postgres_schema, service_url
 from tests.factories import eventually
 from tests.servers import ServeProcess
 
@@ -37,14 +35,8 @@ def instance(tmp: Path, database: str, redis: str, name: str) -> Iterator[str]:
 
 @pytest.fixture
 async def database() -> AsyncIterator[str]:
-    base = service_url("postgres")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
-    conn = await asyncpg.connect(split_schema(base)[0])
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await conn.close()
+    async with fresh_postgres_schema() as url:
+        yield url
 
 
 async def next_of(ws: ClientConnection, kind: str, within: float = 10) -> dict[str, Any]:
