@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import pickle
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,12 +182,17 @@ def test_records_are_stored_as_their_fields_and_other_classes_as_pickle_does() -
     assert snapshots._init_fields(_Checked) is None  # __post_init__ must not run again
     assert snapshots._init_fields(_Named) is None  # takes keywords only
     shared = _Record("Hop Stars", ["fast"])
+    places = Counter({1: 2, 3: 1})
     values = [shared, shared, _Frozen(3), _Checked(4), _Named(value=5), {"k": _Record("x")}]
+    values += [places, places, Counter()]
     buffer = io.BytesIO()
     snapshots._Pickler(buffer, []).dump(values)
     loaded = pickle.loads(buffer.getvalue())  # noqa: S301 - made just above
     assert loaded == values
     assert loaded[0] is loaded[1]  # one object, as in the read model
+    assert type(loaded[6]) is Counter
+    assert loaded[6] is loaded[7]
+    assert loaded[6][2] == 0  # still a Counter: a missing place counts 0
     # Stored as the class and its values: the field names are not written per record.
     assert b"tags" in pickle.dumps(_Record("x"), pickle.HIGHEST_PROTOCOL)
     assert b"tags" not in buffer.getvalue()

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copyreg
 import dataclasses
 import datetime as dt
 import gc
@@ -50,6 +51,7 @@ import pickle
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +146,10 @@ class _Pickler(pickle.Pickler):
 
     def reducer_override(self, obj: object) -> Any:
         cls = type(obj)
+        if cls is Counter:
+            # Counter's own reduce calls Counter(dict) on load: Python code per counter.
+            # Made bare and filled item by item instead, it loads in C.
+            return copyreg.__newobj__, (Counter,), None, None, iter(obj.items())  # type: ignore[attr-defined]
         if cls in self._projections:
             raise SnapshotUnusable(
                 f"{cls.__name__} is referenced below the top of a projection's state"
@@ -343,9 +349,16 @@ async def long_lived_state() -> AsyncIterator[None]:
     Frozen, they are freed by reference counting as ever; only a reference cycle among them
     that becomes garbage later is never reclaimed (the read model keeps no such cycles).
     """
-    with _no_gc():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
         yield
-    gc.freeze()
+    finally:
+        # Frozen before the collector is back on: its first run would otherwise walk all
+        # that was just made (they are all still in the youngest generation).
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
