@@ -28,7 +28,6 @@ import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
-from pywebpush import WebPusher
 
 from beerolympics.domain.events import (
     Event,
@@ -168,6 +167,8 @@ class PushJobs:
         self, subscription: Subscription, message: PushMessage, expires: dt.datetime, urgency: str
     ) -> tuple[bytes, dict[str, str]]:
         """The encrypted body (RFC 8291, aes128gcm) and the headers of one push."""
+        from pywebpush import WebPusher  # with aiohttp: only where pushes are sent
+
         pusher = WebPusher(
             {
                 "endpoint": subscription.endpoint,
