@@ -61,6 +61,8 @@ def test_streaks_count_wins_in_a_row_in_confirmation_order() -> None:
     ]
     assert rules.winning_streak(results, "a") == 3
     assert rules.winning_streak(results, "c") == 0
+    # Reading only a's results (their indices, as TeamRatings.by_team keeps them) agrees.
+    assert rules.winning_streak(results, "a", [0, 1, 2, 4, 5]) == 3
     assert rules.winning_streak([*results, _result(7, "a", "b", ranks=(1, 1))], "a") == 0
     assert [n for n in range(1, 31) if rules.is_streak_mark(n)] == [3, 5, 7, 10, 15, 20, 25, 30]
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from beerolympics.domain.formats.base import BYE, HeadToHeadOutcome, HeatOutcome, forfeit, tie, win
+from beerolympics.domain.highlights import winning_streak
 from beerolympics.domain.ratings import (
     CHECKPOINT_EVERY,
     INITIAL,
@@ -58,6 +59,12 @@ def test_any_sequence_of_results_equals_a_from_scratch_fold(
         assert live.results == fresh.results
         assert live.ratings == fresh.ratings  # exactly: the same folds in the same order
         assert live.before == fresh.before
+        # Each team's index survives corrections anywhere: it reads its streak like a full scan.
+        assert live.by_team == fresh.by_team
+        for team in TEAMS:
+            assert winning_streak(live.results, team, live.by_team.get(team, ())) == (
+                winning_streak(live.results, team)
+            )
 
 
 def test_a_new_result_costs_one_fold_and_an_early_correction_refolds_from_a_checkpoint() -> None:

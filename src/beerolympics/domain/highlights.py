@@ -131,10 +131,18 @@ def is_streak_mark(wins: int) -> bool:
     return wins in (3, 5, 7) or (wins >= 10 and wins % 5 == 0)
 
 
-def winning_streak(results: Sequence[RatedResult], team: str) -> int:
-    """``team``'s wins in a row at the end of ``results`` (in confirmation order)."""
+def winning_streak(
+    results: Sequence[RatedResult], team: str, appearances: Sequence[int] | None = None
+) -> int:
+    """``team``'s wins in a row at the end of ``results`` (in confirmation order).
+
+    ``appearances``, when given, are the indices of ``team``'s results in ``results``
+    (:attr:`TeamRatings.by_team <beerolympics.domain.ratings.TeamRatings.by_team>`): only
+    those are read, instead of every result since the team's last loss.
+    """
     wins = 0
-    for result in reversed(results):
+    for index in reversed(range(len(results)) if appearances is None else appearances):
+        result = results[index]
         if team not in result.teams:
             continue
         if result.winners != (team,):

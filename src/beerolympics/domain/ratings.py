@@ -133,6 +133,9 @@ class TeamRatings:
     checkpoints: list[dict[str, Rating]] = field(default_factory=list)
     #: How many results were rated (again) by the last :meth:`update`: 1 for a new result.
     last_refolded: int = 0
+    #: Each team's results, as indices into ``results`` in order (a team's latest results
+    #: are found without reading everyone else's).
+    by_team: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def from_scratch(cls, results: Iterable[RatedResult]) -> TeamRatings:
@@ -180,7 +183,13 @@ class TeamRatings:
         else:
             block = first // CHECKPOINT_EVERY
             del self.checkpoints[block + 1 :]
-            self._fold(block * CHECKPOINT_EVERY, dict(self.checkpoints[block]))
+            start = block * CHECKPOINT_EVERY
+            # results[:start] did not move: each team keeps its indices below ``start``.
+            for team, indices in list(self.by_team.items()):
+                del indices[bisect.bisect_left(indices, start) :]
+                if not indices:
+                    del self.by_team[team]
+            self._fold(start, dict(self.checkpoints[block]))
 
     def _fold(self, start: int, ratings: dict[str, Rating]) -> None:
         """Fold ``results[start:]`` into ``ratings`` (the ratings before ``results[start]``),
@@ -190,6 +199,8 @@ class TeamRatings:
                 self.checkpoints.append(dict(ratings))
             result = self.results[i]
             self.before[result.match] = tuple(ratings.get(t, INITIAL) for t in result.teams)
+            for team in result.teams:
+                self.by_team.setdefault(team, []).append(i)
             ratings.update(zip(result.teams, rate(ratings, result), strict=True))
         self.ratings = ratings
         self.last_refolded = len(self.results) - start

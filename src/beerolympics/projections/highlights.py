@@ -362,7 +362,8 @@ class Highlights:
                         {"chance": round(chance, 4)},
                     )
                 )
-            streak = rules.winning_streak(play.ratings.results, winner)
+            ratings = play.ratings
+            streak = rules.winning_streak(ratings.results, winner, ratings.by_team.get(winner, ()))
             if rules.is_streak_mark(streak):
                 found.append(
                     Found(
