@@ -20,13 +20,14 @@ second half of the run), and how busy the server and the poster were.
 
     python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10] [--results-rates 100,1000]
         [--results-flows report,start+report,queue+report] [--backend sqlite|postgres] [--pusher]
-        [--protocols 2,1] [--bytes 12x3,128x48] [--bytes-results 40]
+        [--protocols 3,1] [--bytes 12x3,128x48] [--bytes-results 40]
 
-Clients speak protocol 2 of the live channels (the leaderboard and station board as patches),
-or 1 (those whole, as before protocol 2): ``--protocols 2,1`` measures the results phase with
+Clients speak protocol 3 of the live channels (the leaderboard and station board as patches),
+or 1 (those whole, as before protocol 2): ``--protocols 3,1`` measures the results phase with
 each, side by side. ``--bytes TEAMSxTABLES`` first measures what one phone receives per result
 (a round robin on that many tables, the queue calling matches, results reported one at a time),
-with a client of each protocol on the same server: bytes per result, mean and p99.
+with a client of each protocol on the same server: bytes per result, mean and p99, and what
+they carry, by message kind.
 
 With ``--pusher`` each size is also measured with clients of the Pusher protocol
 (``/app/{key}?protocol=7``, the same hub): the same fan-outs, side by side.
@@ -48,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
@@ -58,6 +60,7 @@ import uvloop
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
 
+from beerolympics.live.connection import PROTOCOL
 from bench.common import fresh_store, percentile, table
 from bench.http_leaderboard import free_port
 
@@ -565,10 +568,14 @@ async def results_under_load(
     }
 
 
-async def bytes_per_result(teams: int, tables: int, results: int) -> dict[int, list[int]]:
+async def bytes_per_result(
+    teams: int, tables: int, results: int
+) -> tuple[dict[int, list[int]], dict[int, Counter[str]]]:
     """What one phone receives per result, by protocol: a round robin of ``teams`` on
     ``tables`` (the queue calls matches as tables free up), results reported one at a time by
-    an official, each given time for its frames to go out before the next."""
+    an official, each given time for its frames to go out before the next. And where those
+    bytes go, by message kind (``frame``: the frames' own fields and the messages' ``p`` and
+    ``kind``), summed over the results."""
     with tempfile.TemporaryDirectory() as tmp:
         async with app_server(Path(tmp)) as (_pid, tid, http, auth):
             api = f"/api/v1/tournaments/{tid}"
@@ -595,7 +602,9 @@ async def bytes_per_result(teams: int, tables: int, results: int) -> dict[int, l
                     break
             matches.sort(key=lambda m: m["round"])
             url = f"ws://127.0.0.1:{http.base_url.port}{api}/live"
-            received = {1: 0, 2: 0}
+            received = {1: 0, PROTOCOL: 0}
+            counting = False
+            kinds: dict[int, Counter[str]] = {p: Counter() for p in received}
 
             async def listen(protocol: int) -> None:
                 subscribe: dict[str, Any] = {"type": "subscribe", "channel": "tournament"}
@@ -605,12 +614,15 @@ async def bytes_per_result(teams: int, tables: int, results: int) -> dict[int, l
                     await ws.send(json.dumps(subscribe))
                     async for message in ws:
                         received[protocol] += len(message)  # ASCII: characters are bytes
+                        if counting:
+                            by_kind(kinds[protocol], message)
 
             listeners = [asyncio.create_task(listen(p)) for p in received]
             await asyncio.sleep(
                 3
             )  # (the snapshots and the first calls to the tables are not counted)
             per_result: dict[int, list[int]] = {p: [] for p in received}
+            counting = True
             for match in matches[:results]:
                 before = dict(received)
                 winner = match["slots"][0]["team"]["id"]
@@ -624,7 +636,22 @@ async def bytes_per_result(teams: int, tables: int, results: int) -> dict[int, l
             for task in listeners:
                 task.cancel()
             await asyncio.gather(*listeners, return_exceptions=True)
-            return per_result
+            return per_result, kinds
+
+
+def by_kind(counts: Counter[str], text: str | bytes) -> None:
+    """Add a message's bytes to ``counts`` by what they carry (see :func:`bytes_per_result`)."""
+    message = json.loads(text)
+    if message.get("type") != "frame":
+        counts[message.get("type", "?")] += len(text)
+        return
+    inside = 0
+    for m in message["messages"]:
+        body = {k: v for k, v in m.items() if k not in ("p", "kind")}
+        size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=True))
+        counts[m["kind"]] += size
+        inside += size
+    counts["frame"] += len(text) - inside
 
 
 def row(name: str, n: int, m: dict[str, Any], base: dict[str, Any] | None) -> list[object]:
@@ -671,8 +698,13 @@ async def main(
         print("\nbytes one phone receives per result (results reported one at a time)")
         byte_rows = []
         for teams, tables in byte_sizes:
-            found = await bytes_per_result(teams, tables, byte_results)
+            found, kinds = await bytes_per_result(teams, tables, byte_results)
             for protocol, per_result in sorted(found.items(), reverse=True):
+                where = ", ".join(
+                    f"{kind} {size / len(per_result) / 1024:.2f}"
+                    for kind, size in kinds[protocol].most_common()
+                )
+                print(f"  {teams}x{tables}, protocol {protocol}, KB per result by kind: {where}")
                 byte_rows.append(
                     [
                         f"{teams} teams / {tables} tables",
@@ -781,8 +813,8 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--protocols",
-        default="2",
-        help="live protocol of the results phase's clients (comma-separated: 2,1 side by side)",
+        default=str(PROTOCOL),
+        help="live protocol of the results phase's clients (comma-separated: 3,1 side by side)",
     )
     parser.add_argument(
         "--bytes",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from beerolympics.live.connection import PROTOCOL as LIVE_PROTOCOL
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import Api, eventually, phone, wait_live
 
@@ -384,12 +385,12 @@ def test_live_js_follows_the_protocol(browser: Any, server: Server) -> None:
         context.close()
     assert result["url"].endswith("/api/v1/tournaments/cup/live")
     assert result["firstSubscribe"] == [
-        {"type": "subscribe", "channel": "tournament", "protocol": 2},
-        {"type": "subscribe", "channel": "match:gm_a.W1-1", "protocol": 2},
+        {"type": "subscribe", "channel": "tournament", "protocol": LIVE_PROTOCOL},
+        {"type": "subscribe", "channel": "match:gm_a.W1-1", "protocol": LIVE_PROTOCOL},
     ]
     assert result["resubscribe"] == [
-        {"type": "subscribe", "channel": "tournament", "protocol": 2, "since": 12},
-        {"type": "subscribe", "channel": "match:gm_a.W1-1", "protocol": 2, "since": 10},
+        {"type": "subscribe", "channel": "tournament", "protocol": LIVE_PROTOCOL, "since": 12},
+        {"type": "subscribe", "channel": "match:gm_a.W1-1", "protocol": LIVE_PROTOCOL, "since": 10},
     ]
     assert result["got"] == [
         ["tournament", 11],

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from beerolympics.live.connection import PROTOCOL
 from beerolympics.live.deltas import apply, denormalize
 from tests.factories import make_settings
 from tests.integration.test_live import Server, receive, running, setup_tournament
@@ -93,7 +94,7 @@ class Follower:
         if kind not in KINDS:
             return
         if "delta" in m:
-            assert self.protocol is not None, "patches go to clients that speak protocol 2"
+            assert self.protocol is not None, "patches go to clients that speak the protocol"
             held = self.states.get(kind)
             if held is None or held[0] != m["base"]:
                 self.log.append(("cannot apply", kind, m["base"], held and held[0], self.last))
@@ -116,7 +117,7 @@ step = st.one_of(
     st.tuples(st.just("announce"), st.just(0), st.just(0)),
     st.tuples(st.just("pause"), st.just(0), st.just(0)),
     st.tuples(
-        st.sampled_from(["fresh", "resume", "resume-bare", "protocol-1"]),
+        st.sampled_from(["fresh", "resume", "resume-bare", "protocol-1", "protocol-2"]),
         st.integers(0, 10_000),
         st.just(0),
     ),
@@ -147,7 +148,7 @@ async def scenario(tmp: Path, teams: int, auto_call: bool, steps: list[Any]) -> 
             followers.append(found)
             return found
 
-        first = await follower(2)
+        first = await follower(PROTOCOL)
         await first.join()
         played: list[str] = []
         try:
@@ -172,14 +173,17 @@ async def _steps(
         elif action == "pause":
             await asyncio.sleep(0.08)
         elif action == "fresh":
-            await (await follower(2)).join()
+            await (await follower(PROTOCOL)).join()
         elif action == "protocol-1":
             await (await follower(None)).join()
+        elif action == "protocol-2":
+            # A client of the protocol before this one gets the states whole, as protocol 1.
+            await (await follower(2)).join()
         elif first.history:
             # Resume from any point the first client passed, with or without its states.
             at, states = first.history[pick % len(first.history)]
             have = states if action == "resume" else dict.fromkeys(KINDS, (-1, None))
-            await (await follower(2)).join(since=at, have=have)
+            await (await follower(PROTOCOL)).join(since=at, have=have)
 
 
 async def _check(
@@ -204,7 +208,10 @@ async def _check(
     }
     for found in followers:
         # (Protocol 2 holds them normalized: each match view once.)
-        held = {k: denormalize(v) if found.protocol else v for k, (_, v) in found.states.items()}
+        held = {
+            k: denormalize(v) if found.protocol == PROTOCOL else v
+            for k, (_, v) in found.states.items()
+        }
         assert held == fresh, _difference(held, fresh, found, steps)
         # The server sent every client patches it could apply: none had to ask again.
         assert found.resyncs == 0, (found.protocol, found.log, steps)
@@ -266,7 +273,7 @@ def test_every_client_ends_with_what_a_fresh_read_says(
     asyncio.run(scenario(tmp_path, teams, auto_call, steps))
 
 
-async def test_a_result_reaches_protocol_2_as_a_patch_and_protocol_1_whole(
+async def test_a_result_reaches_the_protocol_as_a_patch_and_protocol_1_whole(
     tmp_path: Path,
 ) -> None:
     async with running(make_settings(tmp_path, live_window_ms=50)) as s:
@@ -276,12 +283,12 @@ async def test_a_result_reaches_protocol_2_as_a_patch_and_protocol_1_whole(
         match = (await s.http.get(s.url("/matches"))).json()["items"][0]
         async with s.socket() as new, s.socket() as old:
             welcome = await receive(new, "welcome")
-            assert welcome["protocol"] == 2
+            assert welcome["protocol"] == PROTOCOL
             await new.send(json.dumps({"type": "resync", "channel": "tournament"}))
             refused = await receive(new, "error")
             assert refused["code"] == "not_subscribed"
             await new.send(
-                json.dumps({"type": "subscribe", "channel": "tournament", "protocol": 2})
+                json.dumps({"type": "subscribe", "channel": "tournament", "protocol": PROTOCOL})
             )
             await old.send(json.dumps({"type": "subscribe", "channel": "tournament"}))
             snapshot = (await receive(new, "snapshot"))["state"]

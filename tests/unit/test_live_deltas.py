@@ -186,3 +186,98 @@ def test_match_views_are_kept_once_and_referred_to() -> None:
 @given(objects)
 def test_normalizing_keeps_everything(value: dict[str, Any]) -> None:
     assert denormalize(normalize(value)) == value
+
+
+def table(game: str, station: str, nxt: Any, waits: list[Any], ready: str | None) -> dict[str, Any]:
+    return {
+        "game_id": game,
+        "station": {"id": station},
+        "now_playing": None,
+        "up_next": nxt,
+        "waits_for": waits,
+        "ready_at": ready,
+        "auto_call": True,
+    }
+
+
+def test_a_call_moves_a_games_next_matches_on_by_one_not_every_table() -> None:
+    team = {"id": "tm_1", "name": "Hop Stars", "colour": "#123456", "flag": "🍺"}
+    ready = ["gm_1.a", "gm_1.b", "gm_1.c", "gm_1.d", "gm_1.e"]
+
+    def stations(first: int) -> dict[str, Any]:
+        heads = ready[first:]
+        return {
+            "stations": [
+                table(
+                    "gm_1",
+                    f"st_{i}",
+                    match(heads[i], "ready") if i < len(heads) else None,
+                    [team] if i == 1 and i < len(heads) else [],
+                    "2026-12-04T06:00:00Z" if i == 2 and i < len(heads) else None,
+                )
+                for i in range(4)
+            ],
+            "queue": [match(k, "ready") for k in heads],
+            "queued": len(heads),
+        }
+
+    old, new = normalize(stations(0)), normalize(stations(1))
+    assert "up_next" not in old["stations"][0]
+    assert old["$next"]["gm_1"][:3] == [
+        {"$ref": "gm_1.a"},
+        {"$ref": "gm_1.b", "waits_for": [{"$team": "tm_1"}]},
+        {"$ref": "gm_1.c", "ready_at": "2026-12-04T06:00:00Z"},
+    ]
+    assert denormalize(old) == stations(0)
+    patch = diff(old, new)
+    # The tables are as they were; the game's next matches lose their first and gain one.
+    assert "stations" not in patch
+    assert patch["$next"]["gm_1"]["o"] == [[1, 3], "gm_1.e"]
+    # A new item that only refers to a match is said by its key.
+    assert patch["queue"] == {"o": [[1, 4]]}
+    assert denormalize(apply(old, roundtrip(patch))) == stations(1)
+    # Past the end of the queue, the last tables have nothing next.
+    short = normalize(stations(3))
+    assert short["$next"]["gm_1"] == [
+        {"$ref": "gm_1.d"},
+        {"$ref": "gm_1.e", "waits_for": [{"$team": "tm_1"}]},
+    ]
+    assert denormalize(apply(new, roundtrip(diff(new, short)))) == stations(3)
+
+
+def test_tables_that_do_not_follow_their_games_queue_keep_their_next_match() -> None:
+    gap = {
+        "stations": [
+            table("gm_1", "st_1", None, [], None),
+            table("gm_1", "st_2", match("gm_1.a", "ready"), [], None),
+            table("gm_2", "st_3", match("gm_2.a", "ready"), [], None),
+        ]
+    }
+    flat = normalize(gap)
+    assert all("up_next" in t for t in flat["stations"][:2])
+    assert flat["$next"] == {"gm_2": [{"$ref": "gm_2.a"}]}
+    assert denormalize(flat) == gap
+
+
+boards = st.lists(
+    st.builds(
+        table,
+        st.sampled_from(["gm_a", "gm_b"]),
+        ids,
+        st.none()
+        | st.builds(match, st.sampled_from(["gm_a.1", "gm_a.2", "gm_b.1"]), st.text(max_size=2)),
+        st.lists(st.fixed_dictionaries({"id": ids}), max_size=2),
+        st.none() | st.just("2026-12-04T06:00:00Z"),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(boards, boards)
+def test_station_boards_normalized_and_patched_give_the_boards_back(
+    old: list[Any], new: list[Any]
+) -> None:
+    before, after = normalize({"stations": old}), normalize({"stations": new})
+    assert denormalize(before) == {"stations": old}
+    assert denormalize(apply(before, roundtrip(diff(before, after)))) == {"stations": new}

@@ -28,7 +28,7 @@ from beerolympics.domain.identity import Actor
 
 #: The live protocol's version, said in the welcome. Clients that say 2 or later when they
 #: subscribe get the leaderboard and station board as patches (docs/live-protocol.md).
-PROTOCOL: Final = 2
+PROTOCOL: Final = 3
 
 CLOSE_TOO_SLOW: Final = 4008
 CLOSE_RATE_LIMITED: Final = 4029

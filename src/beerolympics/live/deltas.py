@@ -17,6 +17,7 @@ The patch format, applied to a JSON value:
   when it changed), and ``i``, the items that changed, by key, each ``[item]`` (new or replaced)
   or a patch of the item. ``o`` is a list of runs: ``[start, length]`` takes that slice of the
   old list; a string is the key of an item that is new (its value is in ``i``).
+  A new item that is only a reference to a match (``{"$ref": key}``) is left out of ``i``.
 - Any other list that changed is replaced whole, as is a keyed list none of whose old items
   is kept.
 
@@ -25,6 +26,12 @@ with an ``id``, a ``game_id`` and ``slots``) is kept once in a table, ``$matches
 where it appeared stands ``{"$ref": id}``. The station board names the same match as one
 table's match now, another's next and in the queue; when the queue moves on, every table's
 "next" shifts to another match: normalized, that is a few ids, not a few dozen match views.
+And the tables of a game show its queue's first matches in order (the game's first table the
+first of them, and so on), so the station board's normalized form holds them once per game,
+``$next``: ``{game id: [{"$ref": id, "waits_for": [...], "ready_at": ...}, ...]}`` (the i-th
+for the game's i-th table; ``waits_for`` and ``ready_at`` left out when empty), and the tables
+themselves lose ``up_next``, ``waits_for`` and ``ready_at``. A call then takes the first entry
+off and puts one on the end, instead of changing every table.
 :func:`denormalize` gives the state back as ``GET /stations`` has it.
 
 ``apply(old, diff(old, new)) == new`` for all JSON values (the property test says so), with
@@ -45,6 +52,10 @@ MATCHES = "$matches"
 TEAM = "$team"
 TEAMS = "$teams"
 _TEAM_KEYS = frozenset(("id", "name", "colour", "flag"))
+#: A station board's next matches, per game, in the order of its tables.
+NEXT = "$next"
+_NEXT_KEYS = ("up_next", "waits_for", "ready_at")
+_TABLES = (MATCHES, TEAMS, NEXT)
 
 
 def key_of(item: JSON) -> str | None:
@@ -93,14 +104,96 @@ def normalize(state: dict[str, JSON]) -> dict[str, JSON]:
         return value
 
     out: dict[str, JSON] = walk(state)
-    return out | {name: table for name, table in tables.items() if table}
+    out |= {name: table for name, table in tables.items() if table}
+    boards = out.get("stations")
+    if type(boards) is list:
+        lifted = _lift_next(boards)
+        if lifted is not None:
+            out["stations"], out[NEXT] = lifted
+    return out
+
+
+def _empty(value: JSON) -> bool:
+    return type(value) is list and not value
+
+
+def _is_ref(value: JSON) -> bool:
+    return type(value) is dict and len(value) == 1 and type(value.get(REF)) is str
+
+
+def _lift_next(
+    boards: list[JSON],
+) -> tuple[list[JSON], dict[str, list[dict[str, JSON]]]] | None:
+    """The boards without their next matches, and those per game (see the module's
+    docstring); None when no game's boards have them as the station board does."""
+    games: dict[str, list[dict[str, JSON]]] = {}
+    unfit: set[str] = set()
+    for board in boards:
+        if type(board) is not dict or type(board.get("game_id")) is not str:
+            continue
+        game = board["game_id"]
+        entries = games.setdefault(game, [])
+        if game in unfit:
+            continue
+        if not all(key in board for key in _NEXT_KEYS):
+            unfit.add(game)
+            continue
+        nxt, waits, ready = (board[key] for key in _NEXT_KEYS)
+        if nxt is None:
+            # Tables past the end of the game's queue: nothing next, nothing to wait for.
+            if not _empty(waits) or ready is not None:
+                unfit.add(game)
+            entries.append({})
+        elif not _is_ref(nxt) or (entries and not entries[-1]):
+            unfit.add(game)
+        else:
+            entry = dict(nxt)
+            if not _empty(waits):
+                entry["waits_for"] = waits
+            if ready is not None:
+                entry["ready_at"] = ready
+            entries.append(entry)
+    lifted = {g: [e for e in entries if e] for g, entries in games.items() if g not in unfit}
+    if not lifted:
+        return None
+    out = [
+        {k: v for k, v in board.items() if k not in _NEXT_KEYS}
+        if type(board) is dict and board.get("game_id") in lifted
+        else board
+        for board in boards
+    ]
+    return out, lifted
+
+
+def _lower_next(boards: list[JSON], lifted: dict[str, list[dict[str, JSON]]]) -> list[JSON]:
+    seen: dict[str, int] = {}
+    out = []
+    for board in boards:
+        game = board.get("game_id") if type(board) is dict else None
+        if type(game) is not str or game not in lifted:
+            out.append(board)
+            continue
+        i = seen[game] = seen.get(game, -1) + 1
+        entries = lifted[game]
+        entry = entries[i] if i < len(entries) else None
+        out.append(
+            board
+            | {
+                "up_next": {REF: entry[REF]} if entry else None,
+                "waits_for": entry.get("waits_for", []) if entry else [],
+                "ready_at": entry.get("ready_at") if entry else None,
+            }
+        )
+    return out
 
 
 def denormalize(state: dict[str, JSON]) -> dict[str, JSON]:
     """The state :func:`normalize` was given."""
-    matches, teams = state.get(MATCHES), state.get(TEAMS)
+    matches, teams, lifted = state.get(MATCHES), state.get(TEAMS), state.get(NEXT)
+    if lifted and type(state.get("stations")) is list:
+        state = state | {"stations": _lower_next(state["stations"], lifted)}
     if not matches and not teams:
-        return state
+        return {k: v for k, v in state.items() if k != NEXT} if NEXT in state else state
 
     def walk(value: JSON) -> JSON:
         if type(value) is dict:
@@ -114,7 +207,7 @@ def denormalize(state: dict[str, JSON]) -> dict[str, JSON]:
             return [walk(v) for v in value]
         return value
 
-    return {k: walk(v) for k, v in state.items() if k not in (MATCHES, TEAMS)}
+    return {k: walk(v) for k, v in state.items() if k not in _TABLES}
 
 
 def _keys(items: list[JSON]) -> list[str] | None:
@@ -181,7 +274,8 @@ def _list_diff(old: list[JSON], new: list[JSON]) -> dict[str, JSON] | None:
     for key, item in zip(new_keys, new, strict=True):
         was = before.get(key)
         if was is None:
-            items[key] = [item]
+            if not (_is_ref(item) and item[REF] == key):
+                items[key] = [item]  # (a reference to a match is said by its key alone)
         elif was != item:
             items[key] = diff(was, item)
     if items:
@@ -218,7 +312,7 @@ def _apply_list(old: list[JSON], patch: dict[str, JSON]) -> list[JSON]:
         new = []
         for run in runs:
             if type(run) is str:
-                new.append(items[run][0])
+                new.append(items[run][0] if run in items else {REF: run})
             else:
                 new.extend(old[run[0] : run[0] + run[1]])
     if items:

@@ -41,7 +41,8 @@ function applyList(old, patch) {
   if (patch.o) {
     list = [];
     for (const run of patch.o) {
-      if (typeof run === "string") list.push(items[run][0]);
+      // (A new item that only refers to a match is said by its key alone.)
+      if (typeof run === "string") list.push(run in items ? items[run][0] : { $ref: run });
       else list.push(...old.slice(run[0], run[0] + run[1]));
     }
   } else {
@@ -61,12 +62,14 @@ function applyList(old, patch) {
 }
 
 /** A patched state as the HTTP API has it: each `{"$ref": id}` replaced by the match view of
- * that id in `$matches`, each `{"$team": id}` by the team in `$teams` (the server keeps each
- * once, see live/deltas.py). */
+ * that id in `$matches`, each `{"$team": id}` by the team in `$teams`, and the station board's
+ * tables given their next matches from `$next` again (the server keeps each once, see
+ * live/deltas.py). */
 export function denormalize(state) {
   const matches = state && state.$matches;
   const teams = state && state.$teams;
-  if (!matches && !teams) return state;
+  const lifted = state && state.$next;
+  if (!matches && !teams && !lifted) return state;
   const walk = (value) => {
     if (Array.isArray(value)) return value.map(walk);
     if (value && typeof value === "object") {
@@ -77,6 +80,30 @@ export function denormalize(state) {
     }
     return value;
   };
-  const tables = new Set(["$matches", "$teams"]);
-  return Object.fromEntries(Object.keys(state).filter((k) => !tables.has(k)).map((k) => [k, walk(state[k])]));
+  const tables = new Set(["$matches", "$teams", "$next"]);
+  const out = {};
+  for (const key of Object.keys(state)) {
+    if (tables.has(key)) continue;
+    const value = key === "stations" && lifted && Array.isArray(state.stations) ? lowerNext(state.stations, lifted) : state[key];
+    out[key] = walk(value);
+  }
+  return out;
+}
+
+/** The i-th table of a game shows the i-th of the game's next matches (`$next`). */
+function lowerNext(boards, lifted) {
+  const seen = new Map();
+  return boards.map((board) => {
+    const game = board && typeof board === "object" ? board.game_id : undefined;
+    if (typeof game !== "string" || !Object.hasOwn(lifted, game)) return board;
+    const i = seen.has(game) ? seen.get(game) + 1 : 0;
+    seen.set(game, i);
+    const entry = lifted[game][i];
+    return {
+      ...board,
+      up_next: entry ? { $ref: entry.$ref } : null,
+      waits_for: entry && entry.waits_for !== undefined ? entry.waits_for : [],
+      ready_at: entry && entry.ready_at !== undefined ? entry.ready_at : null,
+    };
+  });
 }
