@@ -291,7 +291,11 @@ class Highlights:
         matches: Iterable[str] = list(watched)
         if match_id is not None and run is not None and run.plan is not None:
             moved = formats.affected(run.plan, (match_id,))
-            matches = [m for m in watched if m in moved]
+            # A result moves a few matches while a game may watch thousands: look the moved
+            # ones up, and keep the order they were watched in when several are.
+            matches = [m for m in moved if m in watched]
+            if len(matches) > 1:
+                matches = [m for m in watched if m in moved]
         for spec_id in matches:
             for hid in list(watched[spec_id]):
                 pending = th.pending.get(hid)
