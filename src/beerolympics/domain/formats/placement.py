@@ -76,6 +76,9 @@ class PlaceRange(NamedTuple):
     worst: int
 
 
+#: A :class:`PlaceRange` from its two numbers, without the keyword handling of its constructor.
+_range = PlaceRange._make
+
 Band = tuple[int, int]
 """The lowest and highest band (a stage, worst first) a team can still end in."""
 
@@ -87,13 +90,20 @@ def ranges_from_bands(bands: Mapping[TeamId, Band], total: int) -> dict[TeamId, 
     higher bands: at best, only the teams whose lowest band is above its highest are ahead;
     at worst, only the teams whose highest band is below its lowest are behind.
     """
-    lows = sorted(low for low, _ in bands.values())
-    highs = sorted(high for _, high in bands.values())
+    lows = sorted([low for low, _ in bands.values()])
+    highs = sorted([high for _, high in bands.values()])
     count = len(lows)
-    return {
-        team: PlaceRange(1 + count - bisect_right(lows, high), total - bisect_left(highs, low))
-        for team, (low, high) in bands.items()
-    }
+    ranges: dict[Band, PlaceRange] = {}  # many teams share a band interval
+    found: dict[TeamId, PlaceRange] = {}
+    for team, band in bands.items():
+        place = ranges.get(band)
+        if place is None:
+            low, high = band
+            place = ranges[band] = _range(
+                (1 + count - bisect_right(lows, high), total - bisect_left(highs, low))
+            )
+        found[team] = place
+    return found
 
 
 def ranges_from_points(bounds: Mapping[TeamId, tuple[float, float]]) -> dict[TeamId, PlaceRange]:
@@ -102,13 +112,20 @@ def ranges_from_points(bounds: Mapping[TeamId, tuple[float, float]]) -> dict[Tea
     At best, only the teams sure to end above its most are ahead; at worst every team that can
     still reach its least is ahead or level with it (tie-breaks may go either way).
     """
-    leasts = sorted(least for least, _ in bounds.values())
-    mosts = sorted(most for _, most in bounds.values())
+    leasts = sorted([least for least, _ in bounds.values()])
+    mosts = sorted([most for _, most in bounds.values()])
     count = len(leasts)
-    return {
-        team: PlaceRange(1 + count - bisect_right(leasts, most), count - bisect_left(mosts, least))
-        for team, (least, most) in bounds.items()
-    }
+    ranges: dict[tuple[float, float], PlaceRange] = {}  # many teams share their bounds
+    found: dict[TeamId, PlaceRange] = {}
+    for team, bound in bounds.items():
+        place = ranges.get(bound)
+        if place is None:
+            least, most = bound
+            place = ranges[bound] = _range(
+                (1 + count - bisect_right(leasts, most), count - bisect_left(mosts, least))
+            )
+        found[team] = place
+    return found
 
 
 class MatchBands(NamedTuple):
