@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from beerolympics.live.connection import PROTOCOL
-from beerolympics.live.deltas import apply, denormalize
+from beerolympics.live.deltas import apply, denormalize, expand
 from tests.factories import make_settings
 from tests.integration.test_live import Server, receive, running, setup_tournament
 
@@ -41,6 +41,9 @@ class Follower:
         self.said: list[str] = []
         self.resyncs = 0
         self.patches = 0
+        #: The last view of each match it was told about, and how many came compact.
+        self.matches: dict[str, Any] = {}
+        self.compact = 0
         self.history: list[tuple[int, dict[str, tuple[int, Any]]]] = []
         self.task: asyncio.Task[None] | None = None
         self.log: list[Any] = []
@@ -91,8 +94,16 @@ class Follower:
         kind = m["kind"]
         if kind == "announcement":
             self.said.append(m["announcement"]["message"])
-        if kind not in KINDS:
-            return
+        if kind == "match_updated":
+            # (Compact for clients of the protocol: without the fields at their defaults.)
+            compact = self.protocol == PROTOCOL
+            self.compact += compact and m["match"] != expand(m["match"])
+            self.matches[m["match"]["id"]] = expand(m["match"]) if compact else m["match"]
+        if kind in KINDS:
+            self._state(m)
+
+    def _state(self, m: dict[str, Any]) -> None:
+        kind = m["kind"]
         if "delta" in m:
             assert self.protocol is not None, "patches go to clients that speak the protocol"
             held = self.states.get(kind)
@@ -215,7 +226,12 @@ async def _check(
         assert held == fresh, _difference(held, fresh, found, steps)
         # The server sent every client patches it could apply: none had to ask again.
         assert found.resyncs == 0, (found.protocol, found.log, steps)
+        # Every match it was told about is, as it last heard, what a fresh read says.
+        for key, view in found.matches.items():
+            fresh_match = (await s.http.get(s.url(f"/matches/{key}"))).json()["match"]
+            assert view == fresh_match, (key, view, fresh_match, found.protocol, steps)
     assert first.patches > 0 or not played
+    assert first.compact > 0 or not played
 
 
 def _difference(held: Any, fresh: Any, found: Follower, steps: Any) -> str:

@@ -10,7 +10,17 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from beerolympics.live.deltas import apply, denormalize, diff, key_of, normalize
+from beerolympics.live.deltas import (
+    MATCH_DEFAULTS,
+    SLOT_DEFAULTS,
+    apply,
+    compact,
+    denormalize,
+    diff,
+    expand,
+    key_of,
+    normalize,
+)
 
 # Scalars as JSON has them. (0, 1 and booleans compare equal in Python: the views never change a
 # field between them, so the strategy leaves that out; see the module's docstring.)
@@ -131,7 +141,9 @@ def test_keys() -> None:
 
 
 def match(key: str, status: str) -> dict[str, Any]:
-    return {"id": key, "game_id": "gm_1", "status": status, "slots": [{"team": {"id": "tm_1"}}]}
+    """A match view as the server makes them (every field the compact form leaves out)."""
+    slot = {**SLOT_DEFAULTS, "team": {"id": "tm_1"}}
+    return {**MATCH_DEFAULTS, "id": key, "game_id": "gm_1", "status": status, "slots": [slot]}
 
 
 def test_match_views_are_kept_once_and_referred_to() -> None:
@@ -281,3 +293,34 @@ def test_station_boards_normalized_and_patched_give_the_boards_back(
     before, after = normalize({"stations": old}), normalize({"stations": new})
     assert denormalize(before) == {"stations": old}
     assert denormalize(apply(before, roundtrip(diff(before, after)))) == {"stations": new}
+
+
+def test_match_views_are_held_and_sent_without_their_defaults() -> None:
+    called = match("gm_1.a", "called") | {"station": {"id": "st_1", "name": "Table 1"}}
+    called["slots"][0] |= {"winner": True, "score": 10.0}
+    small = compact(called)
+    assert small == {
+        "id": "gm_1.a",
+        "game_id": "gm_1",
+        "status": "called",
+        "station": {"id": "st_1", "name": "Table 1"},
+        "slots": [{"team": {"id": "tm_1"}, "winner": True, "score": 10.0}],
+    }
+    assert expand(small) == called
+    assert normalize({"a": called})["$matches"]["gm_1.a"] == compact(
+        called | {"slots": [called["slots"][0] | {"team": {"id": "tm_1"}}]}
+    )
+    # A view without some of those fields is not made compact (nor held in $matches): what
+    # a client fills in is exactly what was left out.
+    partial = {"id": "gm_1.b", "game_id": "gm_1", "slots": [{"team": None}]}
+    assert compact(partial) == partial
+    assert normalize({"a": [partial]}) == {"a": [partial]}
+    # Equal but of another type (1 and true, 0 and false) is not a default.
+    odd = match("gm_1.c", "ready") | {"best_of": True}
+    assert expand(compact(odd)) == odd
+    assert type(expand(compact(odd))["best_of"]) is bool
+
+
+@given(json_values)
+def test_expanding_a_compact_value_gives_it_back(value: Any) -> None:
+    assert expand(compact(value)) == value

@@ -22,7 +22,8 @@ The patch format, applied to a JSON value:
   is kept.
 
 Patched states are *normalized* first (:func:`normalize`): every match view in them (an object
-with an ``id``, a ``game_id`` and ``slots``) is kept once in a table, ``$matches``, by id, and
+with an ``id``, a ``game_id`` and ``slots``, and the fields of ``MATCH_DEFAULTS``) is kept once
+in a table, ``$matches``, by id, :func:`compact` (without the fields at their defaults), and
 where it appeared stands ``{"$ref": id}``. The station board names the same match as one
 table's match now, another's next and in the queue; when the queue moves on, every table's
 "next" shifts to another match: normalized, that is a few ids, not a few dozen match views.
@@ -83,6 +84,77 @@ def _is_match(value: dict[str, JSON]) -> bool:
     return type(value.get("id")) is str and type(value.get("game_id")) is str and "slots" in value
 
 
+#: What most match views say (a match waiting for a table, one game, nothing set yet): a match
+#: view is sent *compact* (:func:`compact`), without the fields that say these — held so in
+#: ``$matches``, and so in ``match_updated`` messages of protocol 3. Part of the protocol: a
+#: client fills them in again (:func:`expand`).
+MATCH_DEFAULTS: dict[str, JSON] = {
+    "kind": "head_to_head",
+    "best_of": 1,
+    "status": "ready",
+    "station": None,
+    "winner_to": None,
+    "loser_to": None,
+    "deadline": None,
+    "flagged": None,
+}
+SLOT_DEFAULTS: dict[str, JSON] = {
+    "source": "team",
+    "score": None,
+    "place": None,
+    "winner": False,
+    "placeholder": "",
+}
+
+
+def _is_default(value: JSON, default: JSON) -> bool:
+    return type(value) is type(default) and value == default
+
+
+def _whole_match(value: dict[str, JSON]) -> bool:
+    """A match view with every field the defaults name (only such views are made compact,
+    so that filling them in gives back exactly what was there)."""
+    slots = value.get("slots")
+    return (
+        _is_match(value)
+        and MATCH_DEFAULTS.keys() <= value.keys()
+        and type(slots) is list
+        and all(type(s) is dict and SLOT_DEFAULTS.keys() <= s.keys() for s in slots)
+    )
+
+
+def compact(value: JSON) -> JSON:
+    """A match view without the fields at their defaults (anything else as it is)."""
+    if type(value) is not dict or not _whole_match(value):
+        return value
+    out = {
+        k: v
+        for k, v in value.items()
+        if k not in MATCH_DEFAULTS or not _is_default(v, MATCH_DEFAULTS[k])
+    }
+    out["slots"] = [
+        {
+            k: v
+            for k, v in s.items()
+            if k not in SLOT_DEFAULTS or not _is_default(v, SLOT_DEFAULTS[k])
+        }
+        for s in value["slots"]
+    ]
+    return out
+
+
+def expand(value: JSON) -> JSON:
+    """A match view made :func:`compact` as it was (anything else as it is)."""
+    if type(value) is not dict or not _is_match(value) or type(value["slots"]) is not list:
+        return value
+    out = {**value, **{k: v for k, v in MATCH_DEFAULTS.items() if k not in value}}
+    out["slots"] = [
+        {**s, **{k: v for k, v in SLOT_DEFAULTS.items() if k not in s}} if type(s) is dict else s
+        for s in value["slots"]
+    ]
+    return out
+
+
 def normalize(state: dict[str, JSON]) -> dict[str, JSON]:
     """``state`` with each match view kept once in ``$matches`` and each team once in
     ``$teams``, referred to where they were (one that differs from the first seen under its
@@ -98,7 +170,11 @@ def normalize(state: dict[str, JSON]) -> dict[str, JSON]:
             if type(value.get("id")) is str and value.keys() == _TEAM_KEYS:
                 return keep(TEAMS, TEAM, value)
             inner = {k: walk(v) for k, v in value.items()}
-            return keep(MATCHES, REF, inner) if _is_match(value) else inner
+            if not _whole_match(inner):
+                return inner
+            flat = compact(inner)
+            found = keep(MATCHES, REF, flat)
+            return inner if found is flat else found  # (one that differs stays whole)
         if type(value) is list:
             return [walk(v) for v in value]
         return value
@@ -199,7 +275,7 @@ def denormalize(state: dict[str, JSON]) -> dict[str, JSON]:
         if type(value) is dict:
             if len(value) == 1:
                 if REF in value:
-                    return walk(matches[value[REF]])  # type: ignore[index]
+                    return walk(expand(matches[value[REF]]))  # type: ignore[index]
                 if TEAM in value:
                     return teams[value[TEAM]]  # type: ignore[index]
             return {k: walk(v) for k, v in value.items()}

@@ -456,6 +456,9 @@ class Hub:
         full = None
         if ch.bases:
             messages, full = _patch(ch, messages, self.position)
+            small = _compact_matches(messages)
+            if small is not messages:
+                full, messages = full if full is not None else messages, small
         # Presence covers no events: its frames start and end where the channel stands.
         start = self.position if ch.channel.kind == "presence" else ch.last_to
         frame_dict = {
@@ -557,6 +560,19 @@ def _patch(
         full.append({"p": message["p"], "kind": kind, "at": at, kind: raw})
         ch.bases[kind] = new
     return patched, full
+
+
+def _compact_matches(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages with each ``match_updated``'s match compact (see live/deltas.py), for
+    clients of the protocol; ``messages`` itself when there are none."""
+    if not any(m["kind"] == "match_updated" for m in messages):
+        return messages
+    return [
+        {**m, "match": deltas.compact(_decode(_encode(m["match"])))}
+        if m["kind"] == "match_updated"
+        else m
+        for m in messages
+    ]
 
 
 def _coalesce(updates: list[routing.Update]) -> list[routing.Update]:

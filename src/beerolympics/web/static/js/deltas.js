@@ -61,6 +61,23 @@ function applyList(old, patch) {
   return list;
 }
 
+/** What most match views say: a match view comes compact, without the fields at these values
+ * (in `$matches`, and in `match_updated` messages); `expand` fills them in again (as
+ * live/deltas.py's MATCH_DEFAULTS and SLOT_DEFAULTS). */
+const MATCH_DEFAULTS = { kind: "head_to_head", best_of: 1, status: "ready", station: null, winner_to: null, loser_to: null, deadline: null, flagged: null };
+const SLOT_DEFAULTS = { source: "team", score: null, place: null, winner: false, placeholder: "" };
+
+/** A compact match view whole (anything else as it is). */
+export function expand(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return value;
+  if (typeof value.id !== "string" || typeof value.game_id !== "string" || !Array.isArray(value.slots)) return value;
+  return {
+    ...MATCH_DEFAULTS,
+    ...value,
+    slots: value.slots.map((s) => (s && typeof s === "object" && !Array.isArray(s) ? { ...SLOT_DEFAULTS, ...s } : s)),
+  };
+}
+
 /** A patched state as the HTTP API has it: each `{"$ref": id}` replaced by the match view of
  * that id in `$matches`, each `{"$team": id}` by the team in `$teams`, and the station board's
  * tables given their next matches from `$next` again (the server keeps each once, see
@@ -74,7 +91,7 @@ export function denormalize(state) {
     if (Array.isArray(value)) return value.map(walk);
     if (value && typeof value === "object") {
       const keys = Object.keys(value);
-      if (keys.length === 1 && keys[0] === "$ref") return walk(matches[value.$ref]);
+      if (keys.length === 1 && keys[0] === "$ref") return walk(expand(matches[value.$ref]));
       if (keys.length === 1 && keys[0] === "$team") return teams[value.$team];
       return Object.fromEntries(keys.map((k) => [k, walk(value[k])]));
     }

@@ -11,7 +11,7 @@
 // (it holds another label) asks for the state again and meanwhile takes the patch as a notice.
 // Pages that keep nothing take every patch as a notice ("the leaderboard changed").
 
-import { applyPatch, denormalize } from "./deltas.js";
+import { applyPatch, denormalize, expand } from "./deltas.js";
 
 /** The live protocol this script speaks; a server that speaks another makes the page reload. */
 export const PROTOCOL = 3;
@@ -384,7 +384,10 @@ export class Live {
     // channel stopped — but for the patched states, which are the state at the frame's end.
     const fresh = (msg.messages || []).filter((m) => last === undefined || m.p === undefined || m.p > last || "at" in m);
     for (const message of fresh) {
-      const found = PATCHED.has(message.kind) ? this.patched(channel, message) : message;
+      let found = message;
+      if (PATCHED.has(message.kind)) found = this.patched(channel, message);
+      // (A match comes compact: whole for the page.)
+      else if (message.kind === "match_updated" && message.match) found = { ...message, match: expand(message.match) };
       this.deliver(channel, found);
     }
   }
