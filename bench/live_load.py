@@ -26,8 +26,9 @@ Clients speak protocol 3 of the live channels (the leaderboard and station board
 or 1 (those whole, as before protocol 2): ``--protocols 3,1`` measures the results phase with
 each, side by side. ``--bytes TEAMSxTABLES`` first measures what one phone receives per result
 (a round robin on that many tables, the queue calling matches, results reported one at a time),
-with a client of each protocol on the same server: bytes per result, mean and p99, and what
-they carry, by message kind.
+with a page of protocol 3 (it keeps no state), a client of protocol 3 that keeps both states,
+and one of protocol 1 on the same server: bytes per result, mean and p99, and what they carry,
+by message kind.
 
 With ``--pusher`` each size is also measured with clients of the Pusher protocol
 (``/app/{key}?protocol=7``, the same hub): the same fan-outs, side by side.
@@ -568,14 +569,27 @@ async def results_under_load(
     }
 
 
+#: The clients of the bytes phase: a page of protocol 3 (it keeps no state: it is told what
+#: changed and refreshes that), a client of protocol 3 that keeps the leaderboard and the
+#: station board (it is sent their patches), and one of protocol 1 (states whole).
+BYTE_CLIENTS: dict[str, dict[str, Any]] = {
+    f"{PROTOCOL} (a page: notices)": {"protocol": PROTOCOL},
+    f"{PROTOCOL} (keeps both states: patches)": {
+        "protocol": PROTOCOL,
+        "have": {"leaderboard": -1, "stations": -1},
+    },
+    "1 (whole states)": {},
+}
+
+
 async def bytes_per_result(
     teams: int, tables: int, results: int
-) -> tuple[dict[int, list[int]], dict[int, Counter[str]]]:
-    """What one phone receives per result, by protocol: a round robin of ``teams`` on
-    ``tables`` (the queue calls matches as tables free up), results reported one at a time by
-    an official, each given time for its frames to go out before the next. And where those
-    bytes go, by message kind (``frame``: the frames' own fields and the messages' ``p`` and
-    ``kind``), summed over the results."""
+) -> tuple[dict[str, list[int]], dict[str, Counter[str]]]:
+    """What one phone receives per result, by client (``BYTE_CLIENTS``): a round robin of
+    ``teams`` on ``tables`` (the queue calls matches as tables free up), results reported one
+    at a time by an official, each given time for its frames to go out before the next. And
+    where those bytes go, by message kind (``frame``: the frames' own fields and the messages'
+    ``p`` and ``kind``), summed over the results."""
     with tempfile.TemporaryDirectory() as tmp:
         async with app_server(Path(tmp)) as (_pid, tid, http, auth):
             api = f"/api/v1/tournaments/{tid}"
@@ -602,26 +616,24 @@ async def bytes_per_result(
                     break
             matches.sort(key=lambda m: m["round"])
             url = f"ws://127.0.0.1:{http.base_url.port}{api}/live"
-            received = {1: 0, PROTOCOL: 0}
+            received = dict.fromkeys(BYTE_CLIENTS, 0)
             counting = False
-            kinds: dict[int, Counter[str]] = {p: Counter() for p in received}
+            kinds: dict[str, Counter[str]] = {c: Counter() for c in received}
 
-            async def listen(protocol: int) -> None:
-                subscribe: dict[str, Any] = {"type": "subscribe", "channel": "tournament"}
-                if protocol > 1:
-                    subscribe["protocol"] = protocol
+            async def listen(client: str) -> None:
+                subscribe = {"type": "subscribe", "channel": "tournament", **BYTE_CLIENTS[client]}
                 async with connect(url, compression=None, max_size=None) as ws:
                     await ws.send(json.dumps(subscribe))
                     async for message in ws:
-                        received[protocol] += len(message)  # ASCII: characters are bytes
+                        received[client] += len(message)  # ASCII: characters are bytes
                         if counting:
-                            by_kind(kinds[protocol], message)
+                            by_kind(kinds[client], message)
 
             listeners = [asyncio.create_task(listen(p)) for p in received]
             await asyncio.sleep(
                 3
             )  # (the snapshots and the first calls to the tables are not counted)
-            per_result: dict[int, list[int]] = {p: [] for p in received}
+            per_result: dict[str, list[int]] = {c: [] for c in received}
             counting = True
             for match in matches[:results]:
                 before = dict(received)
@@ -699,22 +711,22 @@ async def main(
         byte_rows = []
         for teams, tables in byte_sizes:
             found, kinds = await bytes_per_result(teams, tables, byte_results)
-            for protocol, per_result in sorted(found.items(), reverse=True):
+            for client, per_result in found.items():
                 where = ", ".join(
                     f"{kind} {size / len(per_result) / 1024:.2f}"
-                    for kind, size in kinds[protocol].most_common()
+                    for kind, size in kinds[client].most_common()
                 )
-                print(f"  {teams}x{tables}, protocol {protocol}, KB per result by kind: {where}")
+                print(f"  {teams}x{tables}, protocol {client}, KB per result by kind: {where}")
                 byte_rows.append(
                     [
                         f"{teams} teams / {tables} tables",
-                        f"{protocol} ({'patches' if protocol > 1 else 'whole states'})",
+                        client,
                         f"{len(per_result)}",
                         f"{sum(per_result) / len(per_result) / 1024:,.2f} KB",
                         f"{percentile([float(x) for x in per_result], 99) / 1024:,.2f} KB",
                     ]
                 )
-            print(table(BYTE_HEADERS, byte_rows[-2:]), flush=True)
+            print(table(BYTE_HEADERS, byte_rows[-len(found) :]), flush=True)
         print(table(BYTE_HEADERS, byte_rows))
     rows = []
     idle: list[float] = []

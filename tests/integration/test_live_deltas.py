@@ -28,6 +28,8 @@ from tests.factories import make_settings
 from tests.integration.test_live import Server, receive, running, setup_tournament
 
 KINDS = ("leaderboard", "stations")
+#: What a client that keeps the patched states and holds none says it has.
+NONE: dict[str, tuple[int, Any]] = dict.fromkeys(KINDS, (-1, None))
 
 
 class Follower:
@@ -44,6 +46,10 @@ class Follower:
         #: The last view of each match it was told about, and how many came compact.
         self.matches: dict[str, Any] = {}
         self.compact = 0
+        #: Whether it keeps the patched states (says so with ``have``), and what it was told
+        #: of them when it does not.
+        self.keeps = True
+        self.notices = 0
         self.history: list[tuple[int, dict[str, tuple[int, Any]]]] = []
         self.task: asyncio.Task[None] | None = None
         self.log: list[Any] = []
@@ -58,6 +64,7 @@ class Follower:
         if have is not None:
             self.states = dict(have)  # (a client that keeps them, and holds these)
             message["have"] = {kind: at for kind, (at, _) in have.items()}
+        self.keeps = have is not None or self.protocol != PROTOCOL
         await receive(self.ws, "welcome")
         await self.ws.send(json.dumps(message))
         self.task = asyncio.create_task(self._read())
@@ -104,6 +111,11 @@ class Follower:
 
     def _state(self, m: dict[str, Any]) -> None:
         kind = m["kind"]
+        if not self.keeps:
+            # A client that keeps none is told they changed (as of when), and no more.
+            assert m.keys() == {"p", "kind", "at"}, m
+            self.notices += 1
+            return
         if "delta" in m:
             assert self.protocol is not None, "patches go to clients that speak the protocol"
             held = self.states.get(kind)
@@ -128,7 +140,7 @@ step = st.one_of(
     st.tuples(st.just("announce"), st.just(0), st.just(0)),
     st.tuples(st.just("pause"), st.just(0), st.just(0)),
     st.tuples(
-        st.sampled_from(["fresh", "resume", "resume-bare", "protocol-1", "protocol-2"]),
+        st.sampled_from(["fresh", "resume", "resume-bare", "notices", "protocol-1", "protocol-2"]),
         st.integers(0, 10_000),
         st.just(0),
     ),
@@ -160,7 +172,7 @@ async def scenario(tmp: Path, teams: int, auto_call: bool, steps: list[Any]) -> 
             return found
 
         first = await follower(PROTOCOL)
-        await first.join()
+        await first.join(have=NONE)
         played: list[str] = []
         try:
             await _steps(s, steps, first, follower, played)
@@ -184,6 +196,8 @@ async def _steps(
         elif action == "pause":
             await asyncio.sleep(0.08)
         elif action == "fresh":
+            await (await follower(PROTOCOL)).join(have=NONE)
+        elif action == "notices":
             await (await follower(PROTOCOL)).join()
         elif action == "protocol-1":
             await (await follower(None)).join()
@@ -193,7 +207,7 @@ async def _steps(
         elif first.history:
             # Resume from any point the first client passed, with or without its states.
             at, states = first.history[pick % len(first.history)]
-            have = states if action == "resume" else dict.fromkeys(KINDS, (-1, None))
+            have = states if action == "resume" else NONE
             await (await follower(PROTOCOL)).join(since=at, have=have)
 
 
@@ -218,7 +232,13 @@ async def _check(
         "stations": (await s.http.get(s.url("/stations"))).json(),
     }
     for found in followers:
-        # (Protocol 2 holds them normalized: each match view once.)
+        # Every match it was told about is, as it last heard, what a fresh read says.
+        for key, view in found.matches.items():
+            fresh_match = (await s.http.get(s.url(f"/matches/{key}"))).json()["match"]
+            assert view == fresh_match, (key, view, fresh_match, found.protocol, steps)
+        if not found.keeps:
+            continue  # (it holds what its snapshot said, and was told of every change since)
+        # (Protocol 3 holds them normalized: each match view once.)
         held = {
             k: denormalize(v) if found.protocol == PROTOCOL else v
             for k, (_, v) in found.states.items()
@@ -226,10 +246,6 @@ async def _check(
         assert held == fresh, _difference(held, fresh, found, steps)
         # The server sent every client patches it could apply: none had to ask again.
         assert found.resyncs == 0, (found.protocol, found.log, steps)
-        # Every match it was told about is, as it last heard, what a fresh read says.
-        for key, view in found.matches.items():
-            fresh_match = (await s.http.get(s.url(f"/matches/{key}"))).json()["match"]
-            assert view == fresh_match, (key, view, fresh_match, found.protocol, steps)
     assert first.patches > 0 or not played
     assert first.compact > 0 or not played
 
@@ -297,18 +313,31 @@ async def test_a_result_reaches_the_protocol_as_a_patch_and_protocol_1_whole(
         game = await s.post("/games", {"name": "Pong", "format": "round_robin"})
         await s.post(f"/games/{game['id']}/start", {})
         match = (await s.http.get(s.url("/matches"))).json()["items"][0]
-        async with s.socket() as new, s.socket() as old:
+        async with s.socket() as new, s.socket() as old, s.socket() as page:
             welcome = await receive(new, "welcome")
             assert welcome["protocol"] == PROTOCOL
             await new.send(json.dumps({"type": "resync", "channel": "tournament"}))
             refused = await receive(new, "error")
             assert refused["code"] == "not_subscribed"
             await new.send(
-                json.dumps({"type": "subscribe", "channel": "tournament", "protocol": PROTOCOL})
+                json.dumps(
+                    {
+                        "type": "subscribe",
+                        "channel": "tournament",
+                        "protocol": PROTOCOL,
+                        "have": {"leaderboard": -1, "stations": -1},
+                    }
+                )
             )
             await old.send(json.dumps({"type": "subscribe", "channel": "tournament"}))
+            # A page that keeps no state (it refreshes what changed): no `have`.
+            await receive(page, "welcome")
+            await page.send(
+                json.dumps({"type": "subscribe", "channel": "tournament", "protocol": PROTOCOL})
+            )
             snapshot = (await receive(new, "snapshot"))["state"]
             await receive(old, "snapshot")
+            await receive(page, "snapshot")
             winner = match["slots"][0]["team"]["id"]
             await s.post(f"/matches/{match['id']}/result", {"winner": winner})
 
@@ -322,6 +351,10 @@ async def test_a_result_reaches_the_protocol_as_a_patch_and_protocol_1_whole(
 
             new_text, patched = await board_frame(new)
             old_text, whole = await board_frame(old)
+            page_text, told = await board_frame(page)
+            # Told that it changed, and as of when: not how.
+            assert told == {"p": patched["p"], "kind": "leaderboard", "at": patched["at"]}
+            assert len(page_text) < len(new_text)
             assert patched["base"] == snapshot["bases"]["leaderboard"]
             assert patched["at"] == whole["at"]
             after = denormalize(apply(snapshot["leaderboard"], patched["delta"]))

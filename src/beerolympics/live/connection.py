@@ -81,6 +81,34 @@ class Frame:
     full: Frame | None = None
     #: The frame as a Pusher event (see ``live/pusher.py``), made once for all Pusher sockets.
     pusher: Frame | None = None
+    #: The kinds of patched states it says (patches, or whole states).
+    states: frozenset[str] = frozenset()
+    #: The frame for clients that keep only some of those states (see :meth:`keeping`).
+    variants: dict[frozenset[str], Frame] | None = None
+
+    def keeping(self, keeps: frozenset[str]) -> Frame:
+        """The frame for a client that keeps only the patched states ``keeps``: the others
+        said as notices (``{"p", "kind", "at"}``: that state changed, as of ``at``), made
+        once for all such clients."""
+        kept = self.states & keeps
+        if kept == self.states:
+            return self
+        if self.variants is None:
+            self.variants = {}
+        found = self.variants.get(kept)
+        if found is None:
+            messages = [
+                {"p": m["p"], "kind": m["kind"], "at": m["at"]}
+                if m["kind"] in self.states and m["kind"] not in kept
+                else m
+                for m in self.messages
+            ]
+            body = {"type": "frame", "channel": self.channel, "from": self.start, "to": self.end}
+            text = json_text({**body, "messages": messages})
+            found = self.variants[kept] = Frame(
+                self.channel, self.start, self.end, text, messages, states=kept
+            )
+        return found
 
     def websocket_bytes(self) -> bytes:
         """The frame as one WebSocket text frame, the same bytes for every socket (made on
@@ -95,6 +123,8 @@ class Subscription:
     #: The position the client has everything up to; None while it is still catching up.
     cursor: int | None = None
     held: list[Frame] = field(default_factory=list)
+    #: The patched states the client keeps (None: it takes frames as they are).
+    keeps: frozenset[str] | None = None
 
 
 class Connection:
@@ -236,6 +266,8 @@ class Connection:
             return
         if frame.full is not None and self.protocol < PROTOCOL:
             frame = frame.full
+        elif sub.keeps is not None and frame.states:
+            frame = frame.keeping(sub.keeps)
         if frame.start == frame.end:
             # State only (presence): it covers no events, so it cannot overlap anything.
             self.enqueue(frame.text, frame)

@@ -216,7 +216,10 @@ class Hub:
             self._start_bases(ch)
         if protocol is not None:
             conn.protocol = min(max(protocol, 1), PROTOCOL)
-        conn.subscriptions[channel.name] = Subscription()
+        sub = conn.subscriptions[channel.name] = Subscription()
+        if conn.protocol >= PROTOCOL and ch.bases:
+            # Patches of the states it keeps; the others changed, it is told, and no more.
+            sub.keeps = frozenset(have or ()) & ch.bases.keys()
         ch.subscribers.add(conn)
         start = self.position
         conn.send({"type": "subscribed", "channel": channel.name, "position": start})
@@ -335,10 +338,12 @@ class Hub:
             )
         messages = _messages(_coalesce(updates), views)
         if bases:
-            # The patched states as the channel stood when the client subscribed, so the
-            # channel's next frame applies to them.
+            # Those it keeps it was sent as the channel stood when it subscribed (so the
+            # channel's next frame applies to them); of the others, that they changed.
             messages = [
-                _base_message(m, bases[m["kind"]]) if m["kind"] in bases else m
+                {"p": m["p"], "kind": m["kind"], "at": bases[m["kind"]].at}
+                if m["kind"] in bases
+                else m
                 for m in messages
                 if m["kind"] not in kept
             ]
@@ -469,7 +474,8 @@ class Hub:
             "messages": messages,
         }
         text = json_text(frame_dict)
-        frame = Frame(ch.channel.name, start, self.position, text, messages)
+        states = frozenset(m["kind"] for m in messages if "at" in m and m["kind"] in ch.bases)
+        frame = Frame(ch.channel.name, start, self.position, text, messages, states=states)
         if full is not None:
             frame.full = Frame(
                 ch.channel.name,
@@ -516,10 +522,6 @@ def _state(channel: str, bases: dict[str, Base]) -> dict[str, Any]:
         "bases": {kind: base.at for kind, base in bases.items()},
         "state": {kind: base.wire for kind, base in bases.items()},
     }
-
-
-def _base_message(message: dict[str, Any], base: Base) -> dict[str, Any]:
-    return {"p": message["p"], "kind": message["kind"], "at": base.at, message["kind"]: base.wire}
 
 
 def _patch(
