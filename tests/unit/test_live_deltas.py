@@ -324,3 +324,46 @@ def test_match_views_are_held_and_sent_without_their_defaults() -> None:
 @given(json_values)
 def test_expanding_a_compact_value_gives_it_back(value: Any) -> None:
     assert expand(compact(value)) == value
+
+
+def test_teams_sharing_a_rank_say_it_once() -> None:
+    points = {f"tm_{i:03}": 10.0 if i < 20 else 0.0 for i in range(30)}
+    old = board(points)
+    for i, row in enumerate(old["rows"]):
+        row["rank"] = 1 if i < 20 else 21  # two ties, as the leaderboard ranks them
+    new = copy.deepcopy(old)
+    new["rows"].insert(0, new["rows"].pop(25) | {"rank": 1, "points": 20.0})
+    for row in new["rows"][1:21]:
+        row["rank"] = 2
+    flat = normalize(old)
+    assert flat["$ditto"] == ["rank"]
+    assert [("rank" in row) for row in flat["rows"]] == [True] + [False] * 19 + [True] + [False] * 9
+    assert denormalize(flat) == old
+    patch = diff(flat, normalize(new))
+    # The team that moved up, and the first of those it passed: not twenty ranks.
+    assert len([k for k, v in patch["rows"]["i"].items() if "rank" in v]) == 2
+    assert denormalize(apply(flat, roundtrip(patch))) == new
+
+
+rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "rank": st.none() | st.sampled_from([1, 2, 1.0, True]),
+            "team": st.fixed_dictionaries({"id": ids}),
+        }
+    ),
+    max_size=6,
+    unique_by=lambda r: r["team"]["id"],
+)
+
+
+@given(rows, rows)
+def test_leaderboard_rows_normalized_and_patched_give_the_rows_back(
+    old: list[Any], new: list[Any]
+) -> None:
+    before, after = normalize({"rows": old}), normalize({"rows": new})
+    back = denormalize(roundtrip(before))["rows"]
+    assert back == old
+    # A rank equal but of another type (1, 1.0, true) is said, not taken from the row above.
+    assert [type(r["rank"]) for r in back] == [type(r["rank"]) for r in old]
+    assert denormalize(apply(before, roundtrip(diff(before, after)))) == {"rows": new}

@@ -33,7 +33,10 @@ first of them, and so on), so the station board's normalized form holds them onc
 for the game's i-th table; ``waits_for`` and ``ready_at`` left out when empty), and the tables
 themselves lose ``up_next``, ``waits_for`` and ``ready_at``. A call then takes the first entry
 off and puts one on the end, instead of changing every table.
-:func:`denormalize` gives the state back as ``GET /stations`` has it.
+And on the leaderboard a row leaves out its ``rank`` when it is the row above's (``$ditto``:
+``["rank"]``): teams sharing a rank say it once, so a team moving past a dozen of them changes
+one rank, not a dozen. :func:`denormalize` gives the state back as ``GET /stations`` and
+``GET /leaderboard`` have it.
 
 ``apply(old, diff(old, new)) == new`` for all JSON values (the property test says so), with
 one proviso from Python's equality: ``1``, ``1.0`` and ``true`` compare equal, so a value that
@@ -55,8 +58,11 @@ TEAMS = "$teams"
 _TEAM_KEYS = frozenset(("id", "name", "colour", "flag"))
 #: A station board's next matches, per game, in the order of its tables.
 NEXT = "$next"
+#: The fields a leaderboard row leaves out when it has the row above's (``["rank"]``: the
+#: teams sharing a rank say it once, so one moving past them changes one row, not all).
+DITTO = "$ditto"
 _NEXT_KEYS = ("up_next", "waits_for", "ready_at")
-_TABLES = (MATCHES, TEAMS, NEXT)
+_TABLES = (MATCHES, TEAMS, NEXT, DITTO)
 
 
 def key_of(item: JSON) -> str | None:
@@ -186,6 +192,24 @@ def normalize(state: dict[str, JSON]) -> dict[str, JSON]:
         lifted = _lift_next(boards)
         if lifted is not None:
             out["stations"], out[NEXT] = lifted
+    rows = out.get("rows")
+    if type(rows) is list and all(type(r) is dict and "rank" in r for r in rows):
+        same = [i and _is_default(row["rank"], rows[i - 1]["rank"]) for i, row in enumerate(rows)]
+        if any(same):
+            out["rows"] = [
+                {k: v for k, v in row.items() if k != "rank"} if omit else row
+                for omit, row in zip(same, rows, strict=True)
+            ]
+            out[DITTO] = ["rank"]
+    return out
+
+
+def _fill_ditto(rows: list[JSON]) -> list[JSON]:
+    out: list[JSON] = []
+    for row in rows:
+        if type(row) is dict and "rank" not in row and out:
+            row = {**row, "rank": out[-1]["rank"]}
+        out.append(row)
     return out
 
 
@@ -268,8 +292,10 @@ def denormalize(state: dict[str, JSON]) -> dict[str, JSON]:
     matches, teams, lifted = state.get(MATCHES), state.get(TEAMS), state.get(NEXT)
     if lifted and type(state.get("stations")) is list:
         state = state | {"stations": _lower_next(state["stations"], lifted)}
+    if DITTO in state and type(state.get("rows")) is list:
+        state = state | {"rows": _fill_ditto(state["rows"])}
     if not matches and not teams:
-        return {k: v for k, v in state.items() if k != NEXT} if NEXT in state else state
+        return {k: v for k, v in state.items() if k not in _TABLES}
 
     def walk(value: JSON) -> JSON:
         if type(value) is dict:

@@ -86,7 +86,7 @@ export function denormalize(state) {
   const matches = state && state.$matches;
   const teams = state && state.$teams;
   const lifted = state && state.$next;
-  if (!matches && !teams && !lifted) return state;
+  if (!matches && !teams && !lifted && !(state && state.$ditto)) return state;
   const walk = (value) => {
     if (Array.isArray(value)) return value.map(walk);
     if (value && typeof value === "object") {
@@ -97,12 +97,23 @@ export function denormalize(state) {
     }
     return value;
   };
-  const tables = new Set(["$matches", "$teams", "$next"]);
+  const tables = new Set(["$matches", "$teams", "$next", "$ditto"]);
   const out = {};
   for (const key of Object.keys(state)) {
     if (tables.has(key)) continue;
-    const value = key === "stations" && lifted && Array.isArray(state.stations) ? lowerNext(state.stations, lifted) : state[key];
+    let value = key === "stations" && lifted && Array.isArray(state.stations) ? lowerNext(state.stations, lifted) : state[key];
+    if (key === "rows" && state.$ditto && Array.isArray(value)) value = fillDitto(value);
     out[key] = walk(value);
+  }
+  return out;
+}
+
+/** A leaderboard row without a `rank` has the row above's (`$ditto`). */
+function fillDitto(rows) {
+  const out = [];
+  for (const row of rows) {
+    const filled = row && typeof row === "object" && !("rank" in row) && out.length ? { ...row, rank: out[out.length - 1].rank } : row;
+    out.push(filled);
   }
   return out;
 }
