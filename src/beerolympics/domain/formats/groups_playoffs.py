@@ -244,18 +244,24 @@ def _table(
 
 
 def _rank_resolver(plan: Plan, opts: GroupsPlayoffsOptions) -> SourceResolver:
+    # Only the groups a playoff slot reads are ranked, each once per resolution: a result in
+    # one group re-resolves the slots of that group alone.
     tables: dict[str, StandingsTable] = {}
+    scoring = Scoring(opts.points_win, opts.points_draw, opts.points_loss, bye=0.0)
+    order = tuple(opts.tiebreaks)
 
     def group_rank(
         src: GroupRank | HeatQualifier, done: Mapping[MatchId, ResolvedMatch]
     ) -> Participant:
         if not isinstance(src, GroupRank):
             raise FormatError("invalid_plan", f"{src!r} has no meaning in this format")
-        if not tables:
-            tables.update(_tables(plan, opts, done, opts.tiebreaks))
         table = tables.get(src.group)
         if table is None:
-            raise FormatError("invalid_plan", f"there is no group {src.group}")
+            group = plan_groups(plan).get(src.group)
+            if group is None:
+                raise FormatError("invalid_plan", f"there is no group {src.group}")
+            matches = tuple([done[m] for m in group.matches])
+            table = tables[src.group] = _table(src.group, group.members, matches, scoring, order)
         if not table.complete:
             return None
         return table.rows[src.rank - 1].team if src.rank <= len(table.rows) else BYE
