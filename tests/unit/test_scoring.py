@@ -521,3 +521,11 @@ def test_incremental_rows_equal_a_from_scratch_recompute(
             moved = board.totals_if_moved()  # None: nothing moved ({}: every team is gone)
             race = race if moved is None else moved
             assert race == {row.team: row.points for row in rows}
+
+
+def test_points_and_reach_notices_a_team_that_no_longer_has_played() -> None:
+    board = _board("a", "b")
+    board.set_game("pong", TABLE, ["a", "b"], {}, played={"a"})
+    assert [t.played for t in board.points_and_reach()] == [True, False]
+    board.set_game("pong", TABLE, ["a", "b"], {}, played=())  # a's result was reopened
+    assert [t.played for t in board.points_and_reach()] == [False, False]

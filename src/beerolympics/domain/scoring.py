@@ -205,6 +205,9 @@ class _Tally:
         self.h2h: dict[TeamId, float] = {}
         # Rounded from the exact totals by refresh(), before each ranking.
         self.points = self.point_diff = self.max_points = 0.0
+        # What the last refresh() published (points, reach, ranked): ``ranked`` is read live,
+        # so whether it moved is told by this, not by reading it before the refresh.
+        self.shown: tuple[float, float, bool] = (0.0, 0.0, False)
 
     def replace_share(self, game_id: GameId, before: _Share | None, after: _Share | None) -> None:
         old, new = before or _NO_SHARE, after or _NO_SHARE
@@ -240,6 +243,7 @@ class _Tally:
         self.points = float(self.placement + base)
         self.max_points = float(self.reach + base)
         self.point_diff = float(self.diff)
+        self.shown = (self.points, self.max_points, self.ranked)
 
     @property
     def ranked(self) -> bool:
@@ -513,9 +517,9 @@ class Leaderboard:
     def _refresh(self) -> None:
         for team in self._stale:
             tally = self._tallies[team]
-            before = tally.points, tally.max_points, tally.ranked
+            before = tally.shown
             tally.refresh()
-            if team in self._teams and (tally.points, tally.max_points, tally.ranked) != before:
+            if team in self._teams and tally.shown != before:
                 self._reach = None
                 if tally.points != before[0]:
                     self._totals_moved = True
