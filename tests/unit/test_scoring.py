@@ -316,14 +316,16 @@ TABLES = (
 Match = tuple[str, str, str | None, float | None, float | None]
 
 
+Game = tuple[PointsTable, frozenset[str], dict[str, int], frozenset[str], dict[str, PlaceRange]]
+"""A game as the leaderboard was told: table, participants, placements, played, outlook."""
+
+
 @dataclass
 class World:
     """The plain facts the leaderboard was told, for a from-scratch recompute."""
 
     teams: list[str] = field(default_factory=list)
-    games: dict[str, tuple[PointsTable, frozenset[str], dict[str, int], frozenset[str]]] = field(
-        default_factory=dict
-    )
+    games: dict[str, Game] = field(default_factory=dict)
     bonus: dict[str, float] = field(default_factory=dict)
     matches: dict[int, Match] = field(default_factory=dict)
     tiebreaks: tuple[TiebreakName, ...] = DEFAULT_TIEBREAKS
@@ -333,13 +335,14 @@ def reference_rows(world: World) -> list[LeaderboardRow]:
     """Recompute the leaderboard from the facts, the simple way."""
     shares: dict[str, dict[str, tuple[int | None, float, float, float]]] = defaultdict(dict)
     played: set[str] = set()
-    for game, (table, participants, placements, players) in world.games.items():
+    for game, (table, participants, placements, players, outlook) in world.games.items():
         counts = Counter(placements.values())
         for team in participants | placements.keys():
             place = placements.get(team)
-            if place is None:  # no outlook: any place among the participants
-                secured = table.points_for(len(participants))
-                reach = table.points_for(1)
+            if place is None:  # without an outlook: any place among the participants
+                where = outlook.get(team, PlaceRange(1, max(len(participants), 1)))
+                secured = table.points_for(where.worst)
+                reach = table.points_for(where.best)
             else:
                 secured = reach = table.points_for(place, counts[place])
             shares[team][game] = (place, secured, table.participation, reach)
@@ -417,6 +420,9 @@ def reference_rows(world: World) -> list[LeaderboardRow]:
 
 
 team = st.sampled_from(TEAMS)
+outlooks = st.dictionaries(
+    team, st.tuples(st.integers(1, 6), st.integers(0, 3)).map(lambda r: PlaceRange(r[0], sum(r)))
+)
 score = st.none() | st.sampled_from([0.0, 0.1, 1.0, 2.5, 3.0, 7.0])
 operation = st.one_of(
     st.tuples(st.just("add_team"), team),
@@ -428,7 +434,10 @@ operation = st.one_of(
         st.frozensets(team),
         st.dictionaries(team, st.integers(1, 6)),
         st.frozensets(team),
+        outlooks,
     ),
+    # The same game again with only its outlook and who played changed (most results).
+    st.tuples(st.just("regame"), st.sampled_from(GAMES), outlooks, st.frozensets(team)),
     st.tuples(st.just("remove_game"), st.sampled_from(GAMES)),
     st.tuples(
         st.sampled_from(["set_bonus", "add_bonus"]),
@@ -468,9 +477,15 @@ def _apply(board: Leaderboard, world: World, op: tuple[object, ...]) -> None:
             frozenset() as who,
             dict() as places,
             frozenset() as players,
+            dict() as outlook,
         ):
-            board.set_game(g, table, who, places, played=players)
-            world.games[g] = (table, who, places, players)
+            board.set_game(g, table, who, places, outlook, players)
+            world.games[g] = (table, who, places, players, outlook)
+        case ("regame", str(g), dict() as outlook, frozenset() as players):
+            if g in world.games:
+                table, who, places, _, _ = world.games[g]
+                board.set_game(g, table, who, dict(places), outlook, players)
+                world.games[g] = (table, who, places, players, outlook)
         case ("remove_game", str(g)):
             board.remove_game(g)
             world.games.pop(g, None)
@@ -521,6 +536,28 @@ def test_incremental_rows_equal_a_from_scratch_recompute(
             moved = board.totals_if_moved()  # None: nothing moved ({}: every team is gone)
             race = race if moved is None else moved
             assert race == {row.team: row.points for row in rows}
+
+
+def test_a_game_set_again_with_the_same_places_equals_setting_it_afresh() -> None:
+    """Most results change only some teams' outlook or who has played: the leaderboard then
+    looks again at those teams alone, and must end where a fresh one told the same ends."""
+    teams = frozenset("abcdef")
+    steps: list[tuple[dict[str, int], dict[str, PlaceRange], frozenset[str]]] = [
+        ({}, {t: PlaceRange(1, 6) for t in teams}, frozenset()),
+        ({}, {**{t: PlaceRange(1, 6) for t in teams}, "a": PlaceRange(1, 3)}, frozenset("ab")),
+        # b's outlook narrows, a's is no longer given (any place among the participants)
+        ({}, {**{t: PlaceRange(1, 6) for t in "bcdef"}, "b": PlaceRange(4, 6)}, frozenset("ab")),
+        ({}, {**{t: PlaceRange(1, 6) for t in "bcdef"}, "b": PlaceRange(4, 6)}, frozenset("bc")),
+        ({"a": 1}, {t: PlaceRange(2, 6) for t in "bcdef"}, frozenset("abc")),  # a place: afresh
+        ({"a": 1}, {**{t: PlaceRange(2, 6) for t in "bcdef"}, "c": PlaceRange(2, 2)}, teams),
+    ]
+    live = _board(*sorted(teams))
+    for places, outlook, played in steps:
+        live.set_game("pong", TABLE, teams, dict(places), outlook, played)
+        fresh = _board(*sorted(teams))
+        fresh.set_game("pong", TABLE, teams, dict(places), outlook, played)
+        assert live.rows() == fresh.rows()
+        assert live.points_and_reach() == fresh.points_and_reach()
 
 
 def test_points_and_reach_notices_a_team_that_no_longer_has_played() -> None:

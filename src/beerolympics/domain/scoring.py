@@ -18,6 +18,7 @@ tied teams. Groups of teams level on points keep their tie-break order until one
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
@@ -171,6 +172,17 @@ class _Share(NamedTuple):
 _NO_SHARE = _Share(None, 0.0, 0.0, 0.0, False)
 
 
+class _GameFacts(NamedTuple):
+    """What :meth:`Leaderboard.set_game` was last given for a game (copied): the next call
+    looks again only at the teams whose facts differ."""
+
+    members: tuple[int, frozenset[TeamId]]  # how many participants, and which
+    placements: dict[TeamId, int]
+    sharing: Counter[int]  # teams per place
+    outlook: dict[TeamId, PlaceRange] | None
+    played: frozenset[TeamId]
+
+
 def _ranked_alike(a: _Share, b: _Share) -> bool:
     """Whether two shares rank a team the same (what it can still reach does not rank it)."""
     return (a.place, a.placement, a.participation, a.played) == (
@@ -265,6 +277,7 @@ class Leaderboard:
         self._tallies: dict[TeamId, _Tally] = {}
         self._games: dict[GameId, dict[TeamId, _Share]] = {}
         self._made: dict[GameId, tuple[PointsTable, dict[tuple[int, ...], _Share]]] = {}
+        self._facts: dict[GameId, _GameFacts] = {}  # what each game's last set_game was given
         self._matches: dict[Hashable, _Match] = {}
         self._version = 0
         self._rows: list[LeaderboardRow] | None = None
@@ -339,36 +352,73 @@ class Leaderboard:
         # The same facts give the same share object, kept per game: most teams' shares do not
         # change with a result, and an unchanged share is then found by identity.
         kept = self._made.get(game_id)
-        if kept is None or kept[0] != table:
+        same_table = kept is not None and kept[0] == table
+        if kept is None or not same_table:
             kept = self._made[game_id] = (table, {})
         made = kept[1]
-        new: dict[TeamId, _Share] = {}
-        sharing = Counter(placements.values())
-        for team, place in placements.items():
-            mine = team in played
-            key: tuple[int, ...] = (0, place, sharing[place], mine)
-            share = made.get(key)
-            if share is None:
-                points = table.points_for(place, sharing[place])
-                share = made[key] = _Share(place, points, table.participation, points, mine)
-            new[team] = share
-        anyone = PlaceRange(1, max(len(participants), 1))
-        for team in participants:
-            if team in placements:
-                continue
+        members = (len(participants), frozenset(participants))
+        facts = self._facts.get(game_id)
+        if (
+            same_table
+            and facts is not None
+            and facts.members == members
+            and facts.placements == placements
+        ):
+            sharing = facts.sharing
+        else:
+            facts, sharing = None, Counter(placements.values())
+        who_played = frozenset(played)
+        anyone = PlaceRange(1, max(members[0], 1))
+
+        def share_of(team: TeamId) -> _Share | None:
+            mine = team in who_played
+            place = placements.get(team)
+            if place is not None:
+                key: tuple[int, ...] = (0, place, sharing[place], mine)
+                share = made.get(key)
+                if share is None:
+                    points = table.points_for(place, sharing[place])
+                    share = made[key] = _Share(place, points, table.participation, points, mine)
+                return share
+            if team not in members[1]:
+                return None
             where = outlook.get(team, anyone) if outlook is not None else anyone
-            mine = team in played
             key = (1, where.best, where.worst, mine)
             share = made.get(key)
             if share is None:
                 secured, reach = table.points_for(where.worst), table.points_for(where.best)
                 share = made[key] = _Share(None, secured, table.participation, reach, mine)
-            new[team] = share
+            return share
+
+        seen = None if outlook is None else dict(outlook)
+        self._facts[game_id] = _GameFacts(members, dict(placements), sharing, seen, who_played)
+        if facts is not None and (seen is None) == (facts.outlook is None):
+            # The same teams and places as last time (most results): only the teams whose
+            # outlook or having played changed can have a new share.
+            candidates = set(who_played ^ facts.played)
+            if seen is not None and facts.outlook is not None:
+                candidates.update(team for team, _ in seen.items() - facts.outlook.items())
+                candidates.update(facts.outlook.keys() - seen.keys())
+            new = dict(self._games.get(game_id, {}))
+            for team in candidates:
+                share = share_of(team)
+                if share is not None:
+                    new[team] = share
+                else:
+                    new.pop(team, None)
+            self._replace_game(game_id, new, candidates)
+            return
+        new = {}
+        for team in itertools.chain(placements, (t for t in participants if t not in placements)):
+            share = share_of(team)
+            if share is not None:  # placed teams and participants always have one
+                new[team] = share
         self._replace_game(game_id, new)
 
     def remove_game(self, game_id: GameId) -> None:
         """Forget ``game_id`` and every point it gave."""
         self._made.pop(game_id, None)
+        self._facts.pop(game_id, None)
         self._replace_game(game_id, {})
 
     def set_bonus(self, team_id: TeamId, points: float) -> None:
@@ -469,17 +519,32 @@ class Leaderboard:
         self._version += 1
         self._rows = None
 
-    def _replace_game(self, game_id: GameId, new: dict[TeamId, _Share]) -> None:
+    def _replace_game(
+        self,
+        game_id: GameId,
+        new: dict[TeamId, _Share],
+        candidates: Collection[TeamId] | None = None,
+    ) -> None:
+        """Make ``new`` the shares of ``game_id``; with ``candidates``, only those teams'
+        shares may differ from the current ones."""
         old = self._games.pop(game_id, {})
         if new:
             self._games[game_id] = new
         # The order changes are applied in does not matter, as every total is exact.
-        changed = {
-            team
-            for team, share in new.items()
-            if (was := old.get(team)) is not share and was != share
-        }
-        changed.update(old.keys() - new.keys())
+        changed: set[TeamId]
+        if candidates is not None:
+            changed = {
+                team
+                for team in candidates
+                if (was := old.get(team)) is not (now := new.get(team)) and was != now
+            }
+        else:
+            changed = {
+                team
+                for team, share in new.items()
+                if (was := old.get(team)) is not share and was != share
+            }
+            changed.update(old.keys() - new.keys())
         for team in changed:
             before, after = old.get(team), new.get(team)
             self._tally(team).replace_share(game_id, before, after)
