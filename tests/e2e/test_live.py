@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from beerolympics.live.connection import PROTOCOL as LIVE_PROTOCOL
+from beerolympics.live.deltas import MATCH_DEFAULTS, SLOT_DEFAULTS, compact, diff, normalize
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import Api, eventually, phone, wait_live
 
@@ -401,3 +402,115 @@ def test_live_js_follows_the_protocol(browser: Any, server: Server) -> None:
     assert result["sockets"] == 2  # 4004: no such tournament, no more tries
     assert result["statuses"][-1] == "stopped"
     assert result["waits"] == [250, 500, 1000, 2000, 4000, 8000, 15000, 15000]
+
+
+BOARD_MATCH = """
+async ([snapshot, frame]) => {
+  const got = [];
+  const live = new Live({
+    tournament: "cup", channels: ["tournament"], keep: ["stations"],
+    onMessage: (channel, m) => got.push(m),
+  }).start();
+  const socket = FakeSocket.all[FakeSocket.all.length - 1];
+  for (let i = 0; i < 200 && socket.readyState !== 1; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  socket.serve({ type: "welcome", heartbeat: 15, position: 10, protocol: %d });
+  socket.serve({ type: "subscribed", channel: "tournament", position: 10 });
+  socket.serve(snapshot);
+  socket.serve(frame);
+  live.stop();
+  return { got, sent: socket.sent };
+}
+"""
+
+
+def test_a_page_keeping_the_station_board_gets_its_matches_whole(
+    browser: Any, server: Server
+) -> None:
+    """Said as the board's (as it is after the frame, or before it with a patch), a match
+    reaches the page whole, as a fresh read has it."""
+    team = {"id": "tm_1", "name": "Hop Stars", "colour": "#123456", "flag": "🍺"}
+    other = team | {"id": "tm_2", "name": "Tap Dancers"}
+
+    def view(key: str, status: str, station: Any = None) -> dict[str, Any]:
+        slots = [{**SLOT_DEFAULTS, "team": t} for t in (team, other)]
+        return {
+            **MATCH_DEFAULTS,
+            "id": key,
+            "game_id": "gm_a",
+            "game": "Pong",
+            "round": 1,
+            "label": "Round 1",
+            "section": "round_robin",
+            "status": status,
+            "slots": slots,
+            "station": station,
+        }
+
+    def board(now: Any, nxt: Any) -> dict[str, Any]:
+        table = {
+            "game_id": "gm_a",
+            "game": "Pong",
+            "station": {"id": "st_1", "name": "T1"},
+            "now_playing": now,
+            "up_next": nxt,
+            "waits_for": [],
+            "ready_at": None,
+            "auto_call": True,
+        }
+        return {"stations": [table], "queue": [], "queued": 0}
+
+    at_table = {"id": "st_1", "name": "T1", "match": "gm_a.R1-1"}
+    before = normalize(board(view("gm_a.R1-1", "called", at_table), view("gm_a.R1-2", "ready")))
+    played = view("gm_a.R1-1", "confirmed", at_table)
+    played["slots"][0]["winner"] = True
+    called = view("gm_a.R1-2", "called", at_table | {"match": "gm_a.R1-2"})
+    after = normalize(board(called, None))
+    flat_played = compact(played)
+    flat_played["slots"] = [{**s, "team": {"$team": s["team"]["id"]}} for s in flat_played["slots"]]
+    snapshot = {
+        "type": "snapshot",
+        "channel": "tournament",
+        "position": 10,
+        "state": {"stations": before, "bases": {"stations": 10}},
+    }
+    frame = {
+        "type": "frame",
+        "channel": "tournament",
+        "from": 10,
+        "to": 12,
+        "messages": [
+            {
+                "p": 11,
+                "kind": "match_updated",
+                "event": "ResultConfirmed",
+                "match": {"$ref": "gm_a.R1-1"},
+                "base": 10,
+                "delta": diff(before["$matches"]["gm_a.R1-1"], flat_played),
+            },
+            {
+                "p": 12,
+                "kind": "match_updated",
+                "event": "MatchCalled",
+                "match": {"$ref": "gm_a.R1-2"},
+                "base": 12,
+            },
+            {"p": 12, "kind": "stations", "base": 10, "at": 12, "delta": diff(before, after)},
+        ],
+    }
+    context = phone(browser, server.url)
+    try:
+        page = context.new_page()
+        page.goto("/offline")
+        page.evaluate(FAKE_SOCKET)
+        result = page.evaluate(BOARD_MATCH % LIVE_PROTOCOL, [snapshot, frame])
+    finally:
+        context.close()
+    matches = [m for m in result["got"] if m["kind"] == "match_updated"]
+    assert [m["match"] for m in matches] == [played, called]
+    assert all("base" not in m and "delta" not in m for m in matches)
+    assert [m for m in result["got"] if m["kind"] == "stations"][0]["stations"] == board(
+        called, None
+    )
+    assert not any(s["type"] == "resync" for s in result["sent"])

@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from beerolympics.live.connection import PROTOCOL
-from beerolympics.live.deltas import apply, denormalize, expand
+from beerolympics.live.deltas import apply, denormalize, expand, resolve
 from tests.factories import make_settings
 from tests.integration.test_live import Server, receive, running, setup_tournament
 
@@ -46,6 +46,7 @@ class Follower:
         #: The last view of each match it was told about, and how many came compact.
         self.matches: dict[str, Any] = {}
         self.compact = 0
+        self.referred = 0
         #: Whether it keeps the patched states (says so with ``have``), and what it was told
         #: of them when it does not.
         self.keeps = True
@@ -92,22 +93,37 @@ class Follower:
                 return
             self.last = message["to"]
             # What it had already is dropped by position; states go along whatever theirs.
-            for m in message["messages"]:
-                if m["p"] > last or "at" in m:
-                    self._message(m)
+            fresh = [m for m in message["messages"] if m["p"] > last or "at" in m]
+            # A match may be said as the station board's, as it is at the start of the frame
+            # or at its end.
+            boards = [self.states.get("stations")]
+            for m in fresh:
+                if m["kind"] in KINDS:
+                    self._state(m)
+            boards.append(self.states.get("stations"))
+            for m in fresh:
+                self._message(m, [b for b in boards if b is not None])
             self.history.append((message["to"], dict(self.states)))
 
-    def _message(self, m: dict[str, Any]) -> None:
+    def _message(self, m: dict[str, Any], boards: list[tuple[int, Any]]) -> None:
         kind = m["kind"]
         if kind == "announcement":
             self.said.append(m["announcement"]["message"])
-        if kind == "match_updated":
-            # (Compact for clients of the protocol: without the fields at their defaults.)
-            compact = self.protocol == PROTOCOL
-            self.compact += compact and m["match"] != expand(m["match"])
-            self.matches[m["match"]["id"]] = expand(m["match"]) if compact else m["match"]
-        if kind in KINDS:
-            self._state(m)
+        if kind != "match_updated":
+            return
+        if "base" in m:
+            assert self.keeps, "matches are said as the board's to clients that keep it"
+            key = m["match"]["$ref"]
+            held = next((value for at, value in boards if at == m["base"]), None)
+            assert held is not None, (key, m["base"], [at for at, _ in boards], self.log)
+            view = held["$matches"][key]
+            self.matches[key] = resolve(apply(view, m["delta"]) if "delta" in m else view, held)
+            self.referred += 1
+            return
+        # (Compact for clients of the protocol: without the fields at their defaults.)
+        compact = self.protocol == PROTOCOL
+        self.compact += compact and m["match"] != expand(m["match"])
+        self.matches[m["match"]["id"]] = expand(m["match"]) if compact else m["match"]
 
     def _state(self, m: dict[str, Any]) -> None:
         kind = m["kind"]
@@ -247,7 +263,9 @@ async def _check(
         # The server sent every client patches it could apply: none had to ask again.
         assert found.resyncs == 0, (found.protocol, found.log, steps)
     assert first.patches > 0 or not played
-    assert first.compact > 0 or not played
+    assert first.referred > 0 or not played
+    notices = [f for f in followers if not f.keeps]
+    assert all(f.referred == 0 for f in notices)
 
 
 def _difference(held: Any, fresh: Any, found: Follower, steps: Any) -> str:

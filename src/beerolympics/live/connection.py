@@ -85,6 +85,9 @@ class Frame:
     states: frozenset[str] = frozenset()
     #: The frame for clients that keep only some of those states (see :meth:`keeping`).
     variants: dict[frozenset[str], Frame] | None = None
+    #: ``(kind, {index: message})``: messages said otherwise to clients that do not keep that
+    #: state (a match said as the station board's, to clients without the board).
+    unless: tuple[str, dict[int, dict[str, Any]]] | None = None
 
     def keeping(self, keeps: frozenset[str]) -> Frame:
         """The frame for a client that keeps only the patched states ``keeps``: the others
@@ -97,11 +100,12 @@ class Frame:
             self.variants = {}
         found = self.variants.get(kept)
         if found is None:
+            forms = self.unless[1] if self.unless and self.unless[0] not in kept else {}
             messages = [
                 {"p": m["p"], "kind": m["kind"], "at": m["at"]}
                 if m["kind"] in self.states and m["kind"] not in kept
-                else m
-                for m in self.messages
+                else forms.get(i, m)
+                for i, m in enumerate(self.messages)
             ]
             body = {"type": "frame", "channel": self.channel, "from": self.start, "to": self.end}
             text = json_text({**body, "messages": messages})

@@ -287,6 +287,39 @@ def _lower_next(boards: list[JSON], lifted: dict[str, list[dict[str, JSON]]]) ->
     return out
 
 
+def refer_teams(value: JSON, teams: dict[str, JSON]) -> JSON:
+    """``value`` with each team that ``teams`` holds as it is referred to, ``{"$team": id}``
+    (a match view as a normalized state holds it)."""
+    if type(value) is dict:
+        if type(value.get("id")) is str and value.keys() == _TEAM_KEYS:
+            return {TEAM: value["id"]} if teams.get(value["id"]) == value else value
+        return {k: refer_teams(v, teams) for k, v in value.items()}
+    if type(value) is list:
+        return [refer_teams(v, teams) for v in value]
+    return value
+
+
+def resolve(value: JSON, state: dict[str, JSON]) -> JSON:
+    """``value``, a part of the normalized ``state`` (a match of its ``$matches``, say), with
+    its references replaced by what they refer to and filled in (:func:`expand`); ``KeyError``
+    for one the state does not hold."""
+    matches, teams = state.get(MATCHES, {}), state.get(TEAMS, {})
+
+    def walk(value: JSON) -> JSON:
+        if type(value) is dict:
+            if len(value) == 1:
+                if REF in value:
+                    return walk(expand(matches[value[REF]]))
+                if TEAM in value:
+                    return teams[value[TEAM]]
+            return {k: walk(v) for k, v in value.items()}
+        if type(value) is list:
+            return [walk(v) for v in value]
+        return value
+
+    return expand(walk(value))
+
+
 def denormalize(state: dict[str, JSON]) -> dict[str, JSON]:
     """The state :func:`normalize` was given."""
     matches, teams, lifted = state.get(MATCHES), state.get(TEAMS), state.get(NEXT)

@@ -459,11 +459,20 @@ class Hub:
             messages = _messages(list(ch.pending.values()), views)
         ch.pending = {}
         full = None
+        unboard = None
         if ch.bases:
+            board = ch.bases.get(routing.STATIONS)
             messages, full = _patch(ch, messages, self.position)
             small = _compact_matches(messages)
             if small is not messages:
                 full, messages = full if full is not None else messages, small
+            if board is not None and any(m["kind"] == routing.STATIONS for m in messages):
+                # For clients that keep the station board, its matches said as its.
+                referred = _refer_matches(messages, board, ch.bases[routing.STATIONS])
+                pairs = enumerate(zip(messages, referred, strict=True))
+                forms = {i: m for i, (m, r) in pairs if m is not r}
+                if forms:
+                    unboard, messages = (routing.STATIONS, forms), referred
         # Presence covers no events: its frames start and end where the channel stands.
         start = self.position if ch.channel.kind == "presence" else ch.last_to
         frame_dict = {
@@ -475,7 +484,9 @@ class Hub:
         }
         text = json_text(frame_dict)
         states = frozenset(m["kind"] for m in messages if "at" in m and m["kind"] in ch.bases)
-        frame = Frame(ch.channel.name, start, self.position, text, messages, states=states)
+        frame = Frame(
+            ch.channel.name, start, self.position, text, messages, states=states, unless=unboard
+        )
         if full is not None:
             frame.full = Frame(
                 ch.channel.name,
@@ -562,6 +573,41 @@ def _patch(
         full.append({"p": message["p"], "kind": kind, "at": at, kind: raw})
         ch.bases[kind] = new
     return patched, full
+
+
+def _refer_matches(messages: list[dict[str, Any]], old: Base, new: Base) -> list[dict[str, Any]]:
+    """The frame's ``match_updated`` messages with each match the station board holds said
+    as the board's: as it is at the end of the frame (``new``: a match called is on the
+    board), or as it was at its start (``old``) with a patch (a match played was on it until
+    now). The others as they are."""
+    out = []
+    for message in messages:
+        if message["kind"] != "match_updated":
+            out.append(message)
+            continue
+        view = message["match"]
+        key = view["id"]
+        referred = message
+        for base in (new, old):
+            known = base.value.get(deltas.MATCHES, {}).get(key)
+            if known is None:
+                continue
+            flat = deltas.refer_teams(view, base.value.get(deltas.TEAMS, {}))
+            if known == flat:
+                referred = {**message, "match": {deltas.REF: key}, "base": base.at}
+                break
+            if base is old:
+                delta = _encode(deltas.diff(known, flat))
+                if len(delta) < len(_encode(view)):
+                    change = {
+                        "match": {deltas.REF: key},
+                        "base": base.at,
+                        "delta": msgspec.Raw(delta),
+                    }
+                    referred = {**message, **change}
+                break
+        out.append(referred)
+    return out
 
 
 def _compact_matches(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -118,6 +118,31 @@ function fillDitto(rows) {
   return out;
 }
 
+/** `value`, a part of the normalized `state` (a match of its `$matches`, say), with its
+ * references replaced by what they refer to and filled in (`expand`); an error for one the
+ * state does not hold. */
+export function resolve(value, state) {
+  const matches = state.$matches || {};
+  const teams = state.$teams || {};
+  const walk = (v) => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") {
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === "$ref") {
+        if (!Object.hasOwn(matches, v.$ref)) throw new Error(`no match ${v.$ref}`);
+        return walk(expand(matches[v.$ref]));
+      }
+      if (keys.length === 1 && keys[0] === "$team") {
+        if (!Object.hasOwn(teams, v.$team)) throw new Error(`no team ${v.$team}`);
+        return teams[v.$team];
+      }
+      return Object.fromEntries(keys.map((k) => [k, walk(v[k])]));
+    }
+    return v;
+  };
+  return expand(walk(value));
+}
+
 /** The i-th table of a game shows the i-th of the game's next matches (`$next`). */
 function lowerNext(boards, lifted) {
   const seen = new Map();

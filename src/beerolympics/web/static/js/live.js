@@ -11,7 +11,7 @@
 // (it holds another label) asks for the state again and meanwhile takes the patch as a notice.
 // Pages that keep nothing take every patch as a notice ("the leaderboard changed").
 
-import { applyPatch, denormalize, expand } from "./deltas.js";
+import { applyPatch, denormalize, expand, resolve } from "./deltas.js";
 
 /** The live protocol this script speaks; a server that speaks another makes the page reload. */
 export const PROTOCOL = 3;
@@ -383,12 +383,35 @@ export class Live {
     // protocol 2 resumes from where the channel's frames stand) is taken only from where this
     // channel stopped — but for the patched states, which are the state at the frame's end.
     const fresh = (msg.messages || []).filter((m) => last === undefined || m.p === undefined || m.p > last || "at" in m);
-    for (const message of fresh) {
-      let found = message;
-      if (PATCHED.has(message.kind)) found = this.patched(channel, message);
+    // A page that keeps the station board is told of its matches as the board's, at the
+    // frame's start or its end: the states first, then the messages in order.
+    const states = this.stateOf(channel);
+    const boards = [states.get("stations")];
+    const found = fresh.map((message) => (PATCHED.has(message.kind) ? this.patched(channel, message) : message));
+    boards.push(states.get("stations"));
+    for (const message of found) {
+      let said = message;
+      if (message.kind === "match_updated" && message.base !== undefined) said = this.boardMatch(channel, message, boards);
       // (A match comes compact: whole for the page.)
-      else if (message.kind === "match_updated" && message.match) found = { ...message, match: expand(message.match) };
-      this.deliver(channel, found);
+      else if (message.kind === "match_updated" && message.match) said = { ...message, match: expand(message.match) };
+      this.deliver(channel, said);
+    }
+  }
+
+  /** A `match_updated` that says its match as the station board's, with the match whole. */
+  boardMatch(channel, message, boards) {
+    const { base, delta, ...rest } = message;
+    const key = message.match && message.match.$ref;
+    const board = boards.find((b) => b && b.at === base);
+    try {
+      if (!board || !board.value.$matches || !Object.hasOwn(board.value.$matches, key)) throw new Error(`no match ${key} at ${base}`);
+      const view = board.value.$matches[key];
+      return { ...rest, match: resolve(delta === undefined ? view : applyPatch(view, delta), board.value) };
+    } catch (error) {
+      // Without the board it was said against: which match, and the board again.
+      console.error("live match did not resolve", error);
+      this.resync(channel);
+      return { ...rest, match: { id: key, game_id: String(key).split(".")[0] } };
     }
   }
 
