@@ -510,7 +510,6 @@ def test_a_page_keeping_the_station_board_gets_its_matches_whole(
     matches = [m for m in result["got"] if m["kind"] == "match_updated"]
     assert [m["match"] for m in matches] == [played, called]
     assert all("base" not in m and "delta" not in m for m in matches)
-    assert [m for m in result["got"] if m["kind"] == "stations"][0]["stations"] == board(
-        called, None
-    )
+    shown = next(m for m in result["got"] if m["kind"] == "stations")
+    assert shown["stations"] == board(called, None)
     assert not any(s["type"] == "resync" for s in result["sent"])
