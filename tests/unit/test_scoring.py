@@ -558,6 +558,10 @@ def test_a_game_set_again_with_the_same_places_equals_setting_it_afresh() -> Non
         fresh.set_game("pong", TABLE, teams, dict(places), outlook, played)
         assert live.rows() == fresh.rows()
         assert live.points_and_reach() == fresh.points_and_reach()
+    # A game removed and added back with the very same facts starts from nothing again.
+    live.remove_game("pong")
+    live.set_game("pong", TABLE, teams, dict(places), outlook, played)
+    assert live.rows() == fresh.rows()
 
 
 def test_points_and_reach_notices_a_team_that_no_longer_has_played() -> None:
