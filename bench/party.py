@@ -14,10 +14,11 @@ Printed for each run: per route p50/p95/p99 and errors; results confirmed; the c
 instance reached, and the mean); live delivery (from a confirmation being sent to the frame
 carrying it, on the observing phones) p50/p99; CPU seconds per instance and per result.
 
-    python -m bench.party [--phones 1000] [--seconds 60] [--photos 10]
+    python -m bench.party [--phones 1000] [--seconds 60] [--photos 10] [--nginx-workers 2]
 
 Needs nginx (Debian's nginx-light), PostgreSQL and Redis as ``deploy.stack`` expects them. The
-load generator runs on the same two cores as everything it measures.
+load generator runs on the same two cores as everything it measures: its own CPU, nginx's and
+how busy the whole machine was are printed too.
 """
 
 from __future__ import annotations
@@ -33,13 +34,14 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 from deploy.stack import Stack
-from websockets.asyncio.client import connect
 
 from bench.common import percentile, table
 
@@ -72,46 +74,76 @@ class Figures:
     sent: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status_code: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
 class Client:
-    """HTTP with per-route timing; ``route`` names the request in the table."""
+    """HTTP with per-route timing; ``route`` names the request in the table.
+
+    aiohttp, and its WebSocket client for the phones' sockets: both parse in C, so the
+    generator spends its share of the two cores on sending and reading, not on itself.
+    """
 
     def __init__(self, base: str, figures: Figures) -> None:
-        self.http = httpx.AsyncClient(
+        self.http = aiohttp.ClientSession(
             base_url=base,
-            timeout=30,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            timeout=aiohttp.ClientTimeout(total=30),
+            connector=aiohttp.TCPConnector(limit=200),
         )
+        #: The phones' sockets: a connection each for as long as the run (a session of their
+        #: own, or they would hold every connection the requests' pool has).
+        self.sockets = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         self.figures = figures
+
+    async def close(self) -> None:
+        await self.http.close()
+        await self.sockets.close()
 
     async def request(
         self, route: str, method: str, path: str, ok: tuple[int, ...] = (), **kwargs: Any
-    ) -> httpx.Response | None:
+    ) -> Reply | None:
         started = time.perf_counter()
         try:
-            response = await self.http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
+            async with self.http.request(method, path, **kwargs) as response:
+                reply = Reply(response.status, response.headers, await response.read())
+        except (aiohttp.ClientError, TimeoutError) as exc:
             self.figures.transport_errors[f"{route}: {type(exc).__name__}"] += 1
             return None
         self.figures.latencies[route].append(time.perf_counter() - started)
-        if response.status_code >= 400 and response.status_code not in ok:
-            self.figures.errors[route, response.status_code] += 1
-        return response
+        if reply.status_code >= 400 and reply.status_code not in ok:
+            self.figures.errors[route, reply.status_code] += 1
+        return reply
 
 
 def bearer(token: str, address: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "X-Forwarded-For": address}
 
 
+async def call(client: Client, method: str, path: str, **kwargs: Any) -> Any:
+    """A setup request, which must succeed."""
+    async with client.http.request(method, path, **kwargs) as response:
+        body = await response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"{method} {path}: {response.status} {body.decode()}")
+        return json.loads(body)
+
+
 async def setup(client: Client, teams: int) -> Party:
-    http = client.http
     address = {"X-Forwarded-For": "203.0.113.1"}
-    created = (
-        await http.post("/api/v1/tournaments", json={"name": "Garage Games"}, headers=address)
-    ).json()
+    created = await call(
+        client, "POST", "/api/v1/tournaments", json={"name": "Garage Games"}, headers=address
+    )
     tid, organizer = created["tournament"]["id"], created["token"]
     api = f"/api/v1/tournaments/{tid}"
     org = bearer(organizer, "203.0.113.1")
-    await http.patch(api, json={"rest_seconds": 0}, headers=org)
+    await call(client, "PATCH", api, json={"rest_seconds": 0}, headers=org)
     captains = {}
     for n in range(teams):
         body = {
@@ -120,7 +152,7 @@ async def setup(client: Client, teams: int) -> Party:
             "colour": "#224466",
             "captain_name": f"Captain {n}",
         }
-        team = (await http.post(f"{api}/teams", json=body, headers=address)).json()
+        team = await call(client, "POST", f"{api}/teams", json=body, headers=address)
         captains[team["team"]["id"]] = team["token"]
     games = []
     for name, auto_call, tables in (("Beer pong", True, 16), ("Flip cup", False, 8)):
@@ -130,9 +162,8 @@ async def setup(client: Client, teams: int) -> Party:
             "auto_call": auto_call,
             "stations": [f"{name} {i + 1}" for i in range(tables)],
         }
-        game = (await http.post(f"{api}/games", json=body, headers=org)).json()
-        started = await http.post(f"{api}/games/{game['id']}/start", json={}, headers=org)
-        assert started.status_code < 300, started.text
+        game = await call(client, "POST", f"{api}/games", json=body, headers=org)
+        await call(client, "POST", f"{api}/games/{game['id']}/start", json={}, headers=org)
         games.append(game["id"])
     return Party(tid, organizer, captains, games[0], games[1])
 
@@ -156,20 +187,23 @@ async def phone(
     etags: dict[str, str] = {}
     ws_url = base.replace("http", "ws") + f"{api}/live"
     try:
-        async with connect(
-            ws_url, additional_headers=headers, compression=None, open_timeout=30
+        async with client.sockets.ws_connect(
+            ws_url,
+            headers=headers,
+            timeout=aiohttp.ClientWSTimeout(ws_receive=None),
+            max_msg_size=0,
         ) as ws:
             figures.sockets_open += 1
-            await ws.send(json.dumps({"type": "subscribe", "channel": "tournament"}))
+            await ws.send_str(json.dumps({"type": "subscribe", "channel": "tournament"}))
             if team is not None:
-                await ws.send(json.dumps({"type": "subscribe", "channel": f"team:{team}"}))
+                await ws.send_str(json.dumps({"type": "subscribe", "channel": f"team:{team}"}))
 
             async def listen() -> None:
-                async for text in ws:
-                    if not observer or not isinstance(text, str):
+                async for message in ws:
+                    if not observer or message.type is not aiohttp.WSMsgType.TEXT:
                         continue
                     now = time.perf_counter()
-                    for match in re.findall(r'"id":"(gm_[^"]+)"', text):
+                    for match in re.findall(r'"id":"(gm_[^"]+)"', message.data):
                         sent = figures.sent.get(match)
                         if sent is not None and now > sent:
                             figures.deliveries.append(now - sent)
@@ -189,13 +223,15 @@ async def phone(
                     if response is not None and "etag" in response.headers:
                         etags[path] = response.headers["etag"]
                 await asyncio.sleep(page_every * random.uniform(0.7, 1.3))
+            if listener.done() and ws.close_code not in (None, 1000):
+                figures.closes[ws.close_code] += 1
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await listener
-    except Exception as exc:
-        code = getattr(getattr(exc, "rcvd", None), "code", None)
-        if code is not None:
-            figures.closes[code] += 1
+    except aiohttp.WSServerHandshakeError as exc:
+        figures.closes[exc.status] += 1
+        figures.sockets_failed += 1
+    except (aiohttp.ClientError, TimeoutError):
         figures.sockets_failed += 1
 
 
@@ -304,7 +340,7 @@ async def photographer(client: Client, party: Party, photos: int, seconds: float
             "POST photo",
             "POST",
             f"/api/v1/tournaments/{party.tid}/media",
-            content=jpeg,
+            data=jpeg,
             headers={
                 **bearer(party.captains[team], ADDRESSES[i % len(ADDRESSES)]),
                 "Content-Type": "image/jpeg",
@@ -319,6 +355,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def nginx_cpu_seconds(stack: Stack) -> float:
+    """nginx's master and its workers."""
+    if stack.nginx is None or stack.nginx.popen is None:
+        return 0.0
+    master = stack.nginx.popen.pid
+    total = cpu_seconds(master)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle (nor waiting for I/O) since boot."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 async def sample_pools(stack: Stack, figures: Figures, deadline: float) -> None:
     async with httpx.AsyncClient(timeout=5) as http:
         while time.perf_counter() < deadline:
@@ -331,17 +386,20 @@ async def sample_pools(stack: Stack, figures: Figures, deadline: float) -> None:
             await asyncio.sleep(1)
 
 
+def metric(text: str, name: str) -> float:
+    found = re.search(rf"^{name} (\S+)$", text, re.M)
+    if found is None:
+        raise RuntimeError(f"/metrics has no {name}")
+    return float(found.group(1))
+
+
 async def fastpath_ratio(stack: Stack) -> float:
     hits = misses = 0.0
     async with httpx.AsyncClient(timeout=5) as http:
         for instance in stack.instances:
             text = (await http.get(f"{instance.url}/metrics")).text
-            hits += float(
-                re.search(r"^beerolympics_fastpath_hits_total (\S+)$", text, re.M).group(1)
-            )  # type: ignore[union-attr]
-            misses += float(
-                re.search(r"^beerolympics_fastpath_misses_total (\S+)$", text, re.M).group(1)
-            )  # type: ignore[union-attr]
+            hits += metric(text, "beerolympics_fastpath_hits_total")
+            misses += metric(text, "beerolympics_fastpath_misses_total")
     return hits / (hits + misses) if hits + misses else float("nan")
 
 
@@ -368,6 +426,8 @@ async def run(stack: Stack, through_proxy: bool, args: argparse.Namespace) -> di
     captains = list(party.captains)
     pids = {i.url: i.popen.pid for i in stack.instances if i.popen is not None}
     cpu_before = {url: cpu_seconds(pid) for url, pid in pids.items()}
+    generator_before = cpu_seconds(os.getpid())
+    nginx_before, machine_before = nginx_cpu_seconds(stack), machine_busy_seconds()
     started = time.perf_counter()
     deadline = started + args.seconds
     phones = [
@@ -392,12 +452,18 @@ async def run(stack: Stack, through_proxy: bool, args: argparse.Namespace) -> di
     )
     wall = time.perf_counter() - started
     cpu = {url: cpu_seconds(pid) - cpu_before[url] for url, pid in pids.items()}
-    await client.http.aclose()
+    generator = (cpu_seconds(os.getpid()) - generator_before) / wall
+    nginx = (nginx_cpu_seconds(stack) - nginx_before) / wall
+    machine = (machine_busy_seconds() - machine_before) / wall
+    await client.close()
     ratio, statuses = nginx_ratio(stack) if through_proxy else (float("nan"), Counter())
     return {
         "figures": figures,
         "wall": wall,
         "cpu": cpu,
+        "generator": generator,
+        "nginx": nginx,
+        "machine": machine,
         "nginx_ratio": ratio,
         "nginx_statuses": statuses,
         "fastpath_ratio": await fastpath_ratio(stack),
@@ -444,6 +510,9 @@ def summary(label: str, found: dict[str, Any], instances: int) -> list[str]:
         f"{ms(figures.deliveries, 50)} / {ms(figures.deliveries, 99)}",
         " + ".join(f"{c / found['wall']:.2f}" for c in found["cpu"].values()),
         f"{cpu_total / figures.confirmed * 1000:.0f} ms" if figures.confirmed else "-",
+        f"{found['generator']:.2f}",
+        f"{found['nginx']:.2f}" if found["nginx"] else "-",
+        f"{found['machine']:.2f} of {os.cpu_count()}",
     ]
 
 
@@ -461,6 +530,7 @@ async def measure(args: argparse.Namespace) -> None:
                 # The generator's phones reach the app from ten "routers"; the per-address
                 # budgets are the defaults.
                 serve_args=["--log-level", "warning"],
+                nginx_workers=args.nginx_workers,
             )
             with stack:
                 found = await run(stack, through_proxy, args)
@@ -489,6 +559,9 @@ async def measure(args: argparse.Namespace) -> None:
                 "live p50/p99 ms",
                 "CPU cores/instance",
                 "CPU per result",
+                "generator cores",
+                "nginx cores",
+                "machine busy",
             ],
             [summary(label, found, n) for label, n, found in runs],
         )
@@ -503,7 +576,8 @@ async def measure(args: argparse.Namespace) -> None:
             )
         if figures.closes:
             extra.append(
-                "socket closes: " + ", ".join(f"{k}: {v}" for k, v in figures.closes.items())
+                "sockets closed or refused (close code or HTTP status): "
+                + ", ".join(f"{k}: {v}" for k, v in figures.closes.items())
             )
         if figures.errors:
             extra.append(
@@ -517,7 +591,8 @@ async def measure(args: argparse.Namespace) -> None:
             print(f"{label}: {line}")
     print(
         "CPU per result: the app instances' CPU seconds over confirmed results (PostgreSQL,"
-        " Redis, nginx and the generator not included); the generator shares the two cores."
+        " Redis, nginx and the generator not included); the generator shares the two cores"
+        " (generator cores: its own CPU over the run)."
     )
 
 
@@ -530,6 +605,12 @@ if __name__ == "__main__":
     parser.add_argument("--teams", type=int, default=64)
     parser.add_argument("--page-every", type=float, default=15)
     parser.add_argument("--photos", type=int, default=10)
+    parser.add_argument(
+        "--nginx-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="nginx worker processes (default: one a core, as worker_processes auto)",
+    )
     args = parser.parse_args()
     try:
         import uvloop
