@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 
 class Waiting(NamedTuple):
@@ -40,6 +40,7 @@ class Queued:
 
 
 _Keyed = tuple[tuple[dt.datetime, int, str], dt.datetime, Waiting]
+_Index = TypeVar("_Index", str, tuple[str, str])
 _first = itemgetter(0)
 
 
@@ -58,6 +59,17 @@ def _teams(match: Waiting) -> tuple[str, ...]:
     return match.teams or ("",)  # filed under "", a team that never finishes
 
 
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def _drop(index: dict[_Index, dict[str, Waiting]], at: _Index, spec_id: str) -> None:
+    entries = index[at]
+    del entries[spec_id]
+    if not entries:
+        del index[at]
+
+
 class WaitingQueue:
     """The matches of one game waiting for a table, indexed so that the front of the queue
     is found without ordering all of them (a round robin of 128 teams has thousands, and the
@@ -70,11 +82,14 @@ class WaitingQueue:
     readiness alone, and a heap keeps them.
     """
 
-    __slots__ = ("_by_team", "_heap", "_waiting")
+    __slots__ = ("_by_pair", "_by_team", "_heap", "_others", "_waiting")
 
     def __init__(self) -> None:
         self._waiting: dict[str, Waiting] = {}
         self._by_team: dict[str, dict[str, Waiting]] = {}
+        # The same matches again: head-to-heads by their two teams, the others (heats) by team.
+        self._by_pair: dict[tuple[str, str], dict[str, Waiting]] = {}
+        self._others: dict[str, dict[str, Waiting]] = {}
         self._heap: list[tuple[tuple[dt.datetime, int, str], str, Waiting]] = []
 
     def __len__(self) -> int:
@@ -90,6 +105,11 @@ class WaitingQueue:
         self._waiting[spec_id] = match
         for team in _teams(match):
             self._by_team.setdefault(team, {})[spec_id] = match
+        if len(match.teams) == 2:
+            self._by_pair.setdefault(_pair(*match.teams), {})[spec_id] = match
+        else:
+            for team in _teams(match):
+                self._others.setdefault(team, {})[spec_id] = match
         heapq.heappush(self._heap, ((match.ready_since, match.order, match.key), spec_id, match))
         if len(self._heap) > 2 * len(self._waiting) + 64:
             # Mostly entries of matches that stopped waiting: start again from what waits.
@@ -101,10 +121,11 @@ class WaitingQueue:
         if match is None:
             return
         for team in set(_teams(match)):
-            mine = self._by_team[team]
-            del mine[spec_id]
-            if not mine:
-                del self._by_team[team]
+            _drop(self._by_team, team, spec_id)
+            if len(match.teams) != 2:
+                _drop(self._others, team, spec_id)
+        if len(match.teams) == 2:
+            _drop(self._by_pair, _pair(*match.teams), spec_id)
 
     def head(
         self,
@@ -145,18 +166,37 @@ class WaitingQueue:
         front: list[_Keyed] = []  # the best ``count`` so far, in order
         for i, team in enumerate(teams):
             seen.add(team)
-            for match in self._by_team[team].values():
-                # A match is looked at once: with the last of its teams in this order.
-                pair = match.teams
-                if (
-                    pair[0] in seen and pair[1] in seen
-                    if len(pair) == 2  # head to head, nearly all: spelled out, it is faster
-                    else all(t in seen for t in _teams(match))
-                ):
-                    keyed = _key(match, last_finished, rest)
-                    if len(front) < count or keyed[0] < front[-1][0]:
-                        bisect.insort(front, keyed, key=_first)
-                        del front[count:]
+            # A match is looked at once: with the last of its teams in this order. A team has
+            # a match with most others (a round robin): while few teams have been looked at,
+            # its head-to-heads with them are looked up rather than all of its matches read.
+            mine = self._by_team[team]
+            found: Iterable[Waiting]
+            if len(seen) < len(mine):
+                found = [
+                    match
+                    for other in seen
+                    for match in self._by_pair.get(_pair(team, other), {}).values()
+                ]
+                found += [
+                    match
+                    for match in self._others.get(team, {}).values()
+                    if all(t in seen for t in _teams(match))
+                ]
+            else:
+                found = [
+                    match
+                    for match in mine.values()
+                    if (
+                        match.teams[0] in seen and match.teams[1] in seen
+                        if len(match.teams) == 2  # head to head, nearly all: spelled out
+                        else all(t in seen for t in _teams(match))
+                    )
+                ]
+            for match in found:
+                keyed = _key(match, last_finished, rest)
+                if len(front) < count or keyed[0] < front[-1][0]:
+                    bisect.insort(front, keyed, key=_first)
+                    del front[count:]
             if len(front) == count and i + 1 < len(teams):
                 later = last_finished.get(teams[i + 1])
                 # Every match not looked at has a team that finished at ``later`` or after.
