@@ -38,15 +38,20 @@ def queued(conn: Connection) -> list[dict[str, object]]:
 def test_frames_held_during_catch_up_are_cut_to_what_is_new() -> None:
     conn = Connection("t", SPECTATOR, "1.2.3.4", buffer=10, per_minute=100)
     conn.subscriptions["tournament"] = Subscription()
-    conn.deliver(frame(10, 14, 12, 14))
+    assert conn.deliver(frame(10, 14, 12, 14)) == 0  # held: nothing sent yet
     conn.deliver(frame(14, 16, 15))
     assert queued(conn) == []
     conn.caught_up("tournament", 12)
     sent = queued(conn)
     assert [(f["from"], f["to"]) for f in sent] == [(12, 14), (14, 16)]
     assert [[m["p"] for m in f["messages"]] for f in sent] == [[14], [15]]  # type: ignore[union-attr]
-    conn.deliver(frame(10, 16, 16))
+    assert conn.deliver(frame(10, 16, 16)) == 0
     assert len(queued(conn)) == 2, "nothing already covered is sent again"
+    # What deliver says it sent (the hub's delivered bytes) is what was queued: the cut frame.
+    assert conn.deliver(frame(15, 18, 16, 18)) == len(conn._queue[-1])  # type: ignore[index]
+    assert queued(conn)[-1]["from"] == 16
+    whole = frame(18, 19, 19)
+    assert conn.deliver(whole) == len(whole.text)
 
 
 def test_a_client_that_does_not_keep_up_is_dropped() -> None:

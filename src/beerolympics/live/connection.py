@@ -260,14 +260,16 @@ class Connection:
         finally:
             self._sending = None
 
-    def deliver(self, frame: Frame) -> None:
-        """Pass a channel's frame on, in order and without overlap with what was sent."""
+    def deliver(self, frame: Frame) -> int:
+        """Pass a channel's frame on, in order and without overlap with what was sent; the
+        characters (bytes: frames are ASCII) it became for this client, 0 when held back or
+        already sent."""
         sub = self.subscriptions.get(frame.channel)
         if sub is None:
-            return
+            return 0
         if sub.cursor is None:
             sub.held.append(frame)
-            return
+            return 0
         if frame.full is not None and self.protocol < PROTOCOL:
             frame = frame.full
         elif sub.keeps is not None and frame.states:
@@ -275,18 +277,21 @@ class Connection:
         if frame.start == frame.end:
             # State only (presence): it covers no events, so it cannot overlap anything.
             self.enqueue(frame.text, frame)
-            return
+            return len(frame.text)
         if frame.end <= sub.cursor:
-            return
+            return 0
         if frame.start < sub.cursor:
             # The replay already covered the start of this frame: send the rest only.
             # (States go along whatever their position: they are the state at the frame's end.)
             cut = [m for m in frame.messages if m["p"] > sub.cursor or "at" in m]
             body = {"type": "frame", "channel": frame.channel, "from": sub.cursor}
-            self.send({**body, "to": frame.end, "messages": cut})
+            text = json_text({**body, "to": frame.end, "messages": cut})
+            self.enqueue(text)
         else:
-            self.enqueue(frame.text, frame)
+            text = frame.text
+            self.enqueue(text, frame)
         sub.cursor = frame.end
+        return len(text)
 
     def caught_up(self, channel: str, position: int) -> None:
         """The replay of ``channel`` ended at ``position``: release what arrived meanwhile."""

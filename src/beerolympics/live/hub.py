@@ -114,7 +114,7 @@ class Hub:
         self.admission = Admission(settings, throttle)
         self._heartbeat: asyncio.Task[None] | None = None
         self.frames_sent = 0
-        #: Frames handed to subscribers, and their bytes (frames are ASCII), for /metrics.
+        #: Frames handed to subscribers and the bytes sent for them (ASCII), for /metrics.
         self.deliveries = 0
         self.delivered_bytes = 0
         #: Connections that ended, by close code ("client" when the client left).
@@ -497,11 +497,12 @@ class Hub:
             )
         ch.last_to = self.position
         ch.last_flush = asyncio.get_running_loop().time()
+        sent = 0
         for conn in list(ch.subscribers):
-            conn.deliver(frame)
+            sent += conn.deliver(frame)
         self.frames_sent += 1
         self.deliveries += len(ch.subscribers)
-        self.delivered_bytes += len(text) * len(ch.subscribers)
+        self.delivered_bytes += sent
         ch.last_cost = time.perf_counter() - started
 
     def _presence_changed(self, tournament_id: str, local: bool) -> None:
