@@ -7,8 +7,8 @@ launch to its first ``/readyz`` 200:
 1. without a snapshot: the whole log is replayed (and a snapshot is written at shutdown);
 2. with that snapshot, after ``--tail`` more events were appended: the snapshot, then the tail.
 
-Prints the time to ready, the server's peak RSS, the shutdown time (which includes writing the
-snapshot) and the snapshot's size.
+Prints the time to ready, the server's peak RSS and its RSS once ready, the shutdown time
+(which includes writing the snapshot) and the snapshot's size.
 
     python -m bench.snapshot [--events 1000000] [--tail 10000]
 """
@@ -47,15 +47,17 @@ async def append(data: Path, events: int, first: int = 1) -> int:
         await rt.close()
 
 
-def peak_rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """Peak (VmHWM) or current (VmRSS) resident memory of a process."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def serve(data: Path) -> tuple[float, float, float, str]:
-    """(seconds to ready, peak RSS MB, seconds to stop, how it started) of one serve."""
+def serve(data: Path) -> tuple[float, float, float, float, str]:
+    """(seconds to ready, peak and ready RSS MB, seconds to stop, how it started) of one
+    serve."""
     port = free_port()
     log = data / f"serve-{port}.log"
     command = [sys.executable, "-m", "beerolympics", "serve", "--data-dir", str(data)]
@@ -76,7 +78,7 @@ def serve(data: Path) -> tuple[float, float, float, str]:
                 pass
             time.sleep(0.02)
         ready = time.perf_counter() - started
-        rss = peak_rss_mb(server.pid)
+        rss, ready_rss = rss_mb(server.pid), rss_mb(server.pid, "VmRSS")
     finally:
         stopping = time.perf_counter()
         os.killpg(server.pid, signal.SIGTERM)
@@ -87,7 +89,7 @@ def serve(data: Path) -> tuple[float, float, float, str]:
         if "snapshot" in line:
             print("  server:", line.split(": ", 1)[-1])
     how = next((ln.split("at position", 1)[1].strip() for ln in lines if "at position" in ln), "?")
-    return ready, rss, stopped, how
+    return ready, rss, ready_rss, stopped, how
 
 
 def main(events: int, tail: int) -> None:
@@ -97,19 +99,35 @@ def main(events: int, tail: int) -> None:
         written = asyncio.run(append(data, events))
         print(f"filled SQLite with {written:,} events in {time.perf_counter() - started:.0f}s")
         rows = []
-        ready, rss, stopped, how = serve(data)
-        rows.append(["replay the whole log", f"{ready:.2f}s", f"{rss:.0f}", f"{stopped:.2f}s", how])
+        ready, rss, ready_rss, stopped, how = serve(data)
+        rows.append(
+            [
+                "replay the whole log",
+                f"{ready:.2f}s",
+                f"{rss:.0f}",
+                f"{ready_rss:.0f}",
+                f"{stopped:.2f}s",
+                how,
+            ]
+        )
         [snapshot] = (data / "snapshots").glob("*.snapshot")
         size = snapshot.stat().st_size / 1e6
         if tail:
             asyncio.run(append(data, tail, first=10**6))
-        ready, rss, stopped, how = serve(data)
+        ready, rss, ready_rss, stopped, how = serve(data)
         rows.append(
-            [f"snapshot + {tail:,} more", f"{ready:.2f}s", f"{rss:.0f}", f"{stopped:.2f}s", how]
+            [
+                f"snapshot + {tail:,} more",
+                f"{ready:.2f}s",
+                f"{rss:.0f}",
+                f"{ready_rss:.0f}",
+                f"{stopped:.2f}s",
+                how,
+            ]
         )
     print(f"snapshot file: {size:.0f} MB")
     print("time from launch to the first /readyz 200; stop includes writing a snapshot")
-    print(table(["start", "ready", "peak RSS MB", "stop", "log line"], rows))
+    print(table(["start", "ready", "peak RSS MB", "RSS at ready MB", "stop", "log line"], rows))
 
 
 if __name__ == "__main__":
