@@ -156,6 +156,9 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
         "ws_ping_interval": settings.live_heartbeat,
         "ws_ping_timeout": settings.live_heartbeat,
         "ws_max_size": settings.live_max_message_bytes,
+        # An idle keep-alive connection is closed after 5 s; deploy/nginx.conf.template keeps
+        # its idle connections to an instance for less (4 s), or it could reuse one being closed.
+        "timeout_keep_alive": 5,
         "log_config": None,
         # Requests are logged by the app (web/observe.py), with their route and request id.
         "access_log": False,
