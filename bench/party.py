@@ -2,12 +2,12 @@
 (two instances and a job worker on PostgreSQL and Redis, nginx in front, as ``deploy.stack``
 brings it up) and, side by side, against one instance without the proxy.
 
-Every phone holds a WebSocket on the tournament channel (captains also on their team's) and
-opens pages the way the app does: the leaderboard and the stations with the ETags it got last
-time, every ``--page-every`` seconds. Game A's matches are called to its tables by the queue;
-game B's by the organizer. Captains report each called match after a short game and the other
-captain confirms it; ``--photos`` photos are uploaded along the way. The phones come from ten
-addresses (ten routers of a hundred phones).
+Every phone holds a WebSocket on the tournament channel (captains also on their team's), in
+live protocol 3 as the pages speak it, and opens pages the way the app does: the leaderboard
+and the stations with the ETags it got last time, every ``--page-every`` seconds. Game A's
+matches are called to its tables by the queue; game B's by the organizer. Captains report each
+called match after a short game and the other captain confirms it; ``--photos`` photos are
+uploaded along the way. The phones come from ten addresses (ten routers of a hundred phones).
 
 Printed for each run: per route p50/p95/p99 and errors; results confirmed; the cache hit ratio
 (nginx's; the instances' own fast path behind it); database pool utilization (the most any
@@ -43,6 +43,7 @@ import aiohttp
 import httpx
 from deploy.stack import Stack
 
+from beerolympics.live.connection import PROTOCOL
 from bench.common import percentile, table
 
 ADDRESSES = [f"198.51.100.{i}" for i in range(1, 11)]
@@ -194,7 +195,13 @@ async def phone(
             max_msg_size=0,
         ) as ws:
             figures.sockets_open += 1
-            await ws.send_str(json.dumps({"type": "subscribe", "channel": "tournament"}))
+            # As the pages subscribe: protocol 3, told what changed; the leaderboard page and
+            # the TV (here one phone in ten) keep the leaderboard and get it as patches.
+            hello: dict[str, Any] = {"type": "subscribe", "channel": "tournament"}
+            hello["protocol"] = PROTOCOL
+            if n % 10 == 1:
+                hello["have"] = {"leaderboard": -1}
+            await ws.send_str(json.dumps(hello))
             if team is not None:
                 await ws.send_str(json.dumps({"type": "subscribe", "channel": f"team:{team}"}))
 
