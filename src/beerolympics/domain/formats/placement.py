@@ -90,20 +90,7 @@ def ranges_from_bands(bands: Mapping[TeamId, Band], total: int) -> dict[TeamId, 
     higher bands: at best, only the teams whose lowest band is above its highest are ahead;
     at worst, only the teams whose highest band is below its lowest are behind.
     """
-    lows = sorted([low for low, _ in bands.values()])
-    highs = sorted([high for _, high in bands.values()])
-    count = len(lows)
-    ranges: dict[Band, PlaceRange] = {}  # many teams share a band interval
-    found: dict[TeamId, PlaceRange] = {}
-    for team, band in bands.items():
-        place = ranges.get(band)
-        if place is None:
-            low, high = band
-            place = ranges[band] = _range(
-                (1 + count - bisect_right(lows, high), total - bisect_left(highs, low))
-            )
-        found[team] = place
-    return found
+    return _ranges(bands, total)
 
 
 def ranges_from_points(bounds: Mapping[TeamId, tuple[float, float]]) -> dict[TeamId, PlaceRange]:
@@ -112,17 +99,27 @@ def ranges_from_points(bounds: Mapping[TeamId, tuple[float, float]]) -> dict[Tea
     At best, only the teams sure to end above its most are ahead; at worst every team that can
     still reach its least is ahead or level with it (tie-breaks may go either way).
     """
-    leasts = sorted([least for least, _ in bounds.values()])
-    mosts = sorted([most for _, most in bounds.values()])
-    count = len(leasts)
-    ranges: dict[tuple[float, float], PlaceRange] = {}  # many teams share their bounds
+    return _ranges(bounds, len(bounds))
+
+
+def _ranges(
+    intervals: Mapping[TeamId, tuple[float, float]], total: int
+) -> dict[TeamId, PlaceRange]:
+    """Each team's place range from every team's (low, high) interval, higher being better:
+    ahead of it at best the teams whose low is above its high, behind it at worst the teams
+    whose high is below its low. Worked out once per distinct interval (many teams share one:
+    level on points, or out in the same round)."""
+    lows = sorted([low for low, _ in intervals.values()])
+    highs = sorted([high for _, high in intervals.values()])
+    count = len(lows)
+    ranges: dict[tuple[float, float], PlaceRange] = {}
     found: dict[TeamId, PlaceRange] = {}
-    for team, bound in bounds.items():
-        place = ranges.get(bound)
+    for team, interval in intervals.items():
+        place = ranges.get(interval)
         if place is None:
-            least, most = bound
-            place = ranges[bound] = _range(
-                (1 + count - bisect_right(leasts, most), count - bisect_left(mosts, least))
+            low, high = interval
+            place = ranges[interval] = _range(
+                (1 + count - bisect_right(lows, high), total - bisect_left(highs, low))
             )
         found[team] = place
     return found
