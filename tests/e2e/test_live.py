@@ -321,6 +321,7 @@ async () => {
   const { Live } = await import(`/static/${build}/js/live.js`);
   window.FakeSocket = FakeSocket;
   window.Live = Live;
+  window.patches = await import(`/static/${build}/js/deltas.js`);
 }
 """
 
@@ -408,7 +409,7 @@ BOARD_MATCH = """
 async ([snapshot, frame]) => {
   const got = [];
   const live = new Live({
-    tournament: "cup", channels: ["tournament"], keep: ["stations"],
+    tournament: "cup", channels: ["tournament"], keep: ["stations"], patches: window.patches,
     onMessage: (channel, m) => got.push(m),
   }).start();
   const socket = FakeSocket.all[FakeSocket.all.length - 1];

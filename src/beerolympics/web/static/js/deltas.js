@@ -1,5 +1,8 @@
 // Applies the patches of the live protocol (docs/live-protocol.md, "Deltas"; the server's side
 // is live/deltas.py): the leaderboard and the station board change by what a frame says.
+// Loaded only by pages that keep those states (they hand it to live.js as `patches`).
+
+import { expand } from "./matchview.js";
 
 /** The key of a list item: its id, its team's id (a leaderboard row), or game and station. */
 export function keyOf(item) {
@@ -59,23 +62,6 @@ function applyList(old, patch) {
     }
   }
   return list;
-}
-
-/** What most match views say: a match view comes compact, without the fields at these values
- * (in `$matches`, and in `match_updated` messages); `expand` fills them in again (as
- * live/deltas.py's MATCH_DEFAULTS and SLOT_DEFAULTS). */
-const MATCH_DEFAULTS = { kind: "head_to_head", best_of: 1, status: "ready", station: null, winner_to: null, loser_to: null, deadline: null, flagged: null };
-const SLOT_DEFAULTS = { source: "team", score: null, place: null, winner: false, placeholder: "" };
-
-/** A compact match view whole (anything else as it is). */
-export function expand(value) {
-  if (!value || typeof value !== "object" || Array.isArray(value)) return value;
-  if (typeof value.id !== "string" || typeof value.game_id !== "string" || !Array.isArray(value.slots)) return value;
-  return {
-    ...MATCH_DEFAULTS,
-    ...value,
-    slots: value.slots.map((s) => (s && typeof s === "object" && !Array.isArray(s) ? { ...SLOT_DEFAULTS, ...s } : s)),
-  };
 }
 
 /** A patched state as the HTTP API has it: each `{"$ref": id}` replaced by the match view of

@@ -119,6 +119,7 @@ function nextToast() {
  * @param {boolean} [o.personal]  also follow the member's team and captains channels
  * @param {boolean} [o.highlights]  toast highlights (default true)
  * @param {string[]} [o.keep]  patched states the page keeps (see live.js): "leaderboard"
+ * @param {object} [o.patches]  deltas.js, for a page that keeps states
  */
 export function follow(o) {
   const channels = new Set(o.channels);
@@ -135,6 +136,7 @@ export function follow(o) {
     channels: [...channels],
     maxDelay: o.maxDelay,
     keep: o.keep,
+    patches: o.patches,
     // The page shows the tournament as of this position: resuming from it, the live channel
     // sends only what changed since (no snapshot, no second download of the page).
     since: Number(body.position) || undefined,

@@ -11,7 +11,7 @@
 // (it holds another label) asks for the state again and meanwhile takes the patch as a notice.
 // Pages that keep nothing take every patch as a notice ("the leaderboard changed").
 
-import { applyPatch, denormalize, expand, resolve } from "./deltas.js";
+import { expand } from "./matchview.js";
 
 /** The live protocol this script speaks; a server that speaks another makes the page reload. */
 export const PROTOCOL = 3;
@@ -37,6 +37,8 @@ export class Live {
    *   (no snapshot, so the page need not load itself again)
    * @param {string[]} [o.keep]  patched states the page keeps ("leaderboard", "stations"): their
    *   messages reach onMessage with the whole state, patches applied
+   * @param {object} [o.patches]  deltas.js, which applies them: a page that keeps states passes
+   *   it (pages that keep none do not load it)
    */
   constructor(o) {
     this.tournament = o.tournament;
@@ -48,6 +50,8 @@ export class Live {
     this.maxDelay = o.maxDelay ?? 30000;
     this.last = new Map(); // channel -> `to` of the last frame processed
     this.keep = new Set(o.keep || []);
+    this.patches = o.patches;
+    if (this.keep.size && !this.patches) throw new Error("a page that keeps states passes patches (deltas.js)");
     this.states = new Map(); // channel -> Map(kind -> {at, value}): the patched states kept
     this.asked = new Set(); // channels whose states were asked for again
     this.shown = new Map(); // channel -> Map(kind -> label of the state the page shows)
@@ -345,7 +349,7 @@ export class Live {
         break;
       case "state":
         // The patched states, asked for again (or lacked when subscribing): whole.
-        if (!this.channels.has(msg.channel)) break;
+        if (!this.channels.has(msg.channel) || !this.patches) break;
         this.asked.delete(msg.channel);
         this.hold(msg.channel, msg.bases || {}, msg.state || {});
         for (const [kind, value] of Object.entries(msg.state || {})) {
@@ -353,7 +357,7 @@ export class Live {
           const at = (msg.bases || {})[kind];
           const shown = this.shown.get(msg.channel);
           if (shown && shown.has(kind) && shown.get(kind) >= at) continue;
-          this.deliver(msg.channel, { kind, at, [kind]: denormalize(value) });
+          this.deliver(msg.channel, { kind, at, [kind]: this.patches.denormalize(value) });
         }
         break;
       case "error":
@@ -391,7 +395,7 @@ export class Live {
     boards.push(states.get("stations"));
     for (const message of found) {
       let said = message;
-      if (message.kind === "match_updated" && message.base !== undefined) said = this.boardMatch(channel, message, boards);
+      if (message.kind === "match_updated" && message.base !== undefined && this.patches) said = this.boardMatch(channel, message, boards);
       // (A match comes compact: whole for the page.)
       else if (message.kind === "match_updated" && message.match) said = { ...message, match: expand(message.match) };
       this.deliver(channel, said);
@@ -406,7 +410,7 @@ export class Live {
     try {
       if (!board || !board.value.$matches || !Object.hasOwn(board.value.$matches, key)) throw new Error(`no match ${key} at ${base}`);
       const view = board.value.$matches[key];
-      return { ...rest, match: resolve(delta === undefined ? view : applyPatch(view, delta), board.value) };
+      return { ...rest, match: this.patches.resolve(delta === undefined ? view : this.patches.applyPatch(view, delta), board.value) };
     } catch (error) {
       // Without the board it was said against: which match, and the board again.
       console.error("live match did not resolve", error);
@@ -432,7 +436,7 @@ export class Live {
     for (const kind of this.keep) {
       if (state[kind] === undefined || bases[kind] === undefined) continue;
       this.stateOf(channel).set(kind, { at: bases[kind], value: state[kind] });
-      this.cacheView(kind, denormalize(state[kind]));
+      this.cacheView(kind, this.patches.denormalize(state[kind]));
     }
   }
 
@@ -445,7 +449,7 @@ export class Live {
     if (message.delta === undefined) {
       if (message[kind] === undefined) return message;
       states.set(kind, { at: message.at, value: message[kind] });
-      const whole = denormalize(message[kind]);
+      const whole = this.patches.denormalize(message[kind]);
       this.cacheView(kind, whole);
       return { ...message, [kind]: whole };
     }
@@ -456,7 +460,7 @@ export class Live {
     }
     let value;
     try {
-      value = applyPatch(held.value, message.delta);
+      value = this.patches.applyPatch(held.value, message.delta);
     } catch (error) {
       console.error("live patch did not apply", error);
       states.delete(kind);
@@ -464,7 +468,7 @@ export class Live {
       return message;
     }
     states.set(kind, { at: message.at, value });
-    const whole = denormalize(value);
+    const whole = this.patches.denormalize(value);
     this.cacheView(kind, whole);
     return { ...message, [kind]: whole };
   }

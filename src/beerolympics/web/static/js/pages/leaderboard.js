@@ -1,6 +1,7 @@
 // The leaderboard redraws itself from live `leaderboard` messages (rows slide to their new
 // places); the points race and per-game tables refresh from the page.
 import { leaderboardRows, renderBoard } from "../board.js";
+import * as patches from "../deltas.js";
 import { follow } from "../follow.js";
 
 const overall = !new URLSearchParams(location.search).has("game");
@@ -9,6 +10,7 @@ const table = () => document.querySelector("#board table.board");
 follow({
   channels: ["tournament"],
   keep: ["leaderboard"],
+  patches,
   skip: overall ? new Set(["board"]) : new Set(),
   onMessage: (channel, message) => {
     const rows = message.kind === "leaderboard" ? leaderboardRows(message) : null;

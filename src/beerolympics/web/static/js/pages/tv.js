@@ -4,6 +4,7 @@
 // at most every 4 s: one TV is no crowd).
 
 import { leaderboardRows, renderBoard } from "../board.js";
+import * as patches from "../deltas.js";
 import { follow } from "../follow.js";
 import { playFrames } from "../reel.js";
 
@@ -87,6 +88,7 @@ const table = () => document.querySelector("#tv-leaders table.board");
 follow({
   channels: ["tournament"],
   keep: ["leaderboard"],
+  patches,
   personal: false,
   announcements: false,
   highlights: false,
