@@ -1,0 +1,185 @@
+"""What one phone's page really transfers per result: WebSocket frames plus HTTP refreshes.
+
+``python -m bench.page_bytes [--teams 128] [--tables 48] [--results 40]`` starts the real server
+(``beerolympics serve``) and Debian's Chromium (as the browser tests do), opens the pages a party
+has open, each in its own browser context (one phone each): the tournament home page as a
+spectator, a team page as its captain, the leaderboard, the game page (its station board) and the
+TV. It sets up ``teams`` teams in a round robin on ``tables`` tables with ``auto_call``, lets the
+pages settle, then reports ``results`` results one at a time as the organizer, each given ~1 s for
+the frames and the debounced refreshes. Per page it counts, from Chromium's own network events
+(CDP), the WebSocket payload received (``Network.webSocketFrameReceived``) and the HTTP responses
+(``Network.loadingFinished`` ``encodedDataLength``: bytes on the wire, compressed, headers
+included), only during the results. Service workers are blocked, so every fetch a page makes is
+seen by the page's own session (with a service worker the network fetch happens in its target).
+Without ``--teams`` it runs 12x3 and 128x48 side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server
+from tests.e2e.helpers import Api, wait_live
+
+from bench.common import percentile, table
+
+
+@dataclass
+class Tally:
+    """Bytes a page received, from its CDP ``Network`` events."""
+
+    ws: int = 0
+    http: int = 0
+    requests: int = 0
+    urls: list[str] = field(default_factory=list)
+    _pending: dict[str, str] = field(default_factory=dict)
+
+    def frame(self, params: dict[str, Any]) -> None:
+        self.ws += len(params["response"]["payloadData"].encode())
+
+    def sent(self, params: dict[str, Any]) -> None:
+        self._pending[params["requestId"]] = params["request"]["url"]
+
+    def finished(self, params: dict[str, Any]) -> None:
+        self.http += int(params["encodedDataLength"])
+        self.requests += 1
+        self.urls.append(self._pending.pop(params["requestId"], "?"))
+
+    def snapshot(self) -> tuple[int, int, int]:
+        return self.ws, self.http, self.requests
+
+
+def watch(context: Any, page: Any) -> Tally:
+    tally = Tally()
+    session = context.new_cdp_session(page)
+    session.send("Network.enable")
+    session.on("Network.webSocketFrameReceived", tally.frame)
+    session.on("Network.requestWillBeSent", tally.sent)
+    session.on("Network.loadingFinished", tally.finished)
+    return tally
+
+
+def run(browser: Any, teams: int, tables: int, results: int) -> list[list[object]]:
+    with tempfile.TemporaryDirectory() as tmp, Server(Path(tmp)) as server, Api(server.url) as api:
+        t = api.tournament()
+        tid, org = t["tournament"]["id"], t["token"]
+        api.call("PATCH", f"/tournaments/{tid}", org, {"max_teams": teams})
+        made = [api.team(t, f"Team {i}", f"Captain {i}") for i in range(teams)]
+        game = api.game(
+            t,
+            name="Pong",
+            format="round_robin",
+            auto_call=True,
+            stations=[f"Table {i + 1}" for i in range(tables)],
+        )
+        api.start_game(t, game["id"])
+        matches: list[dict[str, Any]] = []
+        cursor = ""
+        while True:
+            more = f"&cursor={cursor}" if cursor else ""
+            query = f"/tournaments/{tid}/matches?limit=200{more}"
+            found = api.call("GET", query)
+            matches += found["items"]
+            if not found["next_cursor"]:
+                break
+            cursor = found["next_cursor"]
+        matches.sort(key=lambda m: m["round"])
+        captain = made[0]
+        pages = {
+            "home (spectator)": (f"/t/{tid}", None),
+            "team (captain)": (f"/t/{tid}/teams/{captain['team']['id']}", captain["token"]),
+            "leaderboard": (f"/t/{tid}/leaderboard", None),
+            "game (stations)": (f"/t/{tid}/games/{game['id']}", None),
+            "tv": (f"/t/{tid}/tv", None),
+        }
+        tallies: dict[str, Tally] = {}
+        opened = []
+        for name, (path, token) in pages.items():
+            context = browser.new_context(  # one phone; service workers blocked (see above)
+                viewport={"width": 390, "height": 844},
+                base_url=server.url,
+                service_workers="block",
+                reduced_motion="reduce",
+            )
+            if token:
+                context.add_cookies(
+                    [{"name": f"bo_{tid}", "value": token, "url": server.url, "httpOnly": True}]
+                )
+            page = context.new_page()
+            tallies[name] = watch(context, page)
+            page.goto(path)
+            wait_live(page)
+            opened.append((context, page))
+        pump = opened[0][1]
+        pump.wait_for_timeout(3000)  # the first calls and refreshes are not counted
+        per: dict[str, list[tuple[int, int, int]]] = {name: [] for name in tallies}
+        marks = {name: len(tally.urls) for name, tally in tallies.items()}
+        for match in matches[:results]:
+            before = {name: tally.snapshot() for name, tally in tallies.items()}
+            winner = match["slots"][0]["team"]["id"]
+            api.call(
+                "POST", f"/tournaments/{tid}/matches/{match['id']}/result", org, {"winner": winner}
+            )
+            pump.wait_for_timeout(1000)  # CDP events are delivered while Playwright waits
+            for name, tally in tallies.items():
+                now = tally.snapshot()
+                was = before[name]
+                per[name].append((now[0] - was[0], now[1] - was[1], now[2] - was[2]))
+        for context, _page in opened:
+            context.close()
+    for name, tally in tallies.items():
+        fetched = Counter(urlsplit(u).path.replace(tid, "{t}") for u in tally.urls[marks[name] :])
+        shown = ", ".join(f"{path} x{n}" for path, n in fetched.most_common(4))
+        print(f"{teams}x{tables} {name}: fetched {shown or 'nothing'}")
+    rows: list[list[object]] = []
+    for name, samples in per.items():
+        ws = [s[0] for s in samples]
+        http = [s[1] for s in samples]
+        total = [s[0] + s[1] for s in samples]
+        reqs = [s[2] for s in samples]
+        rows.append(
+            [
+                f"{teams}x{tables}",
+                name,
+                f"{statistics.fmean(ws) / 1024:.2f} / {percentile(ws, 99) / 1024:.2f}",
+                f"{statistics.fmean(http) / 1024:.2f} / {percentile(http, 99) / 1024:.2f}",
+                f"{statistics.fmean(total) / 1024:.2f} / {percentile(total, 99) / 1024:.2f}",
+                f"{statistics.fmean(reqs):.2f}",
+            ]
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teams", type=int)
+    parser.add_argument("--tables", type=int)
+    parser.add_argument("--results", type=int, default=40)
+    args = parser.parse_args()
+    sizes = [(12, 3), (128, 48)]
+    if args.teams:
+        sizes = [(args.teams, args.tables or max(1, args.teams // 3))]
+    from playwright.sync_api import sync_playwright
+
+    rows: list[list[object]] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for teams, tables in sizes:
+                rows += run(browser, teams, tables, args.results)
+        finally:
+            browser.close()
+    headers = ["size", "page", "WS KB mean/p99", "HTTP KB mean/p99", "total KB mean/p99", "req"]
+    print(f"bytes one phone's page receives per result ({args.results} results, ~1 s each)")
+    print(table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()
