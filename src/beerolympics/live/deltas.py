@@ -299,50 +299,41 @@ def refer_teams(value: JSON, teams: dict[str, JSON]) -> JSON:
     return value
 
 
+def _dereference(value: JSON, matches: dict[str, JSON], teams: dict[str, JSON]) -> JSON:
+    """``value`` with each ``{"$ref": id}`` and ``{"$team": id}`` replaced by what it refers to
+    (a match filled in, :func:`expand`); ``KeyError`` for one the tables do not hold."""
+    if type(value) is dict:
+        if len(value) == 1:
+            if REF in value:
+                return _dereference(expand(matches[value[REF]]), matches, teams)
+            if TEAM in value:
+                return teams[value[TEAM]]
+        return {k: _dereference(v, matches, teams) for k, v in value.items()}
+    if type(value) is list:
+        return [_dereference(v, matches, teams) for v in value]
+    return value
+
+
+def _tables_of(state: dict[str, JSON]) -> tuple[dict[str, JSON], dict[str, JSON]]:
+    return state.get(MATCHES) or {}, state.get(TEAMS) or {}
+
+
 def resolve(value: JSON, state: dict[str, JSON]) -> JSON:
     """``value``, a part of the normalized ``state`` (a match of its ``$matches``, say), with
     its references replaced by what they refer to and filled in (:func:`expand`); ``KeyError``
     for one the state does not hold."""
-    matches, teams = state.get(MATCHES, {}), state.get(TEAMS, {})
-
-    def walk(value: JSON) -> JSON:
-        if type(value) is dict:
-            if len(value) == 1:
-                if REF in value:
-                    return walk(expand(matches[value[REF]]))
-                if TEAM in value:
-                    return teams[value[TEAM]]
-            return {k: walk(v) for k, v in value.items()}
-        if type(value) is list:
-            return [walk(v) for v in value]
-        return value
-
-    return expand(walk(value))
+    return expand(_dereference(value, *_tables_of(state)))
 
 
 def denormalize(state: dict[str, JSON]) -> dict[str, JSON]:
     """The state :func:`normalize` was given."""
-    matches, teams, lifted = state.get(MATCHES), state.get(TEAMS), state.get(NEXT)
+    lifted = state.get(NEXT)
     if lifted and type(state.get("stations")) is list:
         state = state | {"stations": _lower_next(state["stations"], lifted)}
     if DITTO in state and type(state.get("rows")) is list:
         state = state | {"rows": _fill_ditto(state["rows"])}
-    if not matches and not teams:
-        return {k: v for k, v in state.items() if k not in _TABLES}
-
-    def walk(value: JSON) -> JSON:
-        if type(value) is dict:
-            if len(value) == 1:
-                if REF in value:
-                    return walk(expand(matches[value[REF]]))  # type: ignore[index]
-                if TEAM in value:
-                    return teams[value[TEAM]]  # type: ignore[index]
-            return {k: walk(v) for k, v in value.items()}
-        if type(value) is list:
-            return [walk(v) for v in value]
-        return value
-
-    return {k: walk(v) for k, v in state.items() if k not in _TABLES}
+    matches, teams = _tables_of(state)
+    return {k: _dereference(v, matches, teams) for k, v in state.items() if k not in _TABLES}
 
 
 def _keys(items: list[JSON]) -> list[str] | None:

@@ -73,23 +73,13 @@ export function denormalize(state) {
   const teams = state && state.$teams;
   const lifted = state && state.$next;
   if (!matches && !teams && !lifted && !(state && state.$ditto)) return state;
-  const walk = (value) => {
-    if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === "object") {
-      const keys = Object.keys(value);
-      if (keys.length === 1 && keys[0] === "$ref") return walk(expand(matches[value.$ref]));
-      if (keys.length === 1 && keys[0] === "$team") return teams[value.$team];
-      return Object.fromEntries(keys.map((k) => [k, walk(value[k])]));
-    }
-    return value;
-  };
   const tables = new Set(["$matches", "$teams", "$next", "$ditto"]);
   const out = {};
   for (const key of Object.keys(state)) {
     if (tables.has(key)) continue;
     let value = key === "stations" && lifted && Array.isArray(state.stations) ? lowerNext(state.stations, lifted) : state[key];
     if (key === "rows" && state.$ditto && Array.isArray(value)) value = fillDitto(value);
-    out[key] = walk(value);
+    out[key] = dereference(value, matches || {}, teams || {}, false);
   }
   return out;
 }
@@ -108,25 +98,29 @@ function fillDitto(rows) {
  * references replaced by what they refer to and filled in (`expand`); an error for one the
  * state does not hold. */
 export function resolve(value, state) {
-  const matches = state.$matches || {};
-  const teams = state.$teams || {};
+  return expand(dereference(value, state.$matches || {}, state.$teams || {}, true));
+}
+
+/** `value` with each `{"$ref": id}` and `{"$team": id}` replaced by what it refers to (a match
+ * filled in); one the tables do not hold is an error when `strict`, else left undefined. */
+function dereference(value, matches, teams, strict) {
   const walk = (v) => {
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === "object") {
       const keys = Object.keys(v);
       if (keys.length === 1 && keys[0] === "$ref") {
-        if (!Object.hasOwn(matches, v.$ref)) throw new Error(`no match ${v.$ref}`);
+        if (strict && !Object.hasOwn(matches, v.$ref)) throw new Error(`no match ${v.$ref}`);
         return walk(expand(matches[v.$ref]));
       }
       if (keys.length === 1 && keys[0] === "$team") {
-        if (!Object.hasOwn(teams, v.$team)) throw new Error(`no team ${v.$team}`);
+        if (strict && !Object.hasOwn(teams, v.$team)) throw new Error(`no team ${v.$team}`);
         return teams[v.$team];
       }
       return Object.fromEntries(keys.map((k) => [k, walk(v[k])]));
     }
     return v;
   };
-  return expand(walk(value));
+  return walk(value);
 }
 
 /** The i-th table of a game shows the i-th of the game's next matches (`$next`). */
