@@ -350,16 +350,13 @@ async def long_lived_state() -> AsyncIterator[None]:
     Frozen, they are freed by reference counting as ever; only a reference cycle among them
     that becomes garbage later is never reclaimed (the read model keeps no such cycles).
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        # Frozen before the collector is back on: its first run would otherwise walk all
-        # that was just made (they are all still in the youngest generation).
-        gc.freeze()
-        if enabled:
-            gc.enable()
+    with _no_gc():
+        try:
+            yield
+        finally:
+            # Frozen before the collector is back on: its first run would otherwise walk all
+            # that was just made (they are all still in the youngest generation).
+            gc.freeze()
 
 
 @contextlib.contextmanager
