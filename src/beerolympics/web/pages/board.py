@@ -25,7 +25,7 @@ from beerolympics.web.pages.gallery import Gallery
 from beerolympics.web.pages.play import TREES, section_title, tiebreak_columns
 from beerolympics.web.pages.race import chart
 from beerolympics.web.pages.recap import HIGHLIGHT_ICONS, reel_of
-from beerolympics.web.pages.rendering import not_modified, page_tag, render, viewer, views
+from beerolympics.web.pages.rendering import cached_page, page_tag, render, viewer, views
 
 TournamentId = Annotated[str, PathParameter(max_length=64)]
 #: Rows and race lines the TV shows: what can be read from across a garage.
@@ -154,7 +154,7 @@ async def leaderboard(
 ) -> Response[bytes]:
     """Overall standings, or one game's (``?game=``), and the points race."""
     tag = page_tag(request, tournament_id, game or "")
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     board = v.leaderboard()
@@ -178,7 +178,7 @@ async def leaderboard(
 async def tv(request: Request[Any, Any, Any], tournament_id: TournamentId) -> Response[bytes]:
     """Full screen for the TV: it rotates by itself and follows the tournament live."""
     tag = page_tag(request, tournament_id, "tv")
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     board = v.leaderboard()

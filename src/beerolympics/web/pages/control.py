@@ -20,7 +20,7 @@ from beerolympics.projections.views import credential_view, team_view, tournamen
 from beerolympics.web.api.webhooks import DeliveryView, WebhookView, delivery_view, webhook_view
 from beerolympics.web.context import runtime
 from beerolympics.web.pages.rendering import (
-    not_modified,
+    cached_page,
     page_tag,
     points,
     render,
@@ -86,7 +86,7 @@ async def control_room(
     if not who.official:
         return render(request, "signin.html", tournament=v.state, who=who, needed=True)
     tag = page_tag(request, tournament_id, "admin")
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     matches = list(v.all_matches())
     stations = v.stations()

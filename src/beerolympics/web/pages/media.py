@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, Router, get
 from litestar.params import PathParameter, QueryParameter
 
-from beerolympics.web.pages.rendering import not_modified, page_tag, render, viewer, views
+from beerolympics.web.pages.rendering import cached_page, page_tag, render, viewer, views
 
 TournamentId = Annotated[str, PathParameter(max_length=64)]
 
@@ -25,7 +25,7 @@ async def photos_page(
 ) -> Response[bytes]:
     """Every photo and clip of the tournament (or of one team or match), newest first."""
     tag = page_tag(request, tournament_id, "photos", subject or "")
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     return render(

@@ -25,7 +25,7 @@ from beerolympics.projections.play_views import (
 from beerolympics.services.matches import split_key
 from beerolympics.web.pages.rendering import (
     Viewer,
-    not_modified,
+    cached_page,
     page_tag,
     points,
     render,
@@ -113,7 +113,7 @@ async def schedule(
     """Now playing and up next at every table, then every game's matches — one team's or one
     game's with ``?team=`` and ``?game=`` (a plain form: it works without JavaScript)."""
     tag = page_tag(request, tournament_id, team or "", game or "")
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     team = team if team in v.state.teams else None
@@ -155,7 +155,7 @@ async def game_page(
 ) -> Response[bytes]:
     """A game: its bracket, groups, Swiss rounds or heats, and the places so far."""
     tag = page_tag(request, tournament_id, game_id)
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     config = v.state.game(game_id)
@@ -279,7 +279,7 @@ async def match_page(
 ) -> Response[bytes]:
     """One match: who plays where, the result, and big buttons to report, confirm or dispute."""
     tag = page_tag(request, tournament_id, match)
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     game_id, spec_id = split_key(match)

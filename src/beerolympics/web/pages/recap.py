@@ -25,7 +25,7 @@ from beerolympics.web.pages.gallery import Gallery
 from beerolympics.web.pages.race import chart
 from beerolympics.web.pages.rendering import (
     Viewer,
-    not_modified,
+    cached_page,
     page_tag,
     render,
     viewer,
@@ -104,7 +104,7 @@ async def recap_page(
 ) -> Response[bytes]:
     """The recap: podiums, records, highlights, the points race and the photos."""
     tag = page_tag(request, tournament_id, "recap")
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     who = viewer(request, tournament_id)
@@ -132,7 +132,7 @@ async def reel_page(
 ) -> Response[bytes]:
     """The highlights and photos, full screen, one after the other, by themselves."""
     tag = page_tag(request, tournament_id, "reel")
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     state = runtime(request).catalog.get(tournament_id)
     who: Viewer = viewer(request, tournament_id)

@@ -24,6 +24,7 @@ from beerolympics.web.context import actor, cookie_name, runtime
 from beerolympics.web.http import etag_matches
 from beerolympics.web.pages.assets import assets
 from beerolympics.web.pages.gallery import Gallery
+from beerolympics.web.pages.regions import HEADER, Page, Regions, answer, held, index
 
 TEMPLATES: Final = Path(__file__).parents[1] / "templates"
 
@@ -207,6 +208,7 @@ class Pages:
             ROLE_TEXT=ROLE_TEXT,
             TOURNAMENT_TEXT=TOURNAMENT_TEXT,
         )
+        self.regions = Regions()
 
 
 def pages(request: Request[Any, Any, Any]) -> Pages:
@@ -228,13 +230,20 @@ def page_tag(request: Request[Any, Any, Any], tournament_id: str, *extra: str) -
     return f'W/"{"-".join(parts)}"'
 
 
-def not_modified(request: Request[Any, Any, Any], tag: str) -> Response[bytes] | None:
-    """A 304 when the browser already has this version of the page."""
+def cached_page(request: Request[Any, Any, Any], tag: str) -> Response[bytes] | None:
+    """A 304 when the browser already has this version of the page; the page (or the regions
+    of it the asking page lacks) when it was rendered already for someone else asking for the
+    same version of it."""
     if etag_matches(request, tag.removeprefix("W/")):
         return Response(
             b"", status_code=304, headers={"ETag": tag, "Cache-Control": "private, no-cache"}
         )
-    return None
+    found = pages(request).regions.page(_key(request, tag))
+    return None if found is None else _respond(request, found, tag, 200)
+
+
+def _key(request: Request[Any, Any, Any], tag: str) -> tuple[str, str, str]:
+    return (request.url.path, request.url.query, tag)
 
 
 def render(
@@ -247,17 +256,17 @@ def render(
     who: Viewer | None = None,
     **context: Any,
 ) -> Response[bytes]:
-    """A page: the template rendered with the common context, and the page headers."""
+    """A page: the template rendered with the common context, and the page headers. With a
+    ``tag`` (its ETag), the page is kept for the next ones asking for the same version."""
     static = assets(request)
     position = runtime(request).catalog.position_of(tournament.id) if tournament else 0
     if tournament is not None:
         context.setdefault(
             "gallery", Gallery(runtime(request), tournament.id, (who or Viewer(SPECTATOR)).actor)
         )
-    body = (
-        pages(request)
-        .env.get_template(template)
-        .render(
+    env = pages(request)
+    page = index(
+        env.env.get_template(template).render(
             asset=static.url,
             build=static.build,
             request_path=request.url.path,
@@ -268,8 +277,35 @@ def render(
             **context,
         )
     )
-    headers = {**SECURITY_HEADERS, "Cache-Control": "private, no-cache", "Vary": "Cookie"}
+    if tag is not None and status == 200:
+        env.regions.keep(_key(request, tag), page)
+    return _respond(request, page, tag, status)
+
+
+def _respond(
+    request: Request[Any, Any, Any], page: Page, tag: str | None, status: int
+) -> Response[bytes]:
+    """The page whole, or — to a page of the same build saying which versions of its regions
+    it holds (``X-Regions``, see ``regions.py``) — only the regions that changed."""
+    sent = request.headers.get(HEADER)
+    holding = held(sent, assets(request).build) if sent and status == 200 else None
+    if holding is not None and page.nodes:
+        body = answer(page, holding, pages(request).regions)
+        # Never stored, nor taken by a cache for the page: it is only what this page lacked.
+        headers = {
+            "Cache-Control": "no-store",
+            "Vary": f"Cookie, {HEADER}",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if body is None:
+            return Response(b"", status_code=204, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
+    headers = {
+        **SECURITY_HEADERS,
+        "Cache-Control": "private, no-cache",
+        "Vary": f"Cookie, {HEADER}",
+    }
     if tag is not None:
         headers["ETag"] = tag
     # The framework adds "; charset=utf-8" to a text media type itself.
-    return Response(body.encode(), status_code=status, media_type="text/html", headers=headers)
+    return Response(page.html.encode(), status_code=status, media_type="text/html", headers=headers)

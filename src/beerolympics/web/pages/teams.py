@@ -11,7 +11,7 @@ from litestar.response import Redirect
 
 from beerolympics.projections.views import team_view
 from beerolympics.web.pages.cards import team_share
-from beerolympics.web.pages.rendering import not_modified, page_tag, render, viewer, views
+from beerolympics.web.pages.rendering import cached_page, page_tag, render, viewer, views
 
 TournamentId = Annotated[str, PathParameter(max_length=64)]
 
@@ -32,7 +32,7 @@ async def team_list(
 ) -> Response[bytes]:
     """Every team with its flag, colour and roster size."""
     tag = page_tag(request, tournament_id)
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     return render(
@@ -54,7 +54,7 @@ async def team_page(
     """A team's page; its members also see the invite code, bonus challenges and the
     "you're up" banner."""
     tag = page_tag(request, tournament_id, team_id)
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     team = v.state.team(team_id)

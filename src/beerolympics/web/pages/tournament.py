@@ -16,7 +16,7 @@ from beerolympics.projections.views import team_view, tournament_view
 from beerolympics.web.context import runtime, set_credential_cookie
 from beerolympics.web.pages.cards import tournament_share
 from beerolympics.web.pages.qr import qr_response, site_url
-from beerolympics.web.pages.rendering import not_modified, page_tag, render, viewer, views
+from beerolympics.web.pages.rendering import cached_page, page_tag, render, viewer, views
 
 TournamentId = Annotated[str, PathParameter(max_length=64)]
 #: Rows of the leaderboard the front page shows.
@@ -27,7 +27,7 @@ TOP = 5
 async def home(request: Request[Any, Any, Any], tournament_id: TournamentId) -> Response[bytes]:
     """The tournament at a glance: top of the leaderboard, the tables, the games, news."""
     tag = page_tag(request, tournament_id)
-    if (cached := not_modified(request, tag)) is not None:
+    if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
     who = viewer(request, tournament_id)

@@ -3,7 +3,8 @@
 // - Static assets: cache-first, in a cache named after the build; older builds' caches are
 //   deleted when this worker takes over.
 // - Pages and tournament/match data: network-first (a slow network falls back to the cached
-//   copy after a few seconds), the cached copy when offline, else the offline page.
+//   copy after a few seconds), the cached copy when offline, else the offline page. A page's
+//   refresh of its regions (X-Regions) goes past this worker: its answer is not the page.
 // - Leaderboards: stale-while-revalidate — the cached board at once, refreshed behind it; pages
 //   that apply the live frames to a board send it here, and the saved copy follows them.
 // - Writes are never cached or replayed here: the outbox (IndexedDB) owns them, and this
@@ -55,6 +56,8 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname === "/sw.js" || LIVE.test(url.pathname)) return;
+  // A page asking for the regions it lacks (X-Regions): the answer is not the page, never saved.
+  if (request.headers.has("X-Regions")) return;
   if (url.pathname.startsWith("/media/")) {
     // Clips stream with Range requests straight from the network.
     if (url.pathname.endsWith(".webp")) event.respondWith(cacheFirst(request, MEDIA_CACHE));
@@ -82,7 +85,7 @@ async function cacheFirst(request, cacheName = STATIC_CACHE) {
 }
 
 async function store(cacheName, request, response) {
-  if (response && response.ok && response.status === 200) {
+  if (response && response.status === 200 && !/no-store/.test(response.headers.get("Cache-Control") || "")) {
     const cache = await caches.open(cacheName);
     await cache.put(request, response.clone());
   }

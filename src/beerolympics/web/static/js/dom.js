@@ -78,39 +78,38 @@ let refreshing = null;
 let again = false;
 let shownTag = null; // the ETag of the copy of this page last swapped in
 
+const TOP = "[data-region]:not([data-region] [data-region])";
+const typing = (el) => {
+  const active = document.activeElement;
+  return active && el.contains(active) && active.matches("input, textarea, select") && active.value;
+};
+
 /**
- * Fetch this page again and swap every `[data-region]` whose content changed. One refresh at
- * a time; a request during one runs once more after it. A region holding a field the user is
- * typing in waits for the next refresh. The browser revalidates with the page's ETag; an
- * unchanged page (the same ETag as the copy last swapped in) is not parsed again.
+ * Bring this page's regions up to date. One refresh at a time; a request during one runs once
+ * more after it. The page says which version of each region it holds (`X-Regions`, see
+ * web/pages/regions.py; `skip`: regions it keeps up to date itself) and gets only the regions
+ * that changed, or nothing (204) — or, from another build, the whole page (it then reloads).
+ * A region holding a field the user is typing in waits for the next refresh.
  */
 export function refreshRegions(skip = new Set()) {
   if (refreshing) {
     again = true;
     return refreshing;
   }
+  const tops = [...document.querySelectorAll(TOP)];
+  if (tops.length && tops.every((el) => skip.has(el.id))) return Promise.resolve();
+  const held = Object.fromEntries(tops.map((el) => [el.id, skip.has(el.id) ? "-" : el.dataset.v || "0"]));
   refreshing = (async () => {
     try {
-      const response = await fetch(location.href, { headers: { Accept: "text/html" }, cache: "no-cache" });
-      if (!response.ok) return;
-      const tag = response.headers.get("ETag");
-      if (tag && tag === shownTag) return;
-      shownTag = tag;
-      const doc = new DOMParser().parseFromString(await response.text(), "text/html");
-      if (doc.body.dataset.build && doc.body.dataset.build !== document.body.dataset.build) {
-        location.reload(); // the server was upgraded: load the new scripts
-        return;
-      }
-      for (const fresh of doc.querySelectorAll("[data-region]")) {
-        if (skip.has(fresh.id)) continue;
-        const current = document.getElementById(fresh.id);
-        if (!current || current.innerHTML === fresh.innerHTML) continue;
-        const active = document.activeElement;
-        if (active && current.contains(active) && active.matches("input, textarea, select") && active.value) {
-          continue;
-        }
-        current.replaceWith(document.importNode(fresh, true));
-      }
+      const regions = `${document.body.dataset.build} ${Object.entries(held).map(([id, v]) => `${id}=${v}`).join(" ")}`;
+      const response = await fetch(location.href, {
+        headers: { Accept: "application/json, text/html", "X-Regions": regions },
+        cache: "no-store",
+      });
+      if (!response.ok || response.status === 204) return;
+      if ((response.headers.get("Content-Type") || "").startsWith("application/json")) {
+        patchRegions(await response.json(), held);
+      } else if (!(await swapWhole(response, skip))) return;
       document.dispatchEvent(new CustomEvent("regions-refreshed"));
     } catch {
       /* offline: keep what we show */
@@ -123,6 +122,67 @@ export function refreshRegions(skip = new Set()) {
     }
   })();
   return refreshing;
+}
+
+/** Apply an answer of changed regions: {outermost id: [version, [[id, markup | [ids]], …]]}. */
+function patchRegions(answer, held) {
+  const own = new Map([...document.querySelectorAll("[data-region][id]")].map((el) => [el.id, el]));
+  for (const [top, [version, patches]] of Object.entries(answer)) {
+    let state = 0; // 0 up to date, 1 a region waits (typing), 2 lost track: ask for it whole
+    for (const [id, body] of patches) state = Math.max(state, patchOne(own, id, body));
+    const el = document.getElementById(top);
+    if (el) el.dataset.v = [version, held[top], "0"][state];
+  }
+}
+
+function patchOne(own, id, body) {
+  const current = own.get(id);
+  if (!current || !current.isConnected) return 2;
+  if (typing(current)) return 1;
+  if (Array.isArray(body)) {
+    // The same region with other regions in it: move the page's own ones there.
+    const slots = [...current.querySelectorAll("[data-region]")].filter((el) => el.parentElement.closest("[data-region]") === current);
+    const moving = body.map((k) => own.get(k));
+    if (slots.length !== moving.length || moving.includes(undefined)) return 2;
+    const marks = slots.map((slot) => {
+      const mark = document.createComment("");
+      slot.replaceWith(mark);
+      return mark;
+    });
+    marks.forEach((mark, i) => mark.replaceWith(moving[i]));
+    return 0;
+  }
+  const template = document.createElement("template");
+  template.innerHTML = body;
+  const fresh = template.content.firstElementChild;
+  let state = 0;
+  for (const keep of fresh.querySelectorAll("[data-keep]")) {
+    const kept = own.get(keep.dataset.keep);
+    if (kept) keep.replaceWith(kept);
+    else state = 2;
+  }
+  current.replaceWith(fresh);
+  own.set(id, fresh);
+  return state;
+}
+
+/** The whole page came (another build, or an answer of an older server): swap what differs. */
+async function swapWhole(response, skip) {
+  const tag = response.headers.get("ETag");
+  if (tag && tag === shownTag) return false;
+  shownTag = tag;
+  const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+  if (doc.body.dataset.build && doc.body.dataset.build !== document.body.dataset.build) {
+    location.reload(); // the server was upgraded: load the new scripts
+    return false;
+  }
+  for (const fresh of doc.querySelectorAll(TOP)) {
+    if (skip.has(fresh.id)) continue;
+    const current = document.getElementById(fresh.id);
+    if (!current || current.innerHTML === fresh.innerHTML || typing(current)) continue;
+    current.replaceWith(document.importNode(fresh, true));
+  }
+  return true;
 }
 
 /** Make relative links in read-only copy fields absolute (`data-absolute`). */

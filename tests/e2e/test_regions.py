@@ -1,0 +1,164 @@
+"""Pages refresh only the regions that changed (``web/pages/regions.py``, ``dom.js``), in Chromium.
+
+A result makes the front page ask for itself saying which versions of its regions it holds; the
+answer carries the table where the result was (and the regions a result changes: the top of the
+leaderboard, the games' counts), while the other tables keep their elements — their next
+matches are moved between them, not sent again. Nothing changed: an empty answer. A region with
+a field someone is typing in waits; a page of another build reloads.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Server
+from tests.e2e.helpers import Api, eventually, phone, wait_live
+
+pytestmark = pytest.mark.e2e
+
+MARK = "() => { for (const el of document.querySelectorAll('[data-region][id]')) el.__was = true; }"
+NEW = (
+    "() => [...document.querySelectorAll('[data-region][id]')].filter(e => !e.__was).map(e => e.id)"
+)
+REFRESH = """async () => {
+  const src = document.querySelector('script[src$="/js/app.js"]').src;
+  await (await import(src.replace(/app\\.js$/, "dom.js"))).refreshRegions();
+}"""
+
+
+def _round_robin(api: Api) -> tuple[str, str, list[dict[str, Any]]]:
+    t = api.tournament(max_teams=16)
+    tid = t["tournament"]["id"]
+    api.call("PATCH", f"/tournaments/{tid}", t["token"], {"rest_seconds": 0})
+    for i in range(8):
+        api.team(t, f"Crew {i}", f"Captain {i}")
+    game = api.game(
+        t,
+        name="Pong",
+        format="round_robin",
+        auto_call=True,
+        stations=["Table 1", "Table 2", "Table 3"],
+    )
+    api.start_game(t, game["id"])
+    boards = eventually(
+        lambda: (
+            all(b["now_playing"] for b in found["stations"]) and found["stations"]
+            if (found := api.call("GET", f"/tournaments/{tid}/stations"))
+            else None
+        )
+    )
+    return tid, t["token"], boards
+
+
+def _answer(page: Any, status: int) -> Any:
+    """Wait for the page's next refresh of its regions answered with ``status``."""
+    return page.expect_response(
+        lambda r: bool(r.request.headers.get("x-regions")) and r.status == status
+    )
+
+
+def _report(api: Api, tid: str, org: str, board: dict[str, Any]) -> None:
+    match = board["now_playing"]
+    winner = match["slots"][0]["team"]["id"]
+    api.call("POST", f"/tournaments/{tid}/matches/{match['id']}/result", org, {"winner": winner})
+
+
+def test_a_result_sends_only_the_regions_it_changed(browser: Any, server: Server, api: Api) -> None:
+    tid, org, boards = _round_robin(api)
+    fan = phone(browser, server.url)
+    try:
+        page = fan.new_page()
+        page.goto(f"/t/{tid}")
+        wait_live(page)
+        whole = len(page.content().encode())
+        page.evaluate(MARK)
+        tables = [f"st-{b['station']['id']}" for b in boards]
+        before = page.evaluate("() => document.getElementById('stations').dataset.v")
+
+        with _answer(page, 200) as info:
+            _report(api, tid, org, boards[0])
+        answer = info.value
+        assert answer.headers["content-type"].startswith("application/json")
+        assert "no-store" in answer.headers["cache-control"]
+        body = json.loads(answer.text())
+        assert "news" not in body
+        assert "photos" not in body
+        version, patches = body["stations"]
+        eventually(
+            lambda: page.evaluate("() => document.getElementById('stations').dataset.v") == version
+        )
+        assert version != before
+        replaced = set(page.evaluate(NEW))
+        # The table where the result was has its next match now; the other tables keep what
+        # they play (their next matches may change: the queue moved on).
+        playing = {f"np-{b['now_playing']['id']}" for b in boards}
+        assert tables[0] in replaced
+        assert f"np-{boards[0]['now_playing']['id']}" not in page.evaluate(
+            "() => [...document.querySelectorAll('[id^=np-]')].map(e => e.id)"
+        )
+        assert not replaced & (playing | {"stations", "news", "photos", "status-text"})
+        sent = {rid for rid, body in patches if isinstance(body, str)}
+        assert sent <= set(tables)
+        assert len(answer.body()) < whole
+        now = api.call("GET", f"/tournaments/{tid}/stations")["stations"][0]["now_playing"]
+        assert (
+            page.locator(f"#{tables[0]} .now a")
+            .get_attribute("href", timeout=5000)
+            .endswith(now["id"])
+        )
+        assert page.evaluate("() => window.performance.getEntriesByType('navigation').length") == 1
+
+        # Nothing changed since: the answer is empty.
+        with _answer(page, 204):
+            page.evaluate(REFRESH)
+    finally:
+        fan.close()
+
+
+def test_a_region_being_typed_in_waits_and_another_build_reloads(
+    browser: Any, server: Server, api: Api
+) -> None:
+    tid, org, boards = _round_robin(api)
+    fan = phone(browser, server.url)
+    try:
+        page = fan.new_page()
+        page.goto(f"/t/{tid}")
+        wait_live(page)
+        table = f"st-{boards[0]['station']['id']}"
+        page.evaluate(
+            f"""() => {{
+              const input = document.createElement('input');
+              input.id = 'typed';
+              input.setAttribute('aria-label', 'note');
+              document.getElementById('{table}').append(input);
+            }}"""
+        )
+        page.locator("#typed").fill("half a sentence")
+        page.evaluate(MARK)
+        held = page.evaluate("() => document.getElementById('stations').dataset.v")
+
+        with _answer(page, 200):
+            _report(api, tid, org, boards[0])
+        page.wait_for_timeout(300)
+        assert page.locator("#typed").input_value() == "half a sentence"
+        assert table not in page.evaluate(NEW)
+        # The page still holds the old table, and says so the next time.
+        assert page.evaluate("() => document.getElementById('stations').dataset.v") == held
+
+        page.locator("#typed").fill("")
+        page.evaluate("() => document.activeElement.blur()")
+        page.evaluate(REFRESH)
+        eventually(lambda: table in page.evaluate(NEW))
+        assert page.locator("#typed").count() == 0
+
+        # A server of another build answers with the whole page: the page loads itself again.
+        page.evaluate("() => { window.__before = 1; document.body.dataset.build = 'older'; }")
+        with page.expect_navigation():
+            page.evaluate(REFRESH)
+        assert page.evaluate("() => window.__before === undefined")
+        wait_live(page)
+    finally:
+        fan.close()

@@ -1,0 +1,131 @@
+"""Pages answer a refresh with the regions that changed, in-process: a result re-sends its
+table's card, not the board; nothing changed is a 204; a header that is not ours (another
+build, garbage) gets the page whole, never an error; pages are rendered once per version."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.integration.test_pages_read import Client, _ids, _party, client
+
+__all__ = ["client"]
+
+
+def _held(html: str) -> str:
+    build = re.search(r'data-build="([^"]+)"', html)
+    assert build is not None
+    tops = re.findall(r'<[a-z0-9]+ [^>]*\bid="([^"]+)" data-v="([^"]+)"', html)
+    assert tops
+    return " ".join([build[1], *(f"{rid}={v}" for rid, v in tops)])
+
+
+async def _game(client: Client) -> Any:
+    p = await _party(client)
+    await client.patch(p.api(""), json={"rest_seconds": 0}, headers=p.org)
+    game = await p.post(
+        "/games",
+        {"name": "Cornhole", "format": "round_robin", "stations": ["Board 1", "Board 2"]},
+    )
+    await p.post(f"/games/{game['id']}/start")
+    return p, game
+
+
+@pytest.mark.parametrize("path", ["", "/schedule", "/tv", "/leaderboard", "/games/{game}"])
+async def test_a_result_sends_the_regions_it_changed_and_nothing_else(
+    client: Client, path: str
+) -> None:
+    p, game = await _game(client)
+    url = f"/t/{p.tid}{path.format(game=game['id'])}"
+    page = await client.get(url)
+    held = _held(page.text)
+    same = await client.get(url, headers={"X-Regions": held})
+    assert same.status_code == 204
+    assert "no-store" in same.headers["cache-control"]
+    assert "X-Regions" in same.headers["vary"]
+
+    called = await p.matches(game_id=game["id"], status="called")
+    await p.post(f"/matches/{called[0]['id']}/result", {"winner": _ids(called[0])[0]})
+
+    changed = await client.get(url, headers={"X-Regions": held})
+    whole = await client.get(url)
+    if _held(whole.text) == held:  # nothing this page shows changed
+        assert changed.status_code == 204
+        return
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["content-type"].startswith("application/json")
+    assert "no-store" in changed.headers["cache-control"]
+    answer = json.loads(changed.content)
+    assert answer
+    assert len(changed.content) < len(page.content) / 2
+    for top, (version, patches) in answer.items():
+        assert f'id="{top}" data-v="{version}"' in whole.text
+        for rid, body in patches:
+            assert f'id="{rid}"' in whole.text
+            if isinstance(body, str):
+                assert body.startswith("<")
+                assert f'id="{rid}"' in body
+
+
+async def test_a_station_card_is_sent_alone(client: Client) -> None:
+    p, game = await _game(client)
+    url = f"/t/{p.tid}"
+    held = _held((await client.get(url)).text)
+    called = await p.matches(game_id=game["id"], status="called")
+    await p.post(f"/matches/{called[0]['id']}/result", {"winner": _ids(called[0])[0]})
+    answer = (await client.get(url, headers={"X-Regions": held})).json()
+    _, patches = answer["stations"]
+    station = called[0]["station"]["id"]
+    assert [rid for rid, _ in patches if not isinstance(_, list)] == [f"st-{station}"]
+    assert {"news", "photos"}.isdisjoint(answer)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "garbage",
+        "nope stations=abc",
+        "{build} stations",
+        "{build} stations=<script>",
+        "{build} " + "x=y " * 2000,
+        "{build} stations=AAAAAAAA leaders=- games=zzzzzzzz nothing=AAAAAAAA",
+        "{build} =",
+        "{build} stations==",
+        "{build} st\u00e9=AAAAAAAA",
+    ],
+)
+async def test_a_header_that_is_not_ours_still_gets_a_right_answer(
+    client: Client, header: str
+) -> None:
+    p, _ = await _game(client)
+    url = f"/t/{p.tid}"
+    html = (await client.get(url)).text
+    build = re.search(r'data-build="([^"]+)"', html)
+    assert build is not None
+    sent = header.format(build=build[1]).encode()  # not only ASCII, as a client may send
+    response = await client.get(url, headers={b"X-Regions": sent})
+    assert response.status_code in (200, 204), response.text
+    if response.headers.get("content-type", "").startswith("text/html"):
+        assert 'data-region="stations"' in response.text
+    elif response.status_code == 200:
+        answer = response.json()
+        # Unknown versions: the regions come whole; a region kept by the page is never sent.
+        assert "leaders" not in answer
+        assert answer["stations"][1][0][0] == "stations"
+
+
+async def test_a_page_is_rendered_once_per_version(client: Client) -> None:
+    p, _ = await _game(client)
+    url = f"/t/{p.tid}/schedule"
+    first = await client.get(url)
+    regions = client.app.state.pages.regions
+    kept = regions.page((f"/t/{p.tid}/schedule", "", first.headers["etag"]))
+    assert kept is not None
+    again = await client.get(url)
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert regions.page((f"/t/{p.tid}/schedule", "", first.headers["etag"])) is kept
