@@ -123,9 +123,10 @@ async def test_a_page_is_rendered_once_per_version(client: Client) -> None:
     url = f"/t/{p.tid}/schedule"
     first = await client.get(url)
     regions = client.app.state.pages.regions
-    kept = regions.page((f"/t/{p.tid}/schedule", "", first.headers["etag"]))
+    key = ("testserver.local", f"/t/{p.tid}/schedule", "", first.headers["etag"])
+    kept = regions.page(key)
     assert kept is not None
     again = await client.get(url)
     assert again.content == first.content
     assert again.headers["etag"] == first.headers["etag"]
-    assert regions.page((f"/t/{p.tid}/schedule", "", first.headers["etag"])) is kept
+    assert regions.page(key) is kept

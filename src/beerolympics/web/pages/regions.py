@@ -7,20 +7,20 @@ own markup (their *frame*) stays the same, so only the nested one needs to be se
 outermost regions carry their version as ``data-v``.
 
 A page refreshing itself sends ``X-Regions: <build> <id>=<version> …`` (its outermost regions;
-``<id>=-`` for one it keeps up to date by itself). The answer (``regions_answer``) is JSON,
-``{"v": {id: version}, "r": [patch, …]}``, the new versions of the outermost regions and the
-patches that make what the page holds the current page, in document order (a region before the
-regions nested in it):
+``<id>=-`` for one it keeps up to date by itself). The answer (``answer``) is JSON: for each
+outermost region that changed, its new version and the patches that make what the page holds
+of it the current region, in document order (a region before the regions nested in it) —
+``{id: [version, [patch, …]]}``:
 
 - ``[id, html]``: replace the region by this markup. A ``<tag data-keep="id2">`` in it stands for
   the page's own region ``id2`` (moved there as it is; a later patch may change it).
 - ``[id, [id2, …]]``: the region's frame is the same; its nested regions are now these, in order
   (the page moves its own regions there).
 
-or ``204`` when nothing the page holds changed. Versions are content hashes, so the versions of
-the regions a page holds are looked up among the regions recently rendered (``Regions``): a
-version no longer known is sent whole. Answers never reach a cache as the page: they are
-``no-store`` and vary on the header.
+or no answer (the page is sent ``204``) when nothing the page holds changed. Versions are
+content hashes, so the versions of the regions a page holds are looked up among the regions
+recently rendered (``Regions``): a version no longer known is sent whole. Answers never reach
+a cache as the page: they are ``no-store`` and vary on the header.
 """
 
 from __future__ import annotations

@@ -242,8 +242,9 @@ def cached_page(request: Request[Any, Any, Any], tag: str) -> Response[bytes] | 
     return None if found is None else _respond(request, found, tag, 200)
 
 
-def _key(request: Request[Any, Any, Any], tag: str) -> tuple[str, str, str]:
-    return (request.url.path, request.url.query, tag)
+def _key(request: Request[Any, Any, Any], tag: str) -> tuple[str, str, str, str]:
+    # The host too: pages name their own absolute address (share cards' links).
+    return (request.url.netloc, request.url.path, request.url.query, tag)
 
 
 def render(
