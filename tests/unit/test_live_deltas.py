@@ -14,6 +14,7 @@ from beerolympics.live.deltas import (
     MATCH_DEFAULTS,
     SLOT_DEFAULTS,
     apply,
+    brief,
     compact,
     denormalize,
     diff,
@@ -319,6 +320,19 @@ def test_match_views_are_held_and_sent_without_their_defaults() -> None:
     odd = match("gm_1.c", "ready") | {"best_of": True}
     assert expand(compact(odd)) == odd
     assert type(expand(compact(odd))["best_of"]) is bool
+
+
+def test_a_match_in_brief_says_which_match_its_status_and_teams_whole_or_compact() -> None:
+    ready = match("gm_1.a", "ready")
+    ready["slots"].append({**SLOT_DEFAULTS, "team": None, "placeholder": "Winner of A v B"})
+    said = {"id": "gm_1.a", "game_id": "gm_1", "status": "ready", "teams": ["tm_1", None]}
+    assert brief(ready) == said
+    # Compact, its status at the default is left out: the brief says it all the same.
+    assert "status" not in compact(ready)
+    assert brief(compact(ready)) == said
+    assert brief(match("gm_1.b", "confirmed"))["status"] == "confirmed"
+    # A team said as the station board's ({"$team": id}) is the same team.
+    assert brief(ready | {"slots": [{"team": {"$team": "tm_1"}}]})["teams"] == ["tm_1"]
 
 
 @given(json_values)

@@ -25,10 +25,11 @@ import msgspec
 from websockets import frames as websocket
 
 from beerolympics.domain.identity import Actor
+from beerolympics.live.deltas import brief
 
-#: The live protocol's version, said in the welcome. Clients that say 2 or later when they
-#: subscribe get the leaderboard and station board as patches (docs/live-protocol.md).
-PROTOCOL: Final = 3
+#: The live protocol's version, said in the welcome. Clients that say it when they subscribe
+#: get the leaderboard and station board as patches (docs/live-protocol.md); older ones whole.
+PROTOCOL: Final = 4
 
 CLOSE_TOO_SLOW: Final = 4008
 CLOSE_RATE_LIMITED: Final = 4029
@@ -84,32 +85,39 @@ class Frame:
     #: The kinds of patched states it says (patches, or whole states).
     states: frozenset[str] = frozenset()
     #: The frame for clients that keep only some of those states (see :meth:`keeping`).
-    variants: dict[frozenset[str], Frame] | None = None
+    variants: dict[tuple[frozenset[str], bool], Frame] | None = None
     #: ``(kind, {index: message})``: messages said otherwise to clients that do not keep that
     #: state (a match said as the station board's, to clients without the board).
     unless: tuple[str, dict[int, dict[str, Any]]] | None = None
+    #: The patched state (the station board) without which a client is told the frame's
+    #: ``match_updated`` matches in brief (:func:`~beerolympics.live.deltas.brief`); None when
+    #: the frame says no match.
+    briefs: str | None = None
 
     def keeping(self, keeps: frozenset[str]) -> Frame:
         """The frame for a client that keeps only the patched states ``keeps``: the others
-        said as notices (``{"p", "kind", "at"}``: that state changed, as of ``at``), made
-        once for all such clients."""
+        said as notices (``{"p", "kind", "at"}``: that state changed, as of ``at``), and its
+        matches in brief unless it keeps the station board; made once for all such clients."""
         kept = self.states & keeps
-        if kept == self.states:
+        brief = self.briefs is not None and self.briefs not in keeps
+        if kept == self.states and not brief:
             return self
         if self.variants is None:
             self.variants = {}
-        found = self.variants.get(kept)
+        found = self.variants.get((kept, brief))
         if found is None:
             forms = self.unless[1] if self.unless and self.unless[0] not in kept else {}
             messages = [
                 {"p": m["p"], "kind": m["kind"], "at": m["at"]}
                 if m["kind"] in self.states and m["kind"] not in kept
+                else briefly(forms.get(i, m))
+                if brief
                 else forms.get(i, m)
                 for i, m in enumerate(self.messages)
             ]
             body = {"type": "frame", "channel": self.channel, "from": self.start, "to": self.end}
             text = json_text({**body, "messages": messages})
-            found = self.variants[kept] = Frame(
+            found = self.variants[kept, brief] = Frame(
                 self.channel, self.start, self.end, text, messages, states=kept
             )
         return found
@@ -120,6 +128,13 @@ class Frame:
         if self.wire is None:
             self.wire = text_frame(self.text)
         return self.wire
+
+
+def briefly(message: dict[str, Any]) -> dict[str, Any]:
+    """``message`` with its match in brief when it is a ``match_updated``."""
+    if message["kind"] != "match_updated":
+        return message
+    return {**message, "match": brief(message["match"])}
 
 
 @dataclass(slots=True)
@@ -272,7 +287,7 @@ class Connection:
             return 0
         if frame.full is not None and self.protocol < PROTOCOL:
             frame = frame.full
-        elif sub.keeps is not None and frame.states:
+        elif sub.keeps is not None and (frame.states or frame.briefs):
             frame = frame.keeping(sub.keeps)
         if frame.start == frame.end:
             # State only (presence): it covers no events, so it cannot overlap anything.

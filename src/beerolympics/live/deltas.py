@@ -149,6 +149,19 @@ def compact(value: JSON) -> JSON:
     return out
 
 
+def brief(match: JSON) -> JSON:
+    """A match as a client without the station board is told it changed: which match, of which
+    game, its status and its teams (ids; null for a place not known yet). A page needs no more
+    to know whether it shows that match; it reads the rest where it shows it."""
+    teams = [slot.get("team") for slot in match["slots"]]
+    return {
+        "id": match["id"],
+        "game_id": match["game_id"],
+        "status": match.get("status", MATCH_DEFAULTS["status"]),
+        "teams": [None if t is None else t.get("id", t.get(TEAM)) for t in teams],
+    }
+
+
 def expand(value: JSON) -> JSON:
     """A match view made :func:`compact` as it was (anything else as it is)."""
     if type(value) is not dict or not _is_match(value) or type(value["slots"]) is not list:

@@ -27,7 +27,14 @@ from beerolympics.domain.events import Event, EventCodec
 from beerolympics.live import deltas, routing
 from beerolympics.live.admission import Admission, TooManyConnections
 from beerolympics.live.channels import Channel, authorize, parse
-from beerolympics.live.connection import PROTOCOL, Connection, Frame, Subscription, json_text
+from beerolympics.live.connection import (
+    PROTOCOL,
+    Connection,
+    Frame,
+    Subscription,
+    briefly,
+    json_text,
+)
 from beerolympics.live.presence import Presence
 from beerolympics.ports.eventstore import EventStore, RecordedEvent
 from beerolympics.projections.catalog import Catalog
@@ -339,10 +346,14 @@ class Hub:
         messages = _messages(_coalesce(updates), views)
         if bases:
             # Those it keeps it was sent as the channel stood when it subscribed (so the
-            # channel's next frame applies to them); of the others, that they changed.
+            # channel's next frame applies to them); of the others, that they changed. Its
+            # matches in brief, unless it keeps the station board.
+            brief = routing.STATIONS not in kept
             messages = [
                 {"p": m["p"], "kind": m["kind"], "at": bases[m["kind"]].at}
                 if m["kind"] in bases
+                else briefly(m)
+                if brief
                 else m
                 for m in messages
                 if m["kind"] not in kept
@@ -484,8 +495,16 @@ class Hub:
         }
         text = json_text(frame_dict)
         states = frozenset(m["kind"] for m in messages if "at" in m and m["kind"] in ch.bases)
+        says_matches = bool(ch.bases) and any(m["kind"] == "match_updated" for m in messages)
         frame = Frame(
-            ch.channel.name, start, self.position, text, messages, states=states, unless=unboard
+            ch.channel.name,
+            start,
+            self.position,
+            text,
+            messages,
+            states=states,
+            unless=unboard,
+            briefs=routing.STATIONS if says_matches else None,
         )
         if full is not None:
             frame.full = Frame(

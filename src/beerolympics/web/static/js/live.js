@@ -14,7 +14,7 @@
 import { expand } from "./matchview.js";
 
 /** The live protocol this script speaks; a server that speaks another makes the page reload. */
-export const PROTOCOL = 3;
+export const PROTOCOL = 4;
 const PATCHED = new Set(["leaderboard", "stations"]);
 
 const CLOSE_STOP = new Set([4004]); // no such tournament
@@ -396,7 +396,8 @@ export class Live {
     for (const message of found) {
       let said = message;
       if (message.kind === "match_updated" && message.base !== undefined && this.patches) said = this.boardMatch(channel, message, boards);
-      // (A match comes compact: whole for the page.)
+      // (A match comes compact, or in brief to a page without the station board: whole for
+      // the page; `expand` leaves a brief one as it is.)
       else if (message.kind === "match_updated" && message.match) said = { ...message, match: expand(message.match) };
       this.deliver(channel, said);
     }

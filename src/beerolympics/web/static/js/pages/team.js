@@ -9,10 +9,8 @@ follow({
   channels: ["tournament"],
   onMessage: (channel, message) => {
     if (message.kind === "media_updated") return message.media.subject === `team:${pageTeam}`;
-    if (message.kind === "match_updated") {
-      const slots = (message.match && message.match.slots) || [];
-      return slots.some((s) => s.team && s.team.id === pageTeam);
-    }
+    // (A page is told a match in brief: its teams by id.)
+    if (message.kind === "match_updated") return Boolean(message.match && (message.match.teams || []).includes(pageTeam));
     return ["leaderboard", "you_are_up", "team_updated", "member_joined", "tournament_updated"].includes(message.kind);
   },
 });
