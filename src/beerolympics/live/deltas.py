@@ -92,8 +92,8 @@ def _is_match(value: dict[str, JSON]) -> bool:
 
 #: What most match views say (a match waiting for a table, one game, nothing set yet): a match
 #: view is sent *compact* (:func:`compact`), without the fields that say these — held so in
-#: ``$matches``, and so in ``match_updated`` messages of protocol 3. Part of the protocol: a
-#: client fills them in again (:func:`expand`).
+#: ``$matches``, and so in ``match_updated`` messages to clients that keep the station board.
+#: Part of the protocol: a client fills them in again (:func:`expand`).
 MATCH_DEFAULTS: dict[str, JSON] = {
     "kind": "head_to_head",
     "best_of": 1,
