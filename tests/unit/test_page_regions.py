@@ -55,14 +55,9 @@ def test_a_change_inside_a_nested_region_sends_only_that_region() -> None:
     assert got is not None
     version, patches = got["stations"]  # type: ignore[misc]
     assert version == versions(index(after).html)["stations"]
-    # t2's own markup changed; its next match is the page's own, kept where it is.
-    assert patches == [
-        [
-            "st-t2",
-            '<li class="station" data-region id="st-t2"><h3>t2</h3><p>now e</p>'
-            '<p data-keep="nx-d"></p></li>',
-        ]
-    ]
+    # t2's own markup changed (not its start tag: only what is inside it is sent); its next
+    # match is the page's own, kept where it is.
+    assert patches == [["st-t2", '<h3>t2</h3><p>now e</p><p data-keep="nx-d"></p>', 1]]
     assert "status" not in got
 
 
@@ -74,10 +69,27 @@ def test_next_matches_moving_between_tables_are_moved_not_sent() -> None:
     assert got is not None
     _, patches = got["stations"]  # type: ignore[misc]
     assert patches[:2] == [["st-t1", ["nx-m2"]], ["st-t2", ["nx-m3"]]]
-    # m4 is new to the page: it comes whole, inside its table.
+    # m4 is new to the page: it comes whole.
     assert patches[2][0] == "st-t3"
-    assert "next m4" in patches[2][1]
+    assert patches[2][1] == ['<p class="next" data-region id="nx-m4">next m4</p>']
     assert len(patches) == 3
+
+
+def test_regions_that_only_moved_are_said_as_runs_of_those_the_page_had() -> None:
+    regions = Regions()
+
+    def rows(order: str) -> str:
+        cells = "".join(f'<tr data-region id="r{c}"><td>{c}</td></tr>' for c in order)
+        return f'<table data-region id="t"><tbody>{cells}</tbody></table>'
+
+    got = ask(regions, rows("abcdef"), rows("aebcdf"))
+    assert got is not None
+    assert got["t"][1] == [["t", [[0, 1], [4, 1], [1, 3], [5, 1]]]]  # type: ignore[index]
+    got = ask(regions, rows("abcdef"), rows("abcdeg"))
+    assert got is not None
+    # A new one comes whole among them.
+    new = '<tr data-region id="rg"><td>g</td></tr>'
+    assert got["t"][1] == [["t", [[0, 5], new]]]  # type: ignore[index]
 
 
 def test_nothing_changed_is_no_answer_and_a_kept_region_is_never_sent() -> None:

@@ -14,8 +14,11 @@ of it the current region, in document order (a region before the regions nested 
 
 - ``[id, html]``: replace the region by this markup. A ``<tag data-keep="id2">`` in it stands for
   the page's own region ``id2`` (moved there as it is; a later patch may change it).
-- ``[id, [id2, …]]``: the region's frame is the same; its nested regions are now these, in order
-  (the page moves its own regions there).
+- ``[id, html, 1]``: the same, but only what is inside the region (its start tag is the same).
+- ``[id, runs]``: the region's frame is the same; its nested regions are now these, in order
+  (the page moves its own regions there): ``[start, length]`` is that slice of those it had,
+  a string the id of one of the page's regions from elsewhere, or (starting with ``<``) the
+  markup of a region new to it.
 
 or no answer (the page is sent ``204``) when nothing the page holds changed. Versions are
 content hashes, so the versions of the regions a page holds are looked up among the regions
@@ -30,7 +33,7 @@ import bisect
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -54,6 +57,8 @@ class Node:
     version: str
     #: A hash of its own markup with its nested regions left out (not even their ids).
     shape: str
+    #: A hash of its start tag.
+    head: str
     kids: tuple[str, ...]
     kid_versions: tuple[str, ...]
 
@@ -162,6 +167,7 @@ def index(html: str) -> Page:
             span.id,
             _hash(shape, *(k.id for k in kids), *(k.version for k in kids)),
             shape,
+            _hash(html[span.start : span.open_end]),
             tuple(k.id for k in kids),
             tuple(k.version for k in kids),
         )
@@ -280,8 +286,8 @@ def answer(page: Page, holding: dict[str, str], regions: Regions) -> bytes | Non
 
 
 def _answer(page: Page, holding: dict[str, str], regions: Regions) -> bytes | None:
-    patches: list[tuple[str, object]] = []
-    out: dict[str, tuple[str, list[tuple[str, object]]]] = {}
+    patches: list[tuple[object, ...]] = []
+    out: dict[str, tuple[str, list[tuple[object, ...]]]] = {}
     everywhere: dict[str, str] | None = None
 
     def anywhere(region: str) -> str | None:
@@ -315,8 +321,13 @@ def _answer(page: Page, holding: dict[str, str], regions: Regions) -> bytes | No
             found = theirs.get(kid) or anywhere(kid)
             if found is not None:
                 kept[kid] = found
-        if old.shape == node.shape and len(kept) == len(node.kids):
-            patches.append((node.id, list(node.kids)))
+        if old.shape == node.shape:
+            runs = _runs(
+                old.kids, node.kids, lambda kid: None if kid in kept else _markup(page, kid, {})
+            )
+            patches.append((node.id, runs))
+        elif old.head == node.head:
+            patches.append((node.id, _markup(page, node.id, kept, inner=True), 1))
         else:
             patches.append((node.id, _markup(page, node.id, kept)))
         for kid, kid_version in kept.items():
@@ -334,16 +345,39 @@ def _answer(page: Page, holding: dict[str, str], regions: Regions) -> bytes | No
     return _encoder.encode(out) if out else None
 
 
-def _markup(page: Page, rid: str, kept: dict[str, str]) -> str:
-    """A region's markup, each nested region in ``kept`` as a placeholder for the page's own."""
+def _runs(
+    old: tuple[str, ...], new: tuple[str, ...], markup: Callable[[str], str | None]
+) -> list[object]:
+    """``new`` as runs of ``old``: ``[start, length]`` a slice of it, a string the id of one
+    held elsewhere or the markup of a new one."""
+    where = {kid: i for i, kid in enumerate(old)}
+    out: list[object] = []
+    for kid in new:
+        i = where.get(kid)
+        last = out[-1] if out else None
+        if i is None:
+            out.append(markup(kid) or kid)
+        elif isinstance(last, list) and last[0] + last[1] == i:
+            last[1] += 1
+        else:
+            out.append([i, 1])
+    return out
+
+
+def _markup(page: Page, rid: str, kept: dict[str, str], *, inner: bool = False) -> str:
+    """A region's markup (``inner``: only what is inside it), each nested region in ``kept`` as
+    a placeholder for the page's own."""
     span = page.spans[rid]
+    start, end = span.start, span.end
+    if inner:
+        start, end = span.open_end, page.html.rfind("</", start, end)
     if not kept:
-        return page.html[span.start : span.end]
+        return page.html[start:end]
     parts: list[str] = []
-    at = span.start
+    at = start
     for k in span.kids:
         if k.id in kept:
             parts += [page.html[at : k.start], f'<{k.tag} data-keep="{k.id}"></{k.tag}>']
             at = k.end
-    parts.append(page.html[at : span.end])
+    parts.append(page.html[at:end])
     return "".join(parts)

@@ -129,20 +129,21 @@ function patchRegions(answer, held) {
   const own = new Map([...document.querySelectorAll("[data-region][id]")].map((el) => [el.id, el]));
   for (const [top, [version, patches]] of Object.entries(answer)) {
     let state = 0; // 0 up to date, 1 a region waits (typing), 2 lost track: ask for it whole
-    for (const [id, body] of patches) state = Math.max(state, patchOne(own, id, body));
+    for (const [id, body, inner] of patches) state = Math.max(state, patchOne(own, id, body, inner));
     const el = document.getElementById(top);
     if (el) el.dataset.v = [version, held[top], "0"][state];
   }
 }
 
-function patchOne(own, id, body) {
+function patchOne(own, id, body, inner) {
   const current = own.get(id);
   if (!current || !current.isConnected) return 2;
   if (typing(current)) return 1;
   if (Array.isArray(body)) {
-    // The same region with other regions in it: move the page's own ones there.
+    // The same region with other regions in it: move the page's own ones there (runs: a
+    // [start, length] slice of those it had, the id of one from elsewhere, or a new one).
     const slots = [...current.querySelectorAll("[data-region]")].filter((el) => el.parentElement.closest("[data-region]") === current);
-    const moving = body.map((k) => own.get(k));
+    const moving = body.flatMap((x) => (typeof x !== "string" ? slots.slice(x[0], x[0] + x[1]) : x[0] === "<" ? [parse(x)] : [own.get(x)]));
     if (slots.length !== moving.length || moving.includes(undefined)) return 2;
     const marks = slots.map((slot) => {
       const mark = document.createComment("");
@@ -152,9 +153,13 @@ function patchOne(own, id, body) {
     marks.forEach((mark, i) => mark.replaceWith(moving[i]));
     return 0;
   }
-  const template = document.createElement("template");
-  template.innerHTML = body;
-  const fresh = template.content.firstElementChild;
+  let fresh = parse(body, inner);
+  if (inner) {
+    // Only what is inside the region came: its start tag is the one the page has.
+    const content = fresh;
+    fresh = current.cloneNode(false);
+    fresh.append(content);
+  }
   let state = 0;
   for (const keep of fresh.querySelectorAll("[data-keep]")) {
     const kept = own.get(keep.dataset.keep);
@@ -164,6 +169,12 @@ function patchOne(own, id, body) {
   current.replaceWith(fresh);
   own.set(id, fresh);
   return state;
+}
+
+function parse(markup, all) {
+  const template = document.createElement("template");
+  template.innerHTML = markup;
+  return all ? template.content : template.content.firstElementChild;
 }
 
 /** The whole page came (another build, or an answer of an older server): swap what differs. */
