@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import Api, eventually, phone, wait_live
+from tests.e2e.helpers import Api, eventually, phone, wait_for_service_worker, wait_live
 
 pytestmark = pytest.mark.e2e
 
@@ -170,5 +170,37 @@ def test_a_region_being_typed_in_waits_and_another_build_reloads(
             page.evaluate(REFRESH)
         assert page.evaluate("() => window.__before === undefined")
         wait_live(page)
+    finally:
+        fan.close()
+
+
+def test_the_saved_copy_of_a_page_follows_its_regions(
+    browser: Any, server: Server, api: Api
+) -> None:
+    tid, org, boards = _round_robin(api)
+    fan = phone(browser, server.url)
+    try:
+        page = fan.new_page()
+        page.goto(f"/t/{tid}")
+        wait_for_service_worker(page)
+        page.reload()  # through the service worker, which saves the page
+        wait_live(page)
+        saved = """async () => {
+          const pages = await caches.open("bo-pages-v1");
+          const copy = await pages.match(location.href, { ignoreVary: true });
+          return copy ? await copy.text() : "";
+        }"""
+        eventually(lambda: 'id="stations"' in page.evaluate(saved))
+        finished = f'id="np-{boards[0]["now_playing"]["id"]}"'
+        assert finished in page.evaluate(saved)
+
+        with _answer(page, 200):
+            _report(api, tid, org, boards[0])
+
+        # Offline, the page shown is the one the refreshes made, not the one first loaded.
+        eventually(lambda: finished not in page.evaluate(saved))
+        copy = page.evaluate(saved)
+        shown = page.evaluate("() => document.getElementById('stations').outerHTML")
+        assert shown in copy
     finally:
         fan.close()

@@ -76,7 +76,7 @@ export function flip(container, change) {
 
 let refreshing = null;
 let again = false;
-let shownTag = null; // the ETag of the copy of this page last swapped in
+let saving = null;
 
 const TOP = "[data-region]:not([data-region] [data-region])";
 const typing = (el) => {
@@ -85,11 +85,10 @@ const typing = (el) => {
 };
 
 /**
- * Bring this page's regions up to date. One refresh at a time; a request during one runs once
- * more after it. The page says which version of each region it holds (`X-Regions`, see
- * web/pages/regions.py; `skip`: regions it keeps up to date itself) and gets only the regions
- * that changed, or nothing (204) — or, from another build, the whole page (it then reloads).
- * A region holding a field the user is typing in waits for the next refresh.
+ * Bring the page's regions up to date, one refresh at a time. It says which version of each
+ * region it holds (X-Regions, see web/pages/regions.py; "-": kept up to date by the page) and
+ * gets the regions that changed, or 204; from another build, the page (it reloads). A region
+ * with a field the user is typing in waits.
  */
 export function refreshRegions(skip = new Set()) {
   if (refreshing) {
@@ -101,16 +100,16 @@ export function refreshRegions(skip = new Set()) {
   const held = Object.fromEntries(tops.map((el) => [el.id, skip.has(el.id) ? "-" : el.dataset.v || "0"]));
   refreshing = (async () => {
     try {
-      const regions = `${document.body.dataset.build} ${Object.entries(held).map(([id, v]) => `${id}=${v}`).join(" ")}`;
+      const regions = Object.entries(held).map(([id, v]) => `${id}=${v}`);
       const response = await fetch(location.href, {
-        headers: { Accept: "application/json, text/html", "X-Regions": regions },
+        headers: { Accept: "application/json, text/html", "X-Regions": [document.body.dataset.build, ...regions].join(" ") },
         cache: "no-store",
       });
       if (!response.ok || response.status === 204) return;
-      if ((response.headers.get("Content-Type") || "").startsWith("application/json")) {
-        patchRegions(await response.json(), held);
-      } else if (!(await swapWhole(response, skip))) return;
+      if ((response.headers.get("Content-Type") || "").startsWith("application/json")) patchRegions(await response.json(), held);
+      else if (!(await swapWhole(response, skip))) return;
       document.dispatchEvent(new CustomEvent("regions-refreshed"));
+      saveCopy();
     } catch {
       /* offline: keep what we show */
     } finally {
@@ -124,11 +123,11 @@ export function refreshRegions(skip = new Set()) {
   return refreshing;
 }
 
-/** Apply an answer of changed regions: {outermost id: [version, [[id, markup | [ids]], …]]}. */
+// {top id: [version, [[id, markup, inner?] | [id, runs], …]]}
 function patchRegions(answer, held) {
   const own = new Map([...document.querySelectorAll("[data-region][id]")].map((el) => [el.id, el]));
   for (const [top, [version, patches]] of Object.entries(answer)) {
-    let state = 0; // 0 up to date, 1 a region waits (typing), 2 lost track: ask for it whole
+    let state = 0; // 1: a region waits (typing), 2: lost track (ask for it whole)
     for (const [id, body, inner] of patches) state = Math.max(state, patchOne(own, id, body, inner));
     const el = document.getElementById(top);
     if (el) el.dataset.v = [version, held[top], "0"][state];
@@ -140,8 +139,7 @@ function patchOne(own, id, body, inner) {
   if (!current || !current.isConnected) return 2;
   if (typing(current)) return 1;
   if (Array.isArray(body)) {
-    // The same region with other regions in it: move the page's own ones there (runs: a
-    // [start, length] slice of those it had, the id of one from elsewhere, or a new one).
+    // Runs of the regions in it: a slice of those it had, one from elsewhere, a new one.
     const slots = [...current.querySelectorAll("[data-region]")].filter((el) => el.parentElement.closest("[data-region]") === current);
     const moving = body.flatMap((x) => (typeof x !== "string" ? slots.slice(x[0], x[0] + x[1]) : x[0] === "<" ? [parse(x)] : [own.get(x)]));
     if (slots.length !== moving.length || moving.includes(undefined)) return 2;
@@ -155,8 +153,7 @@ function patchOne(own, id, body, inner) {
   }
   let fresh = parse(body, inner);
   if (inner) {
-    // Only what is inside the region came: its start tag is the one the page has.
-    const content = fresh;
+    const content = fresh; // what is inside it; the start tag is the same
     fresh = current.cloneNode(false);
     fresh.append(content);
   }
@@ -167,7 +164,6 @@ function patchOne(own, id, body, inner) {
     else state = 2;
   }
   current.replaceWith(fresh);
-  own.set(id, fresh);
   return state;
 }
 
@@ -177,23 +173,38 @@ function parse(markup, all) {
   return all ? template.content : template.content.firstElementChild;
 }
 
-/** The whole page came (another build, or an answer of an older server): swap what differs. */
 async function swapWhole(response, skip) {
-  const tag = response.headers.get("ETag");
-  if (tag && tag === shownTag) return false;
-  shownTag = tag;
   const doc = new DOMParser().parseFromString(await response.text(), "text/html");
-  if (doc.body.dataset.build && doc.body.dataset.build !== document.body.dataset.build) {
+  if (doc.body.dataset.build !== document.body.dataset.build) {
     location.reload(); // the server was upgraded: load the new scripts
     return false;
   }
   for (const fresh of doc.querySelectorAll(TOP)) {
-    if (skip.has(fresh.id)) continue;
     const current = document.getElementById(fresh.id);
-    if (!current || current.innerHTML === fresh.innerHTML || typing(current)) continue;
-    current.replaceWith(document.importNode(fresh, true));
+    if (current && !skip.has(fresh.id) && current.innerHTML !== fresh.innerHTML && !typing(current)) current.replaceWith(document.importNode(fresh, true));
   }
   return true;
+}
+
+// The service worker's copy of the page (shown offline) takes the regions shown now.
+function saveCopy() {
+  saving ||= setTimeout(async () => {
+    saving = null;
+    try {
+      const cache = await caches.open("bo-pages-v1");
+      const saved = await cache.match(location.href, { ignoreVary: true });
+      if (!saved) return;
+      const doc = new DOMParser().parseFromString(await saved.text(), "text/html");
+      for (const el of doc.querySelectorAll(TOP)) {
+        const live = document.getElementById(el.id);
+        if (live) el.replaceWith(doc.importNode(live, true));
+      }
+      const headers = { "Content-Type": "text/html; charset=utf-8" };
+      await cache.put(location.href, new Response(`<!doctype html>${doc.documentElement.outerHTML}`, { headers }));
+    } catch {
+      /* no saved copy */
+    }
+  }, 3000);
 }
 
 /** Make relative links in read-only copy fields absolute (`data-absolute`). */
