@@ -3,15 +3,17 @@
 ``python -m bench.page_bytes [--teams 128] [--tables 48] [--results 40]`` starts the real server
 (``beerolympics serve``) and Debian's Chromium (as the browser tests do), opens the pages a party
 has open, each in its own browser context (one phone each): the tournament home page as a
-spectator, a team page as its captain, the leaderboard, the game page (its station board) and the
-TV. It sets up ``teams`` teams in a round robin on ``tables`` tables with ``auto_call``, lets the
-pages settle, then reports ``results`` results one at a time as the organizer, each given ~1 s for
-the frames and the debounced refreshes. Per page it counts, from Chromium's own network events
-(CDP), the WebSocket payload received (``Network.webSocketFrameReceived``) and the HTTP responses
-(``Network.loadingFinished`` ``encodedDataLength``: bytes on the wire, compressed, headers
-included), only during the results. Service workers are blocked, so every fetch a page makes is
-seen by the page's own session (with a service worker the network fetch happens in its target).
-Without ``--teams`` it runs 12x3 and 128x48 side by side.
+spectator, a team page as its captain, the leaderboard, the game page (the round robin: its
+standings and every round's matches) and the TV. It sets up ``teams`` teams in a round robin on
+``tables`` tables with ``auto_call``, lets the pages settle, then reports ``results`` results one
+at a time as the organizer, each given ~1 s for the frames and the debounced refreshes. Per page
+it counts, from Chromium's own network events (CDP), the WebSocket payload received
+(``Network.webSocketFrameReceived``) and the HTTP responses (``Network.loadingFinished``
+``encodedDataLength``: bytes on the wire, compressed, headers included), only during the
+results, and the status of each answer (a page refreshing its regions gets 200 with the regions
+that changed, or 204). Service workers are blocked, so every fetch a page makes is seen by the
+page's own session (with a service worker the network fetch happens in its target). Without
+``--teams`` it runs 12x3 and 128x48 side by side.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ class Tally:
     http: int = 0
     requests: int = 0
     urls: list[str] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
     _pending: dict[str, str] = field(default_factory=dict)
+    _status: dict[str, int] = field(default_factory=dict)
 
     def frame(self, params: dict[str, Any]) -> None:
         self.ws += len(params["response"]["payloadData"].encode())
@@ -47,10 +51,14 @@ class Tally:
     def sent(self, params: dict[str, Any]) -> None:
         self._pending[params["requestId"]] = params["request"]["url"]
 
+    def received(self, params: dict[str, Any]) -> None:
+        self._status[params["requestId"]] = int(params["response"]["status"])
+
     def finished(self, params: dict[str, Any]) -> None:
         self.http += int(params["encodedDataLength"])
         self.requests += 1
         self.urls.append(self._pending.pop(params["requestId"], "?"))
+        self.statuses.append(self._status.pop(params["requestId"], 0))
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.ws, self.http, self.requests
@@ -62,6 +70,7 @@ def watch(context: Any, page: Any) -> Tally:
     session.send("Network.enable")
     session.on("Network.webSocketFrameReceived", tally.frame)
     session.on("Network.requestWillBeSent", tally.sent)
+    session.on("Network.responseReceived", tally.received)
     session.on("Network.loadingFinished", tally.finished)
     return tally
 
@@ -96,7 +105,7 @@ def run(browser: Any, teams: int, tables: int, results: int) -> list[list[object
             "home (spectator)": (f"/t/{tid}", None),
             "team (captain)": (f"/t/{tid}/teams/{captain['team']['id']}", captain["token"]),
             "leaderboard": (f"/t/{tid}/leaderboard", None),
-            "game (stations)": (f"/t/{tid}/games/{game['id']}", None),
+            "game (round robin)": (f"/t/{tid}/games/{game['id']}", None),
             "tv": (f"/t/{tid}/tv", None),
         }
         tallies: dict[str, Tally] = {}
@@ -137,7 +146,9 @@ def run(browser: Any, teams: int, tables: int, results: int) -> list[list[object
     for name, tally in tallies.items():
         fetched = Counter(urlsplit(u).path.replace(tid, "{t}") for u in tally.urls[marks[name] :])
         shown = ", ".join(f"{path} x{n}" for path, n in fetched.most_common(4))
-        print(f"{teams}x{tables} {name}: fetched {shown or 'nothing'}")
+        answers = Counter(tally.statuses[marks[name] :])
+        said = ", ".join(f"{status} x{n}" for status, n in sorted(answers.items()))
+        print(f"{teams}x{tables} {name}: fetched {shown or 'nothing'} ({said or '-'})")
     rows: list[list[object]] = []
     for name, samples in per.items():
         ws = [s[0] for s in samples]

@@ -29,18 +29,20 @@ REFRESH = """async () => {
 }"""
 
 
-def _round_robin(api: Api) -> tuple[str, str, list[dict[str, Any]]]:
-    t = api.tournament(max_teams=16)
+def _round_robin(
+    api: Api, teams: int = 8, tables: int = 3
+) -> tuple[str, str, list[dict[str, Any]]]:
+    t = api.tournament(max_teams=teams)
     tid = t["tournament"]["id"]
     api.call("PATCH", f"/tournaments/{tid}", t["token"], {"rest_seconds": 0})
-    for i in range(8):
+    for i in range(teams):
         api.team(t, f"Crew {i}", f"Captain {i}")
     game = api.game(
         t,
         name="Pong",
         format="round_robin",
         auto_call=True,
-        stations=["Table 1", "Table 2", "Table 3"],
+        stations=[f"Table {i + 1}" for i in range(tables)],
     )
     api.start_game(t, game["id"])
     boards = eventually(
@@ -202,5 +204,36 @@ def test_the_saved_copy_of_a_page_follows_its_regions(
         copy = page.evaluate(saved)
         shown = page.evaluate("() => document.getElementById('stations').outerHTML")
         assert shown in copy
+    finally:
+        fan.close()
+
+
+SAME_AS_SERVED = """async () => {
+  const served = await (await fetch(location.href, { cache: "no-store" })).text();
+  const doc = new DOMParser().parseFromString(served, "text/html");
+  return [...doc.querySelectorAll("[data-v]")].filter(
+    (el) => el.innerHTML !== document.getElementById(el.id).innerHTML
+      || el.dataset.v !== document.getElementById(el.id).dataset.v
+  ).map((el) => el.id);
+}"""
+
+
+def test_results_in_a_row_leave_the_page_as_served(browser: Any, server: Server, api: Api) -> None:
+    """Next matches move from table to table, new ones come in, tables are played: after each
+    refresh the page shows exactly what the server serves now, at the same versions."""
+    tid, org, _ = _round_robin(api, teams=16, tables=4)
+    fan = phone(browser, server.url)
+    try:
+        page = fan.new_page()
+        page.goto(f"/t/{tid}")
+        wait_live(page)
+        for _ in range(4):
+            boards = api.call("GET", f"/tournaments/{tid}/stations")["stations"]
+            busy = [b for b in boards if b["now_playing"]]
+            with _answer(page, 200):
+                _report(api, tid, org, busy[0])
+            page.wait_for_timeout(200)
+            # Whatever is left of the calls that follow a result, then the page as served.
+            eventually(lambda: page.evaluate(SAME_AS_SERVED) == [], within=10)
     finally:
         fan.close()

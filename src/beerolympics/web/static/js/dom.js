@@ -84,12 +84,8 @@ const typing = (el) => {
   return active && el.contains(active) && active.matches("input, textarea, select") && active.value;
 };
 
-/**
- * Bring the page's regions up to date, one refresh at a time. It says which version of each
- * region it holds (X-Regions, see web/pages/regions.py; "-": kept up to date by the page) and
- * gets the regions that changed, or 204; from another build, the page (it reloads). A region
- * with a field the user is typing in waits.
- */
+/** Bring the page's regions up to date, one refresh at a time: it says the versions it holds
+ * (see web/pages/regions.py) and gets the regions that changed. Typing in one: it waits. */
 export function refreshRegions(skip = new Set()) {
   if (refreshing) {
     again = true;
@@ -102,7 +98,7 @@ export function refreshRegions(skip = new Set()) {
     try {
       const regions = Object.entries(held).map(([id, v]) => `${id}=${v}`);
       const response = await fetch(location.href, {
-        headers: { Accept: "application/json, text/html", "X-Regions": [document.body.dataset.build, ...regions].join(" ") },
+        headers: { "X-Regions": [document.body.dataset.build, ...regions].join(" ") },
         cache: "no-store",
       });
       if (!response.ok || response.status === 204) return;
@@ -126,31 +122,39 @@ export function refreshRegions(skip = new Set()) {
 // {top id: [version, [[id, markup, inner?] | [id, runs], …]]}
 function patchRegions(answer, held) {
   const own = new Map([...document.querySelectorAll("[data-region][id]")].map((el) => [el.id, el]));
+  const all = Object.values(answer).flatMap(([, patches]) => patches);
+  // Regions said as runs give up the regions in them first (they may move to one another).
+  const spots = new Map();
+  for (const [id, body] of all) {
+    const el = own.get(id);
+    if (!Array.isArray(body) || !el || typing(el)) continue;
+    const kids = [...el.querySelectorAll("[data-region]")].filter((k) => k.parentElement.closest("[data-region]") === el);
+    const marks = kids.map(() => document.createComment(""));
+    kids.forEach((k, i) => k.replaceWith(marks[i]));
+    spots.set(id, [kids, marks]);
+  }
   for (const [top, [version, patches]] of Object.entries(answer)) {
     let state = 0; // 1: a region waits (typing), 2: lost track (ask for it whole)
-    for (const [id, body, inner] of patches) state = Math.max(state, patchOne(own, id, body, inner));
+    for (const [id, body, inner] of patches) state = Math.max(state, patchOne(own, spots, id, body, inner));
     const el = document.getElementById(top);
     if (el) el.dataset.v = [version, held[top], "0"][state];
   }
 }
 
-function patchOne(own, id, body, inner) {
+function patchOne(own, spots, id, body, inner) {
   const current = own.get(id);
-  if (!current || !current.isConnected) return 2;
-  if (typing(current)) return 1;
+  if (!current) return 2;
   if (Array.isArray(body)) {
-    // Runs of the regions in it: a slice of those it had, one from elsewhere, a new one.
-    const slots = [...current.querySelectorAll("[data-region]")].filter((el) => el.parentElement.closest("[data-region]") === current);
-    const moving = body.flatMap((x) => (typeof x !== "string" ? slots.slice(x[0], x[0] + x[1]) : x[0] === "<" ? [parse(x)] : [own.get(x)]));
-    if (slots.length !== moving.length || moving.includes(undefined)) return 2;
-    const marks = slots.map((slot) => {
-      const mark = document.createComment("");
-      slot.replaceWith(mark);
-      return mark;
-    });
-    marks.forEach((mark, i) => mark.replaceWith(moving[i]));
-    return 0;
+    // Runs: a slice of the regions it had, one from elsewhere, a new one.
+    if (!spots.has(id)) return typing(current) ? 1 : 2;
+    const [kids, marks] = spots.get(id);
+    const moving = body.flatMap((x) => (typeof x !== "string" ? kids.slice(x[0], x[0] + x[1]) : x[0] === "<" ? [parse(x)] : [own.get(x)]));
+    const ok = marks.length === moving.length && !moving.includes(undefined);
+    marks.forEach((mark, i) => mark.replaceWith((ok ? moving : kids)[i] || ""));
+    return ok ? 0 : 2;
   }
+  if (!current.isConnected) return 2;
+  if (typing(current)) return 1;
   let fresh = parse(body, inner);
   if (inner) {
     const content = fresh; // what is inside it; the start tag is the same
@@ -186,19 +190,15 @@ async function swapWhole(response, skip) {
   return true;
 }
 
-// The service worker's copy of the page (shown offline) takes the regions shown now.
+// The service worker's copy of the page (shown offline) takes the regions now shown.
 function saveCopy() {
   saving ||= setTimeout(async () => {
     saving = null;
     try {
       const cache = await caches.open("bo-pages-v1");
       const saved = await cache.match(location.href, { ignoreVary: true });
-      if (!saved) return;
       const doc = new DOMParser().parseFromString(await saved.text(), "text/html");
-      for (const el of doc.querySelectorAll(TOP)) {
-        const live = document.getElementById(el.id);
-        if (live) el.replaceWith(doc.importNode(live, true));
-      }
+      for (const el of doc.querySelectorAll(TOP)) el.replaceWith(doc.importNode(document.getElementById(el.id) || el, true));
       const headers = { "Content-Type": "text/html; charset=utf-8" };
       await cache.put(location.href, new Response(`<!doctype html>${doc.documentElement.outerHTML}`, { headers }));
     } catch {
