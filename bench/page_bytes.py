@@ -8,10 +8,10 @@ standings and every round's matches) and the TV. It sets up ``teams`` teams in a
 ``tables`` tables with ``auto_call``, lets the pages settle, then reports ``results`` results one
 at a time as the organizer, each given ~1 s for the frames and the debounced refreshes. Per page
 it counts, from Chromium's own network events (CDP), the WebSocket payload received
-(``Network.webSocketFrameReceived``) and the HTTP responses (``Network.loadingFinished``
-``encodedDataLength``: bytes on the wire, compressed, headers included), only during the
-results, and the status of each answer (a page refreshing its regions gets 200 with the regions
-that changed, or 204). Service workers are blocked, so every fetch a page makes is seen by the
+(``Network.webSocketFrameReceived``) and the HTTP responses (``encodedDataLength`` of
+``Network.responseReceived`` and ``Network.loadingFinished``: bytes on the wire, compressed,
+headers included), only during the results, and the status of each answer (a page refreshing
+its regions gets 200 with the regions that changed, or 204). Service workers are blocked, so every fetch a page makes is seen by the
 page's own session (with a service worker the network fetch happens in its target). Without
 ``--teams`` it runs 12x3 and 128x48 side by side.
 """
@@ -43,7 +43,7 @@ class Tally:
     urls: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     _pending: dict[str, str] = field(default_factory=dict)
-    _status: dict[str, int] = field(default_factory=dict)
+    _counted: dict[str, int] = field(default_factory=dict)
 
     def frame(self, params: dict[str, Any]) -> None:
         self.ws += len(params["response"]["payloadData"].encode())
@@ -52,13 +52,22 @@ class Tally:
         self._pending[params["requestId"]] = params["request"]["url"]
 
     def received(self, params: dict[str, Any]) -> None:
-        self._status[params["requestId"]] = int(params["response"]["status"])
+        # Counted when its headers arrive: an answer without a body (204) that the page never
+        # reads has no loadingFinished.
+        rid = params["requestId"]
+        self._counted[rid] = int(params["response"].get("encodedDataLength") or 0)
+        self.http += self._counted[rid]
+        self.requests += 1
+        self.urls.append(self._pending.pop(rid, "?"))
+        self.statuses.append(int(params["response"]["status"]))
 
     def finished(self, params: dict[str, Any]) -> None:
-        self.http += int(params["encodedDataLength"])
-        self.requests += 1
-        self.urls.append(self._pending.pop(params["requestId"], "?"))
-        self.statuses.append(self._status.pop(params["requestId"], 0))
+        rid = params["requestId"]
+        if rid not in self._counted:
+            self.requests += 1
+            self.urls.append(self._pending.pop(rid, "?"))
+            self.statuses.append(0)
+        self.http += int(params["encodedDataLength"]) - self._counted.pop(rid, 0)
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.ws, self.http, self.requests
