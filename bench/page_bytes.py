@@ -11,9 +11,9 @@ it counts, from Chromium's own network events (CDP), the WebSocket payload recei
 (``Network.webSocketFrameReceived``) and the HTTP responses (``encodedDataLength`` of
 ``Network.responseReceived`` and ``Network.loadingFinished``: bytes on the wire, compressed,
 headers included), only during the results, and the status of each answer (a page refreshing
-its regions gets 200 with the regions that changed, or 204). Service workers are blocked, so every fetch a page makes is seen by the
-page's own session (with a service worker the network fetch happens in its target). Without
-``--teams`` it runs 12x3 and 128x48 side by side.
+its regions gets 200 with the regions that changed, or 204). Service workers are blocked, so
+every fetch a page makes is seen by the page's own session (with a service worker the network
+fetch happens in its target). Without ``--teams`` it runs 12x3 and 128x48 side by side.
 """
 
 from __future__ import annotations
