@@ -32,6 +32,7 @@ import base64
 import bisect
 import hashlib
 import re
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -219,8 +220,8 @@ def index(html: str) -> Page:
 
 class Regions:
     """Regions recently rendered, by version (an LRU), and pages recently rendered, by what
-    names them (the path, the query and the page's ETag: its build, position and viewer) —
-    rendered once however many phones ask, kept up to ``max_bytes`` of markup."""
+    names them (the host, path, query and the page's ETag: its build, position and viewer) —
+    rendered once however many phones ask, kept up to ``max_bytes`` of markup in memory."""
 
     def __init__(self, max_nodes: int = 100_000, max_bytes: int = 64 << 20) -> None:
         self._nodes: OrderedDict[str, Node] = OrderedDict()
@@ -242,12 +243,13 @@ class Regions:
         while len(self._nodes) > self._max_nodes:
             self._nodes.popitem(last=False)
         if key in self._pages:
-            self._bytes -= len(self._pages.pop(key).html)
+            self._bytes -= sys.getsizeof(self._pages.pop(key).html)
         self._pages[key] = page
-        self._bytes += len(page.html)
+        # In memory: a page with an emoji takes four bytes a character.
+        self._bytes += sys.getsizeof(page.html)
         while self._bytes > self._max_bytes and len(self._pages) > 1:
             _, old = self._pages.popitem(last=False)
-            self._bytes -= len(old.html)
+            self._bytes -= sys.getsizeof(old.html)
 
     def node(self, version: str) -> Node | None:
         return self._nodes.get(version)
