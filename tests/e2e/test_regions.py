@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import Api, eventually, phone, wait_for_service_worker, wait_live
@@ -235,5 +236,68 @@ def test_results_in_a_row_leave_the_page_as_served(browser: Any, server: Server,
             page.wait_for_timeout(200)
             # Whatever is left of the calls that follow a result, then the page as served.
             eventually(lambda: page.evaluate(SAME_AS_SERVED) == [], within=10)
+    finally:
+        fan.close()
+
+
+def test_the_leaderboard_asks_for_its_race_only_when_points_moved(
+    browser: Any, server: Server, api: Api
+) -> None:
+    """The page redraws its board from `leaderboard` messages itself; its other region, the
+    points race, draws overall points, so a result that moved nobody's points asks for nothing."""
+    t = api.tournament(max_teams=16)
+    tid, org = t["tournament"]["id"], t["token"]
+    api.call("PATCH", f"/tournaments/{tid}", org, {"rest_seconds": 0})
+    crews = [api.team(t, f"Crew {i}", f"Captain {i}") for i in range(8)]
+    game = api.game(t, name="Pong", format="round_robin", auto_call=True, stations=["Table 1"])
+    api.start_game(t, game["id"])
+    boards = eventually(
+        lambda: (
+            all(b["now_playing"] for b in found["stations"]) and found["stations"]
+            if (found := api.call("GET", f"/tournaments/{tid}/stations"))
+            else None
+        )
+    )
+    fan = phone(browser, server.url)
+    try:
+        page = fan.new_page()
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url) if r.headers.get("x-regions") else None)
+        page.goto(f"/t/{tid}/leaderboard")
+        wait_live(page)
+        page.wait_for_timeout(1000)
+        before = len(asked)
+        played = page.locator("#board tbody tr").first.get_attribute("class")
+        # Two results: a round robin's places are far from certain, nobody's points move.
+        _report(api, tid, org, boards[0])
+        page.wait_for_timeout(1500)
+        table = eventually(
+            lambda: (
+                (b := api.call("GET", f"/tournaments/{tid}/stations")["stations"][0])["now_playing"]
+                and b
+            )
+        )
+        _report(api, tid, org, table)
+        page.wait_for_timeout(1500)
+        assert len(asked) <= before + 1  # at most once, for the first message it saw
+        assert page.locator("#board tbody tr").first.get_attribute("class") is not None
+        assert played is not None
+        settled = len(asked)
+        race = page.locator("#race figcaption").inner_text()
+        bonus = api.call(
+            "POST",
+            f"/tournaments/{tid}/bonuses",
+            org,
+            {"name": "Costume", "points": 40, "needs_approval": False},
+        )["items"][-1]
+        with _answer(page, 200):
+            api.call(
+                "POST",
+                f"/tournaments/{tid}/bonuses/{bonus['id']}/claims",
+                org,
+                {"team_id": crews[3]["team"]["id"]},
+            )
+        assert len(asked) > settled
+        expect(page.locator("#race figcaption")).not_to_have_text(race)
     finally:
         fan.close()
