@@ -87,7 +87,7 @@ async def test_a_station_card_is_sent_alone(client: Client) -> None:
     _, patches = answer["stations"]
     # Tables are told their next matches (moved from table to table) in runs; what is sent as
     # markup is the table where the result was (its match now) and a match new to the board.
-    assert {rid for rid, *_ in patches} <= {f"st-{s}" for s in stations}
+    assert {rid for rid, *_ in patches} <= {f"st-{i + 1}" for i in range(len(stations))}
     markup = [
         x
         for _, body, *_ in patches
