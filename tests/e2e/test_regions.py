@@ -9,7 +9,9 @@ a field someone is typing in waits; a page of another build reloads.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,6 +30,16 @@ REFRESH = """async () => {
   const src = document.querySelector('script[src$="/js/app.js"]').src;
   await (await import(src.replace(/app\\.js$/, "dom.js"))).refreshRegions();
 }"""
+
+
+@contextlib.contextmanager
+def _phone_page(browser: Any, server: Server) -> Iterator[Any]:
+    """A page on a phone of its own, closed afterwards."""
+    fan = phone(browser, server.url)
+    try:
+        yield fan.new_page()
+    finally:
+        fan.close()
 
 
 def _round_robin(
@@ -71,9 +83,7 @@ def _report(api: Api, tid: str, org: str, board: dict[str, Any]) -> None:
 
 def test_a_result_sends_only_the_regions_it_changed(browser: Any, server: Server, api: Api) -> None:
     tid, org, boards = _round_robin(api)
-    fan = phone(browser, server.url)
-    try:
-        page = fan.new_page()
+    with _phone_page(browser, server) as page:
         page.goto(f"/t/{tid}")
         wait_live(page)
         whole = len(page.content().encode())
@@ -125,17 +135,13 @@ def test_a_result_sends_only_the_regions_it_changed(browser: Any, server: Server
         # Nothing changed since: the answer is empty.
         with _answer(page, 204):
             page.evaluate(REFRESH)
-    finally:
-        fan.close()
 
 
 def test_a_region_being_typed_in_waits_and_another_build_reloads(
     browser: Any, server: Server, api: Api
 ) -> None:
     tid, org, boards = _round_robin(api)
-    fan = phone(browser, server.url)
-    try:
-        page = fan.new_page()
+    with _phone_page(browser, server) as page:
         page.goto(f"/t/{tid}")
         wait_live(page)
         table = "st-1"  # the first table
@@ -173,17 +179,13 @@ def test_a_region_being_typed_in_waits_and_another_build_reloads(
             page.evaluate(REFRESH)
         assert page.evaluate("() => window.__before === undefined")
         wait_live(page)
-    finally:
-        fan.close()
 
 
 def test_the_saved_copy_of_a_page_follows_its_regions(
     browser: Any, server: Server, api: Api
 ) -> None:
     tid, org, boards = _round_robin(api)
-    fan = phone(browser, server.url)
-    try:
-        page = fan.new_page()
+    with _phone_page(browser, server) as page:
         page.goto(f"/t/{tid}")
         wait_for_service_worker(page)
         page.reload()  # through the service worker, which saves the page
@@ -205,8 +207,6 @@ def test_the_saved_copy_of_a_page_follows_its_regions(
         copy = page.evaluate(saved)
         shown = page.evaluate("() => document.getElementById('stations').outerHTML")
         assert shown in copy
-    finally:
-        fan.close()
 
 
 SAME_AS_SERVED = """async () => {
@@ -223,9 +223,7 @@ def test_results_in_a_row_leave_the_page_as_served(browser: Any, server: Server,
     """Next matches move from table to table, new ones come in, tables are played: after each
     refresh the page shows exactly what the server serves now, at the same versions."""
     tid, org, _ = _round_robin(api, teams=16, tables=4)
-    fan = phone(browser, server.url)
-    try:
-        page = fan.new_page()
+    with _phone_page(browser, server) as page:
         page.goto(f"/t/{tid}")
         wait_live(page)
         for _ in range(4):
@@ -236,8 +234,6 @@ def test_results_in_a_row_leave_the_page_as_served(browser: Any, server: Server,
             page.wait_for_timeout(200)
             # Whatever is left of the calls that follow a result, then the page as served.
             eventually(lambda: page.evaluate(SAME_AS_SERVED) == [], within=10)
-    finally:
-        fan.close()
 
 
 def test_the_leaderboard_asks_for_its_race_only_when_points_moved(
@@ -258,9 +254,7 @@ def test_the_leaderboard_asks_for_its_race_only_when_points_moved(
             else None
         )
     )
-    fan = phone(browser, server.url)
-    try:
-        page = fan.new_page()
+    with _phone_page(browser, server) as page:
         asked: list[str] = []
         page.on("request", lambda r: asked.append(r.url) if r.headers.get("x-regions") else None)
         page.goto(f"/t/{tid}/leaderboard")
@@ -299,5 +293,3 @@ def test_the_leaderboard_asks_for_its_race_only_when_points_moved(
             )
         assert len(asked) > settled
         expect(page.locator("#race figcaption")).not_to_have_text(race)
-    finally:
-        fan.close()
