@@ -90,24 +90,8 @@ def run(browser: Any, teams: int, tables: int, results: int) -> list[list[object
         tid, org = t["tournament"]["id"], t["token"]
         api.call("PATCH", f"/tournaments/{tid}", org, {"max_teams": teams})
         made = [api.team(t, f"Team {i}", f"Captain {i}") for i in range(teams)]
-        game = api.game(
-            t,
-            name="Pong",
-            format="round_robin",
-            auto_call=True,
-            stations=[f"Table {i + 1}" for i in range(tables)],
-        )
-        api.start_game(t, game["id"])
-        matches: list[dict[str, Any]] = []
-        cursor = ""
-        while True:
-            more = f"&cursor={cursor}" if cursor else ""
-            query = f"/tournaments/{tid}/matches?limit=200{more}"
-            found = api.call("GET", query)
-            matches += found["items"]
-            if not found["next_cursor"]:
-                break
-            cursor = found["next_cursor"]
+        game = api.round_robin(t, tables)
+        matches = api.matches(tid)
         matches.sort(key=lambda m: m["round"])
         captain = made[0]
         pages = {

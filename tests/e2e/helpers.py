@@ -86,12 +86,30 @@ class Api:
     def match(self, tournament_id: str, match_id: str) -> Any:
         return self.call("GET", f"/tournaments/{tournament_id}/matches/{match_id}")
 
+    def round_robin(self, tournament: dict[str, Any], tables: int) -> Any:
+        """A round robin of the tournament's teams on ``tables`` tables, started, the station
+        queue calling its matches."""
+        game = self.game(
+            tournament,
+            name="Pong",
+            format="round_robin",
+            auto_call=True,
+            stations=[f"Table {i + 1}" for i in range(tables)],
+        )
+        self.start_game(tournament, game["id"])
+        return game
+
     def matches(self, tournament_id: str, **query: str) -> list[Any]:
-        params = "&".join(f"{k}={v}" for k, v in query.items())
-        found: list[Any] = self.call(
-            "GET", f"/tournaments/{tournament_id}/matches?limit=200&{params}"
-        )["items"]
-        return found
+        """Every match ``query`` selects, page after page."""
+        found: list[Any] = []
+        cursor = ""
+        while True:
+            params = "&".join(f"{k}={v}" for k, v in {**query, "cursor": cursor}.items() if v)
+            page = self.call("GET", f"/tournaments/{tournament_id}/matches?limit=200&{params}")
+            found += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return found
 
     def leaderboard(self, tournament_id: str) -> Any:
         return self.call("GET", f"/tournaments/{tournament_id}/leaderboard")

@@ -50,14 +50,7 @@ def _round_robin(
     api.call("PATCH", f"/tournaments/{tid}", t["token"], {"rest_seconds": 0})
     for i in range(teams):
         api.team(t, f"Crew {i}", f"Captain {i}")
-    game = api.game(
-        t,
-        name="Pong",
-        format="round_robin",
-        auto_call=True,
-        stations=[f"Table {i + 1}" for i in range(tables)],
-    )
-    api.start_game(t, game["id"])
+    api.round_robin(t, tables)
     boards = eventually(
         lambda: (
             all(b["now_playing"] for b in found["stations"]) and found["stations"]
@@ -241,19 +234,8 @@ def test_the_leaderboard_asks_for_its_race_only_when_points_moved(
 ) -> None:
     """The page redraws its board from `leaderboard` messages itself; its other region, the
     points race, draws overall points, so a result that moved nobody's points asks for nothing."""
-    t = api.tournament(max_teams=16)
-    tid, org = t["tournament"]["id"], t["token"]
-    api.call("PATCH", f"/tournaments/{tid}", org, {"rest_seconds": 0})
-    crews = [api.team(t, f"Crew {i}", f"Captain {i}") for i in range(8)]
-    game = api.game(t, name="Pong", format="round_robin", auto_call=True, stations=["Table 1"])
-    api.start_game(t, game["id"])
-    boards = eventually(
-        lambda: (
-            all(b["now_playing"] for b in found["stations"]) and found["stations"]
-            if (found := api.call("GET", f"/tournaments/{tid}/stations"))
-            else None
-        )
-    )
+    tid, org, boards = _round_robin(api, tables=1)
+    crew = api.leaderboard(tid)["rows"][3]["team"]["id"]
     with _phone_page(browser, server) as page:
         asked: list[str] = []
         page.on("request", lambda r: asked.append(r.url) if r.headers.get("x-regions") else None)
@@ -289,7 +271,7 @@ def test_the_leaderboard_asks_for_its_race_only_when_points_moved(
                 "POST",
                 f"/tournaments/{tid}/bonuses/{bonus['id']}/claims",
                 org,
-                {"team_id": crews[3]["team"]["id"]},
+                {"team_id": crew},
             )
         assert len(asked) > settled
         expect(page.locator("#race figcaption")).not_to_have_text(race)
