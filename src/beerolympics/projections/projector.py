@@ -51,6 +51,9 @@ class Projector:
         self.position = 0
         self.failed: BaseException | None = None
         self._lock = asyncio.Lock()
+        #: Reads of the log begun, and the last of them that found its end.
+        self._reads = 0
+        self._reached_end = 0
         self._listeners: list[Listener] = []
 
     def on_applied(self, listener: Listener) -> None:
@@ -66,10 +69,18 @@ class Projector:
         """
         if until is not None and self.position >= until:
             return self.position
+        arrived = self._reads
         async with self._lock:
             while until is None or self.position < until:
+                if until is None and self._reached_end > arrived:
+                    # A read that began after this call found the end of the log: what was
+                    # stored before the call is applied (callers waiting together share it).
+                    break
+                self._reads += 1
+                read = self._reads
                 page = await self.store.read_all(self.position, PAGE)
                 if not page:
+                    self._reached_end = read
                     break
                 self.apply_page(page)
         return self.position
