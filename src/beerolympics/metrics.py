@@ -185,8 +185,8 @@ class ObservedEventStore:
     async def restore(self, events: Sequence[RecordedEvent]) -> None:
         await self.inner.restore(events)
 
-    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
-        return self.inner.exclusive(name)
+    def exclusive(self, *names: str) -> AbstractAsyncContextManager[None]:
+        return self.inner.exclusive(*names)
 
     async def ping(self) -> None:
         await self.inner.ping()

@@ -17,6 +17,7 @@ from beerolympics.domain.commands import AddGame, CreateTournament, RegisterTeam
 from beerolympics.domain.errors import Conflict
 from beerolympics.domain.identity import SPECTATOR, Actor
 from beerolympics.runtime import Runtime
+from beerolympics.services.matches import team_lock
 from tests.conftest import service_url
 from tests.factories import make_settings
 
@@ -92,12 +93,12 @@ async def test_thirty_teams_register_at_once(runtime: Runtime) -> None:
     assert sum(e.type == "TeamRegistered" for e in events) == 30
 
 
-async def three_team_round_robin(runtime: Runtime) -> tuple[Actor, list[str]]:
-    """A started round robin of three teams: any two of its matches share a team."""
+async def round_robin(runtime: Runtime, teams: int) -> tuple[Actor, dict[str, tuple[str, ...]]]:
+    """A started round robin: its matches (keys) and who plays each."""
     created = await runtime.tournaments.create_tournament(CreateTournament(name="Floor"))
     state = runtime.catalog.get(created.tournament_id)
     organizer = Actor("organizer", state.id, created.credential_id)
-    for i in range(3):
+    for i in range(teams):
         await runtime.tournaments.register_team(
             state.id,
             SPECTATOR,
@@ -110,10 +111,16 @@ async def three_team_round_robin(runtime: Runtime) -> tuple[Actor, list[str]]:
     await runtime.games.start_game(state.id, organizer, game_id, StartGame())
     run = runtime.play.get(state.id).games[game_id]
     assert run.resolution is not None
-    # Three teams round robin: any two matches share a team.
-    keys = [f"{game_id}.{m}" for m, r in run.resolution.matches.items() if r.state == "ready"]
-    assert len(keys) == 3
-    return organizer, keys
+    return organizer, {
+        f"{game_id}.{m}": r.teams for m, r in run.resolution.matches.items() if r.state == "ready"
+    }
+
+
+async def three_team_round_robin(runtime: Runtime) -> tuple[Actor, list[str]]:
+    """A started round robin of three teams: any two of its matches share a team."""
+    organizer, matches = await round_robin(runtime, 3)
+    assert len(matches) == 3
+    return organizer, list(matches)
 
 
 async def start(runtime: Runtime, organizer: Actor, key: str) -> str:
@@ -149,3 +156,23 @@ async def test_two_instances_never_start_a_team_twice(
             await instance.projector.catch_up()
             busy = instance.play.get(organizer.tournament_id).busy
             assert len(set(busy.values())) == 1
+
+
+async def test_a_start_waits_only_for_its_own_teams(runtime: Runtime) -> None:
+    """While a team is held (as a call or a start about it holds it, on any instance), a match
+    of two other teams starts, and the held team's match starts once it is let go."""
+    organizer, matches = await round_robin(runtime, 4)
+    assert organizer.tournament_id is not None
+    held = next(iter(matches.values()))[0]
+    others = next(key for key, teams in matches.items() if held not in teams)
+    theirs = next(
+        key for key, teams in matches.items() if held in teams and not {*teams} & {*matches[others]}
+    )
+    async with runtime.store.exclusive(team_lock(organizer.tournament_id, held)):
+        async with asyncio.timeout(5):
+            assert await start(runtime, organizer, others) == "started"
+        waiting = asyncio.create_task(start(runtime, organizer, theirs))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+    async with asyncio.timeout(5):
+        assert await waiting == "started"

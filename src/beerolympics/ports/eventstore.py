@@ -198,13 +198,15 @@ class EventStore(Protocol):
         """
         ...
 
-    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
-        """Hold the lock ``name`` until the block exits, against every handle on this backend.
+    def exclusive(self, *names: str) -> AbstractAsyncContextManager[None]:
+        """Hold the locks ``names`` until the block exits, against every handle on this backend.
 
-        Two processes sharing the backend never run a block for the same name at once, so a
-        decision that reads state beyond one stream (is this team already playing?) can catch
-        up with the log inside the block and append knowing nobody else decided meanwhile.
-        A waiter that is cancelled gives up its place; a crashed holder's lock is released.
+        Two processes sharing the backend never run blocks sharing a name at once, so a
+        decision that reads state beyond one stream (are these two teams already playing?) can
+        catch up with the log inside the block and append knowing nobody else decided on that
+        state meanwhile; blocks on disjoint names run side by side. Names are taken in sorted
+        order, so blocks never wait on each other in a circle. A waiter that is cancelled gives
+        up its place; a crashed holder's locks are released.
         """
         ...
 

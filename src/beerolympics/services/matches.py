@@ -6,7 +6,7 @@ atomic append."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -23,7 +23,7 @@ from beerolympics.domain.commands import (
     ReportResult,
     ResolveDispute,
 )
-from beerolympics.domain.errors import NotFound
+from beerolympics.domain.errors import Conflict, NotFound
 from beerolympics.domain.formats.base import MatchSpec, Outcome, ResolvedMatch
 from beerolympics.domain.identity import Actor
 from beerolympics.domain.matches import MatchRecord
@@ -68,6 +68,16 @@ def system_actor(tournament_id: str) -> Actor:
     return Actor("organizer", tournament_id, "system")
 
 
+def team_lock(tournament_id: str, team_id: str) -> str:
+    """The lock a command holds while it decides on where this team is (calling, starting)."""
+    return f"team:{tournament_id}:{team_id}"
+
+
+def station_lock(tournament_id: str, game_id: str, station_id: str) -> str:
+    """The lock a command holds while it decides on who is at this station (calling)."""
+    return f"station:{tournament_id}:{game_id}:{station_id}"
+
+
 class MatchService:
     """Everything done to a match."""
 
@@ -100,7 +110,13 @@ class MatchService:
             )
 
         return await self._match_command(
-            tournament_id, actor, match, decide, idempotency, if_match, floor=True
+            tournament_id,
+            actor,
+            match,
+            decide,
+            idempotency,
+            if_match,
+            floor=(station_lock(tournament_id, split_key(match)[0], cmd.station_id),),
         )
 
     async def start_match(
@@ -118,7 +134,7 @@ class MatchService:
             return lifecycle.start(tournament_id, ctx.record, ctx.resolved, actor)
 
         return await self._match_command(
-            tournament_id, actor, match, decide, idempotency, if_match, floor=True
+            tournament_id, actor, match, decide, idempotency, if_match, floor=()
         )
 
     async def report(
@@ -309,18 +325,22 @@ class MatchService:
         idempotency: IdempotencyKey | None,
         if_match: int | None = None,
         *,
-        floor: bool = False,
+        floor: Collection[str] | None = None,
     ) -> MatchOutcome:
-        """Decide on one match. ``floor``: the decision reads where every team and station
-        of the tournament is (calling, starting), so such commands take turns tournament-wide,
-        across instances too."""
-        self._context(tournament_id, match)  # unknown games and matches are 404s up front
+        """Decide on one match. ``floor``: the decision also reads where the match's teams
+        are, and whatever else of the tournament's floor these lock names stand for (a
+        station): it takes turns with every command reading any of them, across instances
+        too, while commands about other teams and stations go on side by side."""
+        teams = self._context(tournament_id, match).resolved.teams  # 404s up front
         attempts = 0
 
         def decision() -> Decision[MatchOutcome]:
             nonlocal attempts
             attempts += 1
             ctx = self._context(tournament_id, match)
+            if floor is not None and not set(ctx.resolved.teams) <= set(teams):
+                # Another result changed who plays this match since its locks were chosen.
+                raise Conflict("the match's teams just changed; try again", code="match_changed")
             check_version(
                 ctx.record.version,
                 if_match,
@@ -341,13 +361,13 @@ class MatchService:
             )
 
         game_id, spec_id = split_key(match)
+        stream = lifecycle.stream_id(tournament_id, game_id, spec_id)
+        locks = None if floor is None else [*floor, *(team_lock(tournament_id, t) for t in teams)]
         return await self.runner.run(
             decide=decision,
             outcome_type=MatchOutcome,
-            lock=f"floor:{tournament_id}"
-            if floor
-            else lifecycle.stream_id(tournament_id, game_id, spec_id),
-            exclusive=floor,
+            lock=locks or stream,
+            exclusive=floor is not None,
             idempotency=idempotency,
             idempotency_scope=tournament_id,
             metadata=metadata_for(actor),

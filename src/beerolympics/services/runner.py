@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import random
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
@@ -115,7 +116,7 @@ class CommandRunner:
         *,
         decide: Callable[[], Decision[R]],
         outcome_type: type[R],
-        lock: str,
+        lock: str | Collection[str],
         exclusive: bool = False,
         idempotency: IdempotencyKey | None = None,
         idempotency_scope: str = "",
@@ -123,20 +124,24 @@ class CommandRunner:
     ) -> R:
         """Decide and append, retrying on concurrent changes; return the command's outcome.
 
-        ``lock`` names what the decision reads: commands with one lock take turns in this
-        instance, so they do not fail each other's expected versions (between instances the
-        retry resolves it). A decision that reads beyond the streams it writes — no expected
-        version would catch a change there — is ``exclusive``: it also holds the store's lock
-        of that name, so it takes turns with every instance, and catches up before deciding.
+        ``lock`` names what the decision reads (one name or several): commands sharing a
+        name take turns in this instance, so they do not fail each other's expected versions
+        (between instances the retry resolves it). A decision that reads beyond the streams it
+        writes — no expected version would catch a change there — is ``exclusive``: it also
+        holds the store's locks of those names, so it takes turns with every instance, and
+        catches up before deciding.
         ``idempotency_scope`` is where the key is unique.
         """
-        async with self._lock(lock):
+        names = sorted({lock} if isinstance(lock, str) else set(lock))
+        async with AsyncExitStack() as held:
+            for name in names:
+                await held.enter_async_context(self._lock(name))
             if not exclusive:
                 return await self._run(
                     decide, outcome_type, idempotency, idempotency_scope, metadata
                 )
             try:
-                async with self.store.exclusive(lock):
+                async with self.store.exclusive(*names):
                     await self.projector.catch_up()
                     return await self._run(
                         decide, outcome_type, idempotency, idempotency_scope, metadata

@@ -310,6 +310,36 @@ class EventStoreContract:
         assert overlaps == 0
         assert inside == []
 
+    async def test_blocks_wait_only_for_the_names_they_share(self, store: EventStore) -> None:
+        """A block on several names waits while any of them is held, on this handle or
+        another, and blocks on other names go on meanwhile."""
+        async with self.second_handle(store) as other:
+            entered, leave = asyncio.Event(), asyncio.Event()
+
+            async def holder() -> None:
+                async with store.exclusive("team:a", "team:b"):
+                    entered.set()
+                    await leave.wait()
+
+            async def enter(target: EventStore, *names: str) -> None:
+                async with target.exclusive(*names):
+                    pass
+
+            holding = asyncio.create_task(holder())
+            await entered.wait()
+            async with asyncio.timeout(5):
+                await enter(store, "team:c", "team:d")
+                await enter(other, "team:d", "team:c")
+            waiting = [
+                asyncio.create_task(enter(store, "team:d", "team:b")),
+                asyncio.create_task(enter(other, "team:a")),
+            ]
+            await asyncio.sleep(0.1)
+            assert not any(task.done() for task in waiting)
+            leave.set()
+            async with asyncio.timeout(5):
+                await asyncio.gather(holding, *waiting)
+
     async def test_a_cancelled_waiter_leaves_the_lock_usable(self, store: EventStore) -> None:
         async with self.second_handle(store) as other:
             entered = asyncio.Event()

@@ -6,7 +6,7 @@ import asyncio
 import bisect
 import weakref
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 
 from beerolympics.adapters.batching import PendingAppend, plan_batch
@@ -35,11 +35,13 @@ class MemoryEventStore:
         self._closed = False
 
     @asynccontextmanager
-    async def exclusive(self, name: str) -> AsyncIterator[None]:
-        lock = self._locks.get(name)
-        if lock is None:
-            lock = self._locks[name] = asyncio.Lock()
-        async with lock:
+    async def exclusive(self, *names: str) -> AsyncIterator[None]:
+        async with AsyncExitStack() as held:
+            for name in sorted(set(names)):
+                lock = self._locks.get(name)
+                if lock is None:
+                    lock = self._locks[name] = asyncio.Lock()
+                await held.enter_async_context(lock)
             yield
 
     def _check_open(self) -> None:

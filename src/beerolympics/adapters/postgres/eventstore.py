@@ -52,7 +52,7 @@ _MIGRATION_LOCK: Final = 7_251_042_001
 # Named locks for :meth:`PostgresEventStore.exclusive`, apart per schema (one database may hold
 # several deployments).
 _LOCK: Final = "SELECT pg_advisory_lock(hashtextextended(current_schema() || ':' || $1, 0))"
-_UNLOCK: Final = "SELECT pg_advisory_unlock(hashtextextended(current_schema() || ':' || $1, 0))"
+_UNLOCK_ALL: Final = "SELECT pg_advisory_unlock_all()"
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS bo_events (
     position BIGINT PRIMARY KEY,
@@ -365,25 +365,27 @@ class PostgresEventStore:
             raise StoreUnavailable(f"PostgreSQL restore failed: {exc}") from exc
 
     @asynccontextmanager
-    async def exclusive(self, name: str) -> AsyncIterator[None]:
-        """A session advisory lock on a connection of the pool, held for the block: PostgreSQL
-        queues the waiters and frees the lock when a holder's connection dies. At most the
-        pool's size less two are held at once (the rest wait their turn here)."""
+    async def exclusive(self, *names: str) -> AsyncIterator[None]:
+        """Session advisory locks, taken in sorted order on one connection of the pool and
+        held for the block: PostgreSQL queues the waiters and frees the locks when a holder's
+        connection dies. At most the pool's size less two blocks hold locks at once (the rest
+        wait their turn here)."""
         self._check_open()
-        async with self._lock_slots, self._locked(name):
+        async with self._lock_slots, self._locked(sorted(set(names))):
             yield
 
     @asynccontextmanager
-    async def _locked(self, name: str) -> AsyncIterator[None]:
+    async def _locked(self, names: list[str]) -> AsyncIterator[None]:
         try:
             conn = await self._pool.acquire()
         except _DRIVER_ERRORS as exc:
             raise StoreUnavailable(f"PostgreSQL unavailable: {exc}") from exc
         try:
-            await conn.execute(_LOCK, name)
+            for name in names:
+                await conn.execute(_LOCK, name)
         except BaseException as exc:
-            # Failed or cancelled while waiting: the lock may have been granted just before,
-            # so end the session, which releases whatever it holds.
+            # Failed or cancelled while waiting: a lock may have been granted just before, so
+            # end the session, which releases whatever it holds.
             await self._drop(conn)
             if isinstance(exc, _DRIVER_ERRORS):
                 raise StoreUnavailable(f"PostgreSQL unavailable: {exc}") from exc
@@ -392,7 +394,7 @@ class PostgresEventStore:
             yield
         finally:
             try:
-                await conn.execute(_UNLOCK, name)
+                await conn.execute(_UNLOCK_ALL)
             except BaseException as exc:
                 await self._drop(conn)
                 if not isinstance(exc, _DRIVER_ERRORS):

@@ -9,14 +9,16 @@ Plain ``sqlite3``: it is the fastest way to drive SQLite from Python.
 from __future__ import annotations
 
 import asyncio
+import collections
 import fcntl
 import os
 import queue
 import sqlite3
 import threading
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -64,6 +66,8 @@ _MAX_BATCH: Final = 256
 _PARAMS_PER_QUERY: Final = 400
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _STOP: Final = object()
+#: Files that named locks hash onto (see :meth:`SQLiteEventStore.exclusive`).
+_LOCK_BUCKETS: Final = 1024
 _COLUMNS: Final = "position, stream_id, version, scope, type, data, metadata, recorded_at"
 _decode = msgspec.json.Decoder().decode
 
@@ -108,6 +112,10 @@ class SQLiteEventStore:
         self._local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sqlite-reader")
+        self._lock_dir = Path(f"{self.path}-locks")
+        self._lock_dir.mkdir(exist_ok=True)
+        self._bucket_locks: collections.defaultdict[int, asyncio.Lock]
+        self._bucket_locks = collections.defaultdict(asyncio.Lock)
         self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
@@ -351,24 +359,35 @@ class SQLiteEventStore:
         await asyncio.get_running_loop().run_in_executor(self._readers, run)
 
     @asynccontextmanager
-    async def exclusive(self, name: str) -> AsyncIterator[None]:
-        """One ``flock`` on ``<database>-lock`` stands for every name: SQLite serves one
-        machine, and the blocks it guards are short. Each block opens its own descriptor, so
-        handles in one process exclude each other as processes do; closing it unlocks."""
+    async def exclusive(self, *names: str) -> AsyncIterator[None]:
+        """A ``flock`` per name's bucket, on a file of ``<database>-locks/``: SQLite serves one
+        machine, so the kernel's locks reach every process that shares the database. Each
+        block opens its own descriptors, so handles in one process exclude each other as
+        processes do; closing them unlocks. Within this handle a bucket is awaited, not
+        polled; names that share a bucket (one in :data:`_LOCK_BUCKETS`) just take turns."""
         self._check_open()
-        fd = os.open(f"{self.path}-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        buckets = sorted({zlib.crc32(name.encode()) % _LOCK_BUCKETS for name in names})
+        async with AsyncExitStack() as held:
+            for bucket in buckets:
+                await held.enter_async_context(self._bucket_locks[bucket])
+                held.callback(os.close, await self._flock(self._lock_dir / str(bucket)))
+            yield
+
+    @staticmethod
+    async def _flock(path: Path) -> int:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             delay = 0.0005
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
+                    return fd
                 except BlockingIOError:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 0.02)
-            yield
-        finally:
+        except BaseException:
             os.close(fd)
+            raise
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
