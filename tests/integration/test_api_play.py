@@ -334,3 +334,26 @@ async def test_teams_rest_between_matches_and_the_queue_wakes_when_they_have(
         assert await called() == []
         clock.advance(601)  # no command: the queue wakes by itself
         await eventually(one_called)
+
+
+async def test_a_games_count_of_played_matches_follows_results_and_reopening(
+    world: World,
+) -> None:
+    game = await world.add_game(name="Pong", format="round_robin", auto_call=False)
+    await world.start(game)
+
+    async def counts() -> tuple[int, int]:
+        view = (await world.client.get(world.url(f"/games/{game}"))).json()
+        return view["matches"], view["matches_done"]
+
+    assert await counts() == (28, 0)  # eight teams: 28 matches
+    first, second = (await world.matches(game_id=game, status="ready"))[:2]
+    await official(world, first["id"], {"winner": slot_teams(first)[0]})
+    assert await counts() == (28, 1)
+    await official(world, second["id"], {"winner": slot_teams(second)[1]})
+    assert await counts() == (28, 2)
+    r = await world.client.post(
+        world.url(f"/matches/{first['id']}/reopen"), json={"reason": "typo"}, headers=world.org
+    )
+    assert r.status_code == 200, r.text
+    assert await counts() == (28, 1)

@@ -75,6 +75,8 @@ class GameRun:
     feeds: dict[tuple[str, str], str] = field(default_factory=dict)
     version: int = 0
     started_at: dt.datetime | None = None
+    #: (matches, of which played), byes and void matches aside: see :meth:`match_counts`.
+    counts: tuple[int, int] | None = None
     #: How the teams were seeded when the game started (natural, random or manual).
     seeding: str | None = None
 
@@ -92,6 +94,15 @@ class GameRun:
         if not self.complete or self.plan is None:
             return False
         return not formats.next_round(self.plan, self.outcomes)
+
+    def match_counts(self) -> tuple[int, int]:
+        """How many matches the game has, and how many of them are played (byes and void
+        matches aside); counted once per change of the resolution."""
+        if self.counts is None:
+            assert self.resolution is not None
+            real = [m for m in self.resolution.matches.values() if m.state not in ("bye", "void")]
+            self.counts = (len(real), sum(m.state == "played" for m in real))
+        return self.counts
 
     def record(self, spec_id: str) -> MatchRecord:
         record = self.records.get(spec_id)
@@ -365,6 +376,7 @@ class Play:
         """
         assert run.plan is not None
         before = run.resolution
+        run.counts = None
         was: Mapping[str, ResolvedMatch | None]
         if before is None or changed is None:
             run.resolution = formats.resolve(run.plan, run.outcomes)

@@ -327,8 +327,7 @@ class Views:
             if "seeding" in options and run.seeding is not None:
                 options = {**options, "seeding": run.seeding}  # as it was started
             teams = len(run.plan.teams)
-            real = [m for m in run.resolution.matches.values() if m.state not in ("bye", "void")]
-            matches, done = len(real), sum(m.state == "played" for m in real)
+            matches, done = run.match_counts()
         return GameView(
             id=config.id,
             name=config.name,
