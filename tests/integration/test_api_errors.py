@@ -236,6 +236,13 @@ async def test_validation_problems_name_the_field(client: Client, world: dict[st
     assert body["errors"][0]["source"] == "body"
 
 
+async def test_a_missing_body_is_said_so(client: Client, world: dict[str, Any]) -> None:
+    response = await client.post(f"/api/v1/tournaments/{world['tid']}/teams")
+    body = assert_problem(response, 422, "validation_failed")
+    assert body["detail"] == "a JSON body is required"
+    assert body["errors"] == [{"message": "a JSON body is required", "source": "body"}]
+
+
 async def test_unauthenticated_carries_www_authenticate(
     client: Client, world: dict[str, Any]
 ) -> None:

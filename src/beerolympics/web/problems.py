@@ -151,15 +151,18 @@ def _domain_problem(request: Request[Any, Any, Any], exc: DomainError) -> Respon
 
 def _validation_errors(exc: ValidationException) -> list[FieldError]:
     items = exc.extra if isinstance(exc.extra, list) else []
-    return [
-        FieldError(
-            message=str(item.get("message", "invalid")),
-            field=item.get("key"),
-            source=item.get("source"),
-        )
-        for item in items
-        if isinstance(item, Mapping)
-    ]
+    return [_field_error(item) for item in items if isinstance(item, Mapping)]
+
+
+def _field_error(item: Mapping[str, Any]) -> FieldError:
+    key, source = item.get("key"), item.get("source")
+    message = str(item.get("message", "invalid"))
+    if key is not None and message == repr(key):
+        # The framework names a missing value by its key alone.
+        if key == "data" and source == "body":
+            return FieldError("a JSON body is required", source="body")
+        message = "is required"
+    return FieldError(message=message, field=key, source=source)
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
