@@ -1,0 +1,130 @@
+"""Matches started and reported through the whole HTTP stack, in-process (ASGI, no socket,
+nobody listening live): what the command path costs, without the live fan-out that
+``bench.live_load`` adds.
+
+The tournament of ``bench.live_load``'s results phase: 128 teams, a home-and-away round robin
+on 48 tables, an organizer reporting every result, on the SQLite store. Results go in the
+order of the rounds, ``--concurrency`` at a time, and a team plays one match at a time (a
+match waits for its teams' previous matches). CPU is the process's, every thread counted.
+
+    python -m bench.match_flow [--results 3000] [--flows start+report,report] [--concurrency 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from typing import Any
+
+import msgspec
+
+from beerolympics.app import create_app
+from beerolympics.runtime import Runtime
+from beerolympics.settings import Settings
+from bench.asgi import call
+from bench.common import summary_ms, table
+
+TEAMS = 128
+TABLES = 48
+
+
+async def measure(flow: str, results: int, concurrency: int) -> list[object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.load(
+            {
+                "data_dir": tmp,
+                "database_url": f"sqlite:///{tmp}/bench.db",
+                "secret_key": "b",
+                # One organizer sets up 128 teams and reports every result.
+                "rate_limit_api": "100000000/minute",
+                "log_level": "warning",
+            },
+            environ={},
+        )
+        app = create_app(settings)
+        async with app.lifespan():
+            created = await call(app, "POST", "/api/v1/tournaments", body=b'{"name": "Bench"}')
+            body = msgspec.json.decode(created.body)
+            tid, auth = body["tournament"]["id"], {"authorization": f"Bearer {body['token']}"}
+            api = f"/api/v1/tournaments/{tid}"
+
+            async def post(path: str, payload: Any) -> dict[str, Any]:
+                reply = await call(app, "POST", api + path, body=_json(payload), headers=auth)
+                assert reply.status in (200, 201), reply.body
+                decoded: dict[str, Any] = msgspec.json.decode(reply.body)
+                return decoded
+
+            await call(app, "PATCH", api, body=_json({"max_teams": TEAMS}), headers=auth)
+            for i in range(TEAMS):
+                await post("/teams", {"name": f"T{i}", "colour": "#123456", "captain_name": "C"})
+            game = await post(
+                "/games",
+                {
+                    "name": "Pong",
+                    "format": "round_robin",
+                    "options": {"double": True},
+                    "auto_call": False,
+                    "stations": [f"Table {i + 1}" for i in range(TABLES)],
+                },
+            )
+            await post(f"/games/{game['id']}/start", {})
+            rt: Runtime = app.state.runtime
+            run = rt.play.get(tid).games[game["id"]]
+            assert run.plan is not None
+            assert run.resolution is not None
+            specs = sorted(run.plan.matches, key=lambda spec: spec.round)[:results]
+            teams = {s.id: run.resolution[s.id].teams for s in specs}
+
+            latencies: list[float] = []
+            slots = asyncio.Semaphore(concurrency)
+
+            async def one(spec_id: str, before: list[asyncio.Future[None]]) -> None:
+                await asyncio.gather(*before)
+                async with slots:
+                    started = time.perf_counter()
+                    url = f"/matches/{game['id']}.{spec_id}"
+                    if flow == "start+report":
+                        await post(f"{url}/start", {})
+                    await post(f"{url}/result", {"winner": teams[spec_id][0]})
+                    latencies.append(time.perf_counter() - started)
+
+            cpu, began = time.process_time(), time.perf_counter()
+            last: dict[str, asyncio.Future[None]] = {}
+            tasks = []
+            for spec in specs:
+                before = [last[t] for t in teams[spec.id] if t in last]
+                task = asyncio.ensure_future(one(spec.id, before))
+                tasks.append(task)
+                last.update(dict.fromkeys(teams[spec.id], task))
+            await asyncio.gather(*tasks)
+            elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    return [
+        flow,
+        len(specs),
+        f"{len(specs) / elapsed:,.0f}",
+        f"{cpu / len(specs) * 1000:.2f} ms",
+        summary_ms(latencies),
+    ]
+
+
+def _json(value: Any) -> bytes:
+    return msgspec.json.encode(value)
+
+
+async def main(flows: list[str], results: int, concurrency: int) -> None:
+    rows = [await measure(flow, results, concurrency) for flow in flows]
+    print(f"results through the HTTP stack in-process, {concurrency} at a time, SQLite")
+    print(table(["requests", "results", "results/s", "CPU/result", "per result"], rows))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--results", type=int, default=3000)
+    parser.add_argument("--flows", default="start+report,report")
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+    asyncio.run(main(args.flows.split(","), args.results, args.concurrency))
