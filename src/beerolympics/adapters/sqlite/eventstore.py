@@ -113,6 +113,7 @@ class SQLiteEventStore:
         self._reader_conns: list[sqlite3.Connection] = []
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sqlite-reader")
         self._lock_dir = Path(f"{self.path}-locks")
+        self._lock_dir_made = False
         self._bucket_locks: collections.defaultdict[int, asyncio.Lock]
         self._bucket_locks = collections.defaultdict(asyncio.Lock)
         self._closed = False
@@ -366,8 +367,9 @@ class SQLiteEventStore:
         polled; names that share a bucket (one in :data:`_LOCK_BUCKETS`) just take turns."""
         self._check_open()
         buckets = sorted({zlib.crc32(name.encode()) % _LOCK_BUCKETS for name in names})
-        if not self._lock_dir.is_dir():
+        if not self._lock_dir_made:
             self._lock_dir.mkdir(exist_ok=True)
+            self._lock_dir_made = True
         async with AsyncExitStack() as held:
             for bucket in buckets:
                 await held.enter_async_context(self._bucket_locks[bucket])
