@@ -2,9 +2,9 @@
 
 A result makes the front page ask for itself saying which versions of its regions it holds; the
 answer carries the table where the result was (and the regions a result changes: the top of the
-leaderboard, the games' counts), while the other tables keep their elements — their next
-matches are moved between them, not sent again. Nothing changed: an empty answer. A region with
-a field someone is typing in waits; a page of another build reloads.
+leaderboard, the games' counts) and the matches new to the front of the queue, while the other
+tables keep their elements and the matches still in the front keep theirs. Nothing changed: an
+empty answer. A region with a field someone is typing in waits; a page of another build reloads.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def test_a_result_sends_only_the_regions_it_changed(browser: Any, server: Server
         page.evaluate(MARK)
         tables = [f"st-{i + 1}" for i in range(len(boards))]  # in the board's order
         before = page.evaluate("() => document.getElementById('stations').dataset.v")
+        front = {m["id"] for m in api.call("GET", f"/tournaments/{tid}/stations")["queue"][:5]}
 
         with _answer(page, 200) as info:
             _report(api, tid, org, boards[0])
@@ -98,9 +99,9 @@ def test_a_result_sends_only_the_regions_it_changed(browser: Any, server: Server
         )
         assert version != before
         replaced = set(page.evaluate(NEW))
-        # The table where the result was has its next match now (the only markup sent for the
-        # tables); the other tables keep their elements and what they play, their next matches
-        # moved along from table to table.
+        # The table where the result was has a match of the queue now (the only markup sent
+        # for the tables); the other tables keep their elements and what they play; of the
+        # queue's front under them, only the matches new to it are sent.
         playing = {f"np-{b['now_playing']['id']}" for b in boards}
         finished = f"np-{boards[0]['now_playing']['id']}"
         assert page.locator(f'[id="{finished}"]').count() == 0
@@ -115,7 +116,12 @@ def test_a_result_sends_only_the_regions_it_changed(browser: Any, server: Server
             if isinstance(x, str) and x.startswith("<")
         ]
         assert len([x for x in markup if 'id="np-' in x]) == 1
-        assert all('id="np-' in x or 'id="nx-' in x for x in markup)
+        queue = api.call("GET", f"/tournaments/{tid}/stations")["queue"][:5]
+        joined = {m["id"] for m in queue} - front
+        assert joined
+        sent = [x for x in markup if 'id="np-' not in x]
+        assert {x.partition('id="q-')[2].partition('"')[0] for x in sent} == joined
+        assert len(sent) == len(joined)
         assert len(answer.body()) < whole
         now = api.call("GET", f"/tournaments/{tid}/stations")["stations"][0]["now_playing"]
         assert (

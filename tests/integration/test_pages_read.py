@@ -173,6 +173,32 @@ async def test_a_free_table_says_why_its_next_match_waits_and_tables_offer_their
     assert not offered[0] & offered[1]  # two free tables never offer the same match
 
 
+async def test_a_busy_table_claims_no_next_match_and_the_queue_says_the_order(
+    client: Client,
+) -> None:
+    """Which busy table frees first is not known: the queue's front goes to whichever does."""
+    p = await _party(client)
+    game = await p.post(
+        "/games",
+        {"name": "Cornhole", "format": "round_robin", "stations": ["Board 1", "Board 2"]},
+    )
+    await p.post(f"/games/{game['id']}/start")
+
+    async def both_called() -> bool:
+        return len(await p.matches(game_id=game["id"], status="called")) == 2
+
+    await eventually(both_called)
+    stations = (await client.get(p.api("/stations"))).json()
+    assert all(b["now_playing"] and b["up_next"] is None for b in stations["stations"])
+    waiting = [m["id"] for m in stations["queue"]]
+    assert len(waiting) == stations["queued"] == 4
+    for path in ("", "/tv"):
+        html = await p.page(path)
+        assert 'class="next"' not in html, path
+        assert re.findall(r'<li data-region id="q-([^"]+)"', html) == waiting, path
+        assert "4 waiting, each for the first free table" in html, path
+
+
 async def test_the_schedule_filters_by_team_and_game(client: Client) -> None:
     p = await _party(client)
     pong = await p.post(

@@ -207,9 +207,11 @@ class LeaderboardView(View, frozen=True):
 
 
 class StationBoard(View, frozen=True):
-    """A table: the match there now, and the next one the queue will send. While that one
-    cannot go yet, ``waits_for`` names its teams still playing elsewhere and ``ready_at`` says
-    when its teams have rested; ``auto_call`` false: an organizer calls it."""
+    """A table: the match there now. A free table, the match the queue will send it next (its
+    game's free tables take the front of the game's queue in order; a busy table has none:
+    the queue sends its front to whichever table frees first, not known ahead). While that
+    one cannot go yet, ``waits_for`` names its teams still playing elsewhere and ``ready_at``
+    says when its teams have rested; ``auto_call`` false: an organizer calls it."""
 
     game_id: str
     game: str
@@ -542,7 +544,8 @@ class Views:
         return self.match(self.play.games[game_id], spec_id)
 
     def stations(self) -> StationsView:
-        """Per station the match there now and the next one the queue will send; the queue."""
+        """Per station the match there now, or, free, the next one the queue will send; the
+        queue."""
         play, state = self.play, self.state
         whole, per_game = stations.heads(
             {game_id: run.waiting for game_id, run in play.games.items()},
@@ -558,7 +561,7 @@ class Views:
             upcoming = list(per_game.get(game.id, []))
             for station in game.stations:
                 current = play.stations.get((game.id, station.id))
-                nxt = upcoming.pop(0) if upcoming else None
+                nxt = upcoming.pop(0) if upcoming and current is None else None
                 rested = nxt is not None and nxt.eligible_at > nxt.match.ready_since
                 boards.append(
                     StationBoard(
