@@ -199,6 +199,41 @@ async def test_a_busy_table_claims_no_next_match_and_the_queue_says_the_order(
         assert "4 waiting, each for the first free table" in html, path
 
 
+async def test_a_long_round_robin_shows_the_rounds_around_the_one_being_played(
+    client: Client,
+) -> None:
+    t = await new_tournament(client, name="Long Cup")
+    p = Party(client, t, [await new_team(client, t) for _ in range(18)])
+    game = await p.post(
+        "/games", {"name": "Pong", "format": "round_robin", "auto_call": False}
+    )  # 17 rounds of 9 matches: more than the page shows whole
+    await p.post(f"/games/{game['id']}/start")
+    path = f"/games/{game['id']}"
+
+    def rounds(html: str) -> list[int]:
+        return [int(n) for n in re.findall(r'id="rd-round_robin-(\d+)"', html)]
+
+    html = await p.page(path)
+    assert rounds(html) == [1, 2, 3]
+    assert 'href="?round=4">Later rounds' in html
+    assert "Earlier rounds" not in html
+    assert rounds(await p.page(f"{path}?round=9")) == [9, 10, 11]
+    late = await p.page(f"{path}?round=17")
+    assert rounds(late) == [15, 16, 17]
+    assert 'href="?round=12">← Earlier rounds' in late
+    assert "Later rounds" not in late
+    # Rounds 1 and 2 played: the page follows, from the round before the one being played.
+    for match in await p.matches(game_id=game["id"]):
+        if match["round"] <= 2:
+            await p.post(f"/matches/{match['id']}/result", {"winner": _ids(match)[0]})
+    assert rounds(await p.page(path)) == [2, 3, 4]
+    bad = await client.get(f"/t/{p.tid}{path}?round=nope")
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == [
+        {"message": "Expected `int | null`, got `str`", "field": "round", "source": "query"}
+    ]
+
+
 async def test_the_schedule_filters_by_team_and_game(client: Client) -> None:
     p = await _party(client)
     pong = await p.post(

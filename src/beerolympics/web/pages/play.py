@@ -17,6 +17,7 @@ from beerolympics.projections.play_views import (
     BracketView,
     MatchDetailView,
     MatchView,
+    RoundView,
     SectionView,
     StandingsView,
     TableView,
@@ -62,15 +63,43 @@ TIEBREAK_COLUMNS = {
 }
 
 
+#: A section of more matches than this shows the rounds around the one being played and
+#: links to the others (a round robin of 128 teams has 8,128 matches: 7.6 MB of cards).
+ALL_ROUNDS_UP_TO = 120
+#: How many rounds such a section shows: the one before the round being played, it, the next.
+ROUNDS_SHOWN = 3
+_DONE = frozenset({"confirmed", "bye", "void"})
+
+
 @dataclass(frozen=True, slots=True)
 class SectionPlan:
-    """One section of a game as the page draws it."""
+    """One section of a game as the page draws it: of a long one, a window of its rounds
+    (``earlier`` and ``later`` the rounds to go to for more, None at either end)."""
 
     key: str
     title: str
     tree: bool
     section: SectionView
     table: TableView | None
+    rounds: list[RoundView]
+    earlier: int | None = None
+    later: int | None = None
+
+
+def round_window(rounds: list[RoundView], first: int | None) -> tuple[list[RoundView], int, int]:
+    """The rounds a long section shows: ``ROUNDS_SHOWN`` from round ``first``, by default from
+    the one before the first round still being played (else the last rounds); and the index of
+    the first and just past the last of them."""
+    if sum(len(r.matches) for r in rounds) <= ALL_ROUNDS_UP_TO:
+        return rounds, 0, len(rounds)
+    if first is not None:
+        start = next((i for i, r in enumerate(rounds) if r.round >= first), len(rounds))
+    else:
+        playing = (i for i, r in enumerate(rounds) if any(m.status not in _DONE for m in r.matches))
+        start = next(playing, len(rounds)) - 1
+    start = max(0, min(start, len(rounds) - ROUNDS_SHOWN))
+    end = min(len(rounds), start + ROUNDS_SHOWN)
+    return rounds[start:end], start, end
 
 
 def section_title(name: str) -> str:
@@ -81,7 +110,10 @@ def section_title(name: str) -> str:
 
 
 def _sections(
-    config: GameConfig, bracket: BracketView, standings: StandingsView | None
+    config: GameConfig,
+    bracket: BracketView,
+    standings: StandingsView | None,
+    first: int | None = None,
 ) -> list[SectionPlan]:
     tables = {t.name: t for t in standings.tables} if standings is not None else {}
     plans = []
@@ -93,7 +125,14 @@ def _sections(
             table = tables.get(name.partition(":")[2])
         elif name in ("round_robin", "swiss") and len(tables) == 1:
             table = next(iter(tables.values()))
-        plans.append(SectionPlan(name, title, name in TREES, section, table))
+        tree = name in TREES
+        if tree:  # a bracket is drawn whole: its rounds halve
+            plans.append(SectionPlan(name, title, tree, section, table, section.rounds))
+            continue
+        rounds, start, end = round_window(section.rounds, first)
+        earlier = section.rounds[max(0, start - ROUNDS_SHOWN)].round if start else None
+        later = section.rounds[end].round if end < len(section.rounds) else None
+        plans.append(SectionPlan(name, title, tree, section, table, rounds, earlier, later))
     return plans
 
 
@@ -152,9 +191,11 @@ async def game_page(
     request: Request[Any, Any, Any],
     tournament_id: TournamentId,
     game_id: Annotated[str, PathParameter(max_length=64)],
+    round: Annotated[int | None, QueryParameter(ge=1, le=100_000)] = None,
 ) -> Response[bytes]:
-    """A game: its bracket, groups, Swiss rounds or heats, and the places so far."""
-    tag = page_tag(request, tournament_id, game_id)
+    """A game: its bracket, groups, Swiss rounds or heats, and the places so far. Of a
+    section of many rounds, a few: around the one being played, or from ``?round=``."""
+    tag = page_tag(request, tournament_id, game_id, str(round or ""))
     if (cached := cached_page(request, tag)) is not None:
         return cached
     v = views(request, tournament_id)
@@ -175,7 +216,7 @@ async def game_page(
         who=viewer(request, tournament_id),
         game=v.game(config),
         bracket=bracket,
-        sections=_sections(config, bracket, standings) if bracket is not None else [],
+        sections=_sections(config, bracket, standings, round) if bracket is not None else [],
         tiebreak_columns=tiebreak_columns(config),
         conditional=conditional,
         games=[v.game(g) for g in v.state.games.values()],
