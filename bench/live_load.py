@@ -20,13 +20,13 @@ second half of the run), and how busy the server and the poster were.
 
     python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10] [--results-rates 100,1000]
         [--results-flows report,start+report,queue+report] [--backend sqlite|postgres] [--pusher]
-        [--protocols 4,1] [--bytes 12x3,128x48] [--bytes-results 40]
+        [--protocols 5,1] [--bytes 12x3,128x48] [--bytes-results 40]
 
-Clients speak protocol 4 of the live channels (the leaderboard and station board as patches),
-or 1 (those whole, as before protocol 2): ``--protocols 4,1`` measures the results phase with
+Clients speak protocol 5 of the live channels (the leaderboard and station board as patches),
+or 1 (those whole, as before protocol 2): ``--protocols 5,1`` measures the results phase with
 each, side by side. ``--bytes TEAMSxTABLES`` first measures what one phone receives per result
 (a round robin on that many tables, the queue calling matches, results reported one at a time),
-with a page of protocol 4 (it keeps no state), a client of protocol 4 that keeps both states,
+with a page of protocol 5 (it keeps no state), a client of protocol 5 that keeps both states,
 and one of protocol 1 on the same server: bytes per result, mean and p99, and what they carry,
 by message kind.
 
@@ -569,8 +569,8 @@ async def results_under_load(
     }
 
 
-#: The clients of the bytes phase: a page of protocol 4 (it keeps no state: it is told what
-#: changed and refreshes that), a client of protocol 4 that keeps the leaderboard and the
+#: The clients of the bytes phase: a page of protocol 5 (it keeps no state: it is told what
+#: changed and refreshes that), a client of protocol 5 that keeps the leaderboard and the
 #: station board (it is sent their patches), and one of protocol 1 (states whole).
 BYTE_CLIENTS: dict[str, dict[str, Any]] = {
     f"{PROTOCOL} (a page: notices)": {"protocol": PROTOCOL},
@@ -826,7 +826,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--protocols",
         default=str(PROTOCOL),
-        help="live protocol of the results phase's clients (comma-separated: 3,1 side by side)",
+        help="live protocol of the results phase's clients (comma-separated: 5,1 side by side)",
     )
     parser.add_argument(
         "--bytes",

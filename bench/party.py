@@ -3,7 +3,7 @@
 brings it up) and, side by side, against one instance without the proxy.
 
 Every phone holds a WebSocket on the tournament channel (captains also on their team's), in
-live protocol 4 as the pages speak it, and opens pages the way the app does: the leaderboard
+live protocol 5 as the pages speak it, and opens pages the way the app does: the leaderboard
 and the stations with the ETags it got last time, every ``--page-every`` seconds. Game A's
 matches are called to its tables by the queue; game B's by the organizer. Captains report each
 called match after a short game and the other captain confirms it; ``--photos`` photos are
@@ -195,7 +195,7 @@ async def phone(
             max_msg_size=0,
         ) as ws:
             figures.sockets_open += 1
-            # As the pages subscribe: protocol 4, told what changed; the leaderboard page and
+            # As the pages subscribe: protocol 5, told what changed; the leaderboard page and
             # the TV (here one phone in ten) keep the leaderboard and get it as patches.
             hello: dict[str, Any] = {"type": "subscribe", "channel": "tournament"}
             hello["protocol"] = PROTOCOL

@@ -29,7 +29,7 @@ from beerolympics.live.deltas import brief
 
 #: The live protocol's version, said in the welcome. Clients that say it when they subscribe
 #: get the leaderboard and station board as patches (docs/live-protocol.md); older ones whole.
-PROTOCOL: Final = 4
+PROTOCOL: Final = 5
 
 CLOSE_TOO_SLOW: Final = 4008
 CLOSE_RATE_LIMITED: Final = 4029

@@ -14,7 +14,7 @@
 import { expand } from "./matchview.js";
 
 /** The live protocol this script speaks; a server that speaks another makes the page reload. */
-export const PROTOCOL = 4;
+export const PROTOCOL = 5;
 const PATCHED = new Set(["leaderboard", "stations"]);
 
 const CLOSE_STOP = new Set([4004]); // no such tournament
