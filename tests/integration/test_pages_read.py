@@ -234,6 +234,19 @@ async def test_a_long_round_robin_shows_the_rounds_around_the_one_being_played(
     ]
 
 
+async def test_standings_say_a_shared_rank_once(client: Client) -> None:
+    p = await _party(client)
+    game = await p.post("/games", {"name": "Pong", "format": "round_robin", "auto_call": False})
+    await p.post(f"/games/{game['id']}/start")
+    for match in await p.matches(game_id=game["id"]):
+        if match["round"] == 1:
+            await p.post(f"/matches/{match['id']}/result", {"winner": _ids(match)[0]})
+    html = await p.page(f"/games/{game['id']}")
+    ranks = re.findall(r'<td data-region id="rk-round_robin-[^"]+">(.*?)</td>', html)
+    shared = '<abbr title="the same place as the team above">=</abbr>'
+    assert ranks == ["1", shared, "3", shared]  # two winners level, two losers level
+
+
 async def test_the_schedule_filters_by_team_and_game(client: Client) -> None:
     p = await _party(client)
     pong = await p.post(
