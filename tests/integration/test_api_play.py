@@ -357,3 +357,25 @@ async def test_a_games_count_of_played_matches_follows_results_and_reopening(
     )
     assert r.status_code == 200, r.text
     assert await counts() == (28, 1)
+
+
+async def test_a_knockouts_counts_follow_byes_resets_and_void_matches(world: World) -> None:
+    """Eight teams in a double elimination, the losers' bracket champion taking the grand
+    final (its reset is played) or not (void): the counts are what the matches say."""
+    for champion_side in (1, 0):
+        game = await world.add_game(
+            name=f"Darts {champion_side}", format="double_elimination", auto_call=False
+        )
+        await world.start(game)
+        while ready := await world.matches(game_id=game, status="ready"):
+            match = ready[0]
+            final = match["section"] == "grand_final"
+            side = champion_side if final else 0
+            await official(world, match["id"], {"winner": slot_teams(match)[side]})
+            view = (await world.client.get(world.url(f"/games/{game}"))).json()
+            listed = [
+                m for m in await world.matches(game_id=game) if m["status"] not in ("bye", "void")
+            ]
+            done = [m for m in listed if m["status"] == "confirmed"]
+            assert (view["matches"], view["matches_done"]) == (len(listed), len(done))
+        assert view["matches"] == view["matches_done"] == 14 + champion_side

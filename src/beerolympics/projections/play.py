@@ -97,12 +97,27 @@ class GameRun:
 
     def match_counts(self) -> tuple[int, int]:
         """How many matches the game has, and how many of them are played (byes and void
-        matches aside); counted once per change of the resolution."""
+        matches aside); counted when the game is resolved whole, then kept up by each result
+        (:meth:`recount`)."""
         if self.counts is None:
             assert self.resolution is not None
             real = [m for m in self.resolution.matches.values() if m.state not in ("bye", "void")]
             self.counts = (len(real), sum(m.state == "played" for m in real))
         return self.counts
+
+    def recount(self, was: Mapping[str, ResolvedMatch | None], now: Iterable[str]) -> None:
+        """Keep :meth:`match_counts` up after the matches ``now`` were resolved again (``was``:
+        each one as it was before, None where it was not resolved)."""
+        if self.counts is None:
+            return
+        assert self.resolution is not None
+        total, played = self.counts
+        for spec_id in now:
+            for match, sign in ((was.get(spec_id), -1), (self.resolution[spec_id], 1)):
+                if match is not None and match.state not in ("bye", "void"):
+                    total += sign
+                    played += sign * (match.state == "played")
+        self.counts = (total, played)
 
     def record(self, spec_id: str) -> MatchRecord:
         record = self.records.get(spec_id)
@@ -376,18 +391,19 @@ class Play:
         """
         assert run.plan is not None
         before = run.resolution
-        run.counts = None
         was: Mapping[str, ResolvedMatch | None]
         if before is None or changed is None:
             run.resolution = formats.resolve(run.plan, run.outcomes)
             touched: Iterable[str] = run.resolution.matches
             was = before.matches if before is not None else {}
+            run.counts = None
         else:
             touched = formats.affected(run.plan, (changed,))
             was = {spec_id: before.matches.get(spec_id) for spec_id in touched}
             # ``before`` is replaced here, so it is updated rather than copied.
             since = formats.Increment(before, (changed,), in_place=True)
             run.resolution = formats.resolve(run.plan, run.outcomes, since)
+            run.recount(was, touched)
         for spec_id in touched:
             resolved = run.resolution[spec_id]
             previous = was.get(spec_id)
