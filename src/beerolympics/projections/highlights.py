@@ -288,7 +288,7 @@ class Highlights:
         watched = th.by_game.get(game_id)
         if not watched:
             return
-        matches: Iterable[str] = list(watched)
+        matches: Iterable[str]
         if match_id is not None and run is not None and run.plan is not None:
             moved = formats.affected(run.plan, (match_id,))
             # A result moves a few matches while a game may watch thousands: look the moved
@@ -296,6 +296,8 @@ class Highlights:
             matches = [m for m in moved if m in watched]
             if len(matches) > 1:
                 matches = [m for m in watched if m in moved]
+        else:
+            matches = list(watched)
         for spec_id in matches:
             for hid in list(watched[spec_id]):
                 pending = th.pending.get(hid)
