@@ -162,6 +162,7 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
         "log_config": None,
         # Requests are logged by the app (web/observe.py), with their route and request id.
         "access_log": False,
+        "server_header": False,  # a few bytes on every answer, and nothing a client needs
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "lifespan": "on",
