@@ -90,6 +90,8 @@ def test_a_result_sends_only_the_regions_it_changed(browser: Any, server: Server
         answer = info.value
         assert answer.headers["content-type"].startswith("application/json")
         assert "no-store" in answer.headers["cache-control"]
+        # What the page's script does not read is not sent: no rate limit fields, no server.
+        assert not {"ratelimit", "ratelimit-policy", "server"} & answer.headers.keys()
         body = json.loads(answer.text())
         assert "news" not in body
         assert "photos" not in body

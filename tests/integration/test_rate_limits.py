@@ -40,6 +40,23 @@ async def test_anonymous_requests_share_their_address_budget(tmp_path: Path) -> 
             assert "ratelimit" not in response.headers
 
 
+async def test_a_page_refreshing_its_regions_is_counted_but_not_told(tmp_path: Path) -> None:
+    """Its own script asks after every result and reads none of the fields."""
+    async with api_client(limits(tmp_path, anonymous="3/minute")) as client:
+        refresh = {"X-Regions": "build news=x"}
+        answers = [
+            await client.get("/t/nope"),
+            await client.get("/t/nope", headers=refresh),
+            await client.get("/t/nope", headers=refresh),
+            await client.get("/t/nope", headers=refresh),
+        ]
+        assert [a.status_code for a in answers] == [404, 404, 404, 429]
+        assert answers[0].headers["ratelimit"] == '"anonymous";r=2;t=0'
+        assert "ratelimit" not in answers[1].headers
+        assert "ratelimit-policy" not in answers[2].headers
+        assert answers[3].headers["ratelimit"].startswith('"anonymous";r=0;')
+
+
 async def test_a_credential_has_its_own_budget_wherever_it_comes_from(tmp_path: Path) -> None:
     async with api_client(limits(tmp_path, api="3/minute", anonymous="100/minute")) as client:
         t = await new_tournament(client)

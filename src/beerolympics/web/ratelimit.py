@@ -10,8 +10,9 @@ Not counted: public reads answered from the cache (:mod:`~beerolympics.web.fastp
 them before this layer, for less than a check would cost), static assets, health and metrics.
 
 Every counted response carries the IETF ``RateLimit-Policy`` and ``RateLimit`` fields
-(draft-ietf-httpapi-ratelimit-headers); a refused one is a 429 problem document with
-``Retry-After``.
+(draft-ietf-httpapi-ratelimit-headers), except the answers to a page refreshing its regions
+(``X-Regions``: the page's own script, which reads none of them, asks after every result); a
+refused one is a 429 problem document with ``Retry-After`` and the fields.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class RateLimit:
         fields = rate_limit_fields(name, verdict)
         if not verdict.allowed:
             await _refuse(scope, send, verdict, fields)
+            return
+        if any(field == b"x-regions" for field, _ in scope["headers"]):
+            await self.app(scope, receive, send)
             return
 
         async def send_with_fields(message: Message) -> None:
