@@ -450,20 +450,26 @@ def test_a_page_keeping_the_station_board_gets_its_matches_whole(
         }
 
     def board(now: Any, nxt: Any) -> dict[str, Any]:
-        table = {
-            "game_id": "gm_a",
-            "game": "Pong",
-            "station": {"id": "st_1", "name": "T1"},
-            "now_playing": now,
-            "up_next": nxt,
-            "waits_for": [],
-            "ready_at": None,
-            "auto_call": True,
-        }
-        return {"stations": [table], "queue": [], "queued": 0}
+        """T1 playing ``now``; T2 free, ``nxt`` its next match (the free tables' next matches
+        are held once per game, ``$next``: the page gives them back to the tables)."""
+        tables = [
+            {
+                "game_id": "gm_a",
+                "game": "Pong",
+                "station": {"id": f"st_{i}", "name": f"T{i}"},
+                "now_playing": now if i == 1 else None,
+                "up_next": nxt if i == 2 else None,
+                "waits_for": [team] if i == 2 and nxt else [],
+                "ready_at": None,
+                "auto_call": True,
+            }
+            for i in (1, 2)
+        ]
+        return {"stations": tables, "queue": [], "queued": 0}
 
     at_table = {"id": "st_1", "name": "T1", "match": "gm_a.R1-1"}
     before = normalize(board(view("gm_a.R1-1", "called", at_table), view("gm_a.R1-2", "ready")))
+    assert before["$next"] == {"gm_a": [{"$ref": "gm_a.R1-2", "waits_for": [{"$team": "tm_1"}]}]}
     played = view("gm_a.R1-1", "confirmed", at_table)
     played["slots"][0]["winner"] = True
     called = view("gm_a.R1-2", "called", at_table | {"match": "gm_a.R1-2"})
@@ -506,6 +512,8 @@ def test_a_page_keeping_the_station_board_gets_its_matches_whole(
         page.goto("/offline")
         page.evaluate(FAKE_SOCKET)
         result = page.evaluate(BOARD_MATCH % LIVE_PROTOCOL, [snapshot, frame])
+        # The free table's next match, held in $next, is the table's again on the page.
+        whole = page.evaluate("(state) => window.patches.denormalize(state)", before)
     finally:
         context.close()
     matches = [m for m in result["got"] if m["kind"] == "match_updated"]
@@ -513,4 +521,5 @@ def test_a_page_keeping_the_station_board_gets_its_matches_whole(
     assert all("base" not in m and "delta" not in m for m in matches)
     shown = next(m for m in result["got"] if m["kind"] == "stations")
     assert shown["stations"] == board(called, None)
+    assert whole == board(view("gm_a.R1-1", "called", at_table), view("gm_a.R1-2", "ready"))
     assert not any(s["type"] == "resync" for s in result["sent"])

@@ -198,11 +198,13 @@ def test_normalizing_keeps_everything(value: dict[str, Any]) -> None:
     assert denormalize(normalize(value)) == value
 
 
-def table(game: str, station: str, nxt: Any, waits: list[Any], ready: str | None) -> dict[str, Any]:
+def table(
+    game: str, station: str, nxt: Any, waits: list[Any], ready: str | None, now: Any = None
+) -> dict[str, Any]:
     return {
         "game_id": game,
         "station": {"id": station},
-        "now_playing": None,
+        "now_playing": now,
         "up_next": nxt,
         "waits_for": waits,
         "ready_at": ready,
@@ -244,15 +246,53 @@ def test_a_call_changes_the_table_it_fills_and_the_queue_not_every_table() -> No
     assert len(msgspec.json.encode(patch)) < 300
 
 
+some_match = st.builds(match, st.sampled_from(["gm_a.1", "gm_a.2", "gm_b.1"]), st.text(max_size=2))
+
+
+def test_free_tables_next_matches_are_held_once_per_game_and_move_as_the_queue_does() -> None:
+    team = {"id": "tm_1", "name": "Hop Stars", "colour": "#123456", "flag": "🍺"}
+    front = [f"gm_1.r{i}" for i in range(10)]
+
+    def stations(first: int) -> dict[str, Any]:
+        """Tables 0-39 busy; tables 40-47 free, the i-th showing the front's i-th match (from
+        ``first`` on: the matches before it went to the back of the queue)."""
+        boards = [
+            table("gm_1", f"st_{i}", None, [], None, match(f"gm_1.p{i}", "called"))
+            for i in range(40)
+        ]
+        heads = front[first:]
+        boards += [
+            table("gm_1", f"st_{40 + i}", match(heads[i], "ready"), [team], None) for i in range(8)
+        ]
+        return {"stations": boards, "queue": [], "queued": 0}
+
+    old, new = normalize(stations(0)), normalize(stations(1))
+    assert "up_next" not in old["stations"][0]
+    assert old["$next"]["gm_1"][:2] == [
+        {"$ref": "gm_1.r0", "waits_for": [{"$team": "tm_1"}]},
+        {"$ref": "gm_1.r1", "waits_for": [{"$team": "tm_1"}]},
+    ]
+    assert denormalize(old) == stations(0)
+    patch = diff(old, new)
+    assert "stations" not in patch  # the tables are as they were
+    assert patch["$next"]["gm_1"]["o"] == [[1, 7], "gm_1.r8"]
+    assert denormalize(apply(old, roundtrip(patch))) == stations(1)
+    # A busy table with a next match is not a board as the server makes it: kept inline.
+    odd = stations(0)
+    odd["stations"][0]["up_next"] = match("gm_1.r9", "ready")
+    assert "$next" not in normalize(odd)
+    assert denormalize(normalize(odd)) == odd
+
+
 boards = st.lists(
     st.builds(
         table,
         st.sampled_from(["gm_a", "gm_b"]),
         ids,
-        st.none()
-        | st.builds(match, st.sampled_from(["gm_a.1", "gm_a.2", "gm_b.1"]), st.text(max_size=2)),
+        st.none() | some_match,
         st.lists(st.fixed_dictionaries({"id": ids}), max_size=2),
         st.none() | st.just("2026-12-04T06:00:00Z"),
+        st.none() | some_match,
     ),
     max_size=6,
 )

@@ -26,8 +26,14 @@ with an ``id``, a ``game_id`` and ``slots``, and the fields of ``MATCH_DEFAULTS`
 in a table, ``$matches``, by id, :func:`compact` (without the fields at their defaults), and
 where it appeared stands ``{"$ref": id}``. The station board names the same match as one
 table's match now, another's next and in the queue: normalized, moving a match from the queue
-to a table is a few ids, not a few dozen match views. (A table has a next match only while it
-is free, so a call changes the one table it fills.)
+to a table is a few ids, not a few dozen match views. Only a free table has a next match, and a
+game's free tables show the front of its queue in order (its first free table the first of
+them, and so on); the front reorders as results come in (the teams who just played go to the
+back), which would change every free table. So the station board's normalized form holds the
+free tables' next matches once per game, ``$next``: ``{game id: [{"$ref": id, "waits_for":
+[...], "ready_at": ...}, ...]}`` (the i-th for the game's i-th free table; ``waits_for`` and
+``ready_at`` left out when empty), and the tables themselves lose ``up_next``, ``waits_for`` and
+``ready_at``. A reordered front is then a few runs of one list, not a dozen tables.
 And on the leaderboard a row leaves out its ``rank`` when it is the row above's (``$ditto``:
 ``["rank"]``): teams sharing a rank say it once, so a team moving past a dozen of them changes
 one rank, not a dozen. :func:`denormalize` gives the state back as ``GET /stations`` and
@@ -54,7 +60,10 @@ _TEAM_KEYS = frozenset(("id", "name", "colour", "flag"))
 #: The fields a leaderboard row leaves out when it has the row above's (``["rank"]``: the
 #: teams sharing a rank say it once, so one moving past them changes one row, not all).
 DITTO = "$ditto"
-_TABLES = (MATCHES, TEAMS, DITTO)
+#: A station board's next matches, per game, in the order of its free tables.
+NEXT = "$next"
+_NEXT_KEYS = ("up_next", "waits_for", "ready_at")
+_TABLES = (MATCHES, TEAMS, NEXT, DITTO)
 
 
 def key_of(item: JSON) -> str | None:
@@ -192,6 +201,11 @@ def normalize(state: dict[str, JSON]) -> dict[str, JSON]:
 
     out: dict[str, JSON] = walk(state)
     out |= {name: table for name, table in tables.items() if table}
+    boards = out.get("stations")
+    if type(boards) is list:
+        lifted = _lift_next(boards)
+        if lifted is not None:
+            out["stations"], out[NEXT] = lifted
     rows = out.get("rows")
     if type(rows) is list and all(type(r) is dict and "rank" in r for r in rows):
         same = [i and _is_default(row["rank"], rows[i - 1]["rank"]) for i, row in enumerate(rows)]
@@ -213,8 +227,84 @@ def _fill_ditto(rows: list[JSON]) -> list[JSON]:
     return out
 
 
+def _empty(value: JSON) -> bool:
+    return type(value) is list and not value
+
+
 def _is_ref(value: JSON) -> bool:
     return type(value) is dict and len(value) == 1 and type(value.get(REF)) is str
+
+
+def _lift_next(
+    boards: list[JSON],
+) -> tuple[list[JSON], dict[str, list[dict[str, JSON]]]] | None:
+    """The boards without their next matches, and those of each game's free tables (see the
+    module's docstring); None when no game's boards have them as the station board does."""
+    games: dict[str, list[dict[str, JSON]]] = {}
+    unfit: set[str] = set()
+    for board in boards:
+        if type(board) is not dict or type(board.get("game_id")) is not str:
+            continue
+        game = board["game_id"]
+        entries = games.setdefault(game, [])
+        if game in unfit:
+            continue
+        if not all(key in board for key in (*_NEXT_KEYS, "now_playing")):
+            unfit.add(game)
+            continue
+        nxt, waits, ready = (board[key] for key in _NEXT_KEYS)
+        if board["now_playing"] is not None:
+            # A busy table has no next match (the queue's front goes to a free one).
+            if nxt is not None or not _empty(waits) or ready is not None:
+                unfit.add(game)
+        elif nxt is None:
+            # Free tables past the end of the game's queue: nothing next, nothing to wait for.
+            if not _empty(waits) or ready is not None:
+                unfit.add(game)
+            entries.append({})
+        elif not _is_ref(nxt) or (entries and not entries[-1]):
+            unfit.add(game)
+        else:
+            entry = dict(nxt)
+            if not _empty(waits):
+                entry["waits_for"] = waits
+            if ready is not None:
+                entry["ready_at"] = ready
+            entries.append(entry)
+    lifted = {g: [e for e in entries if e] for g, entries in games.items() if g not in unfit}
+    if not lifted:
+        return None
+    out = [
+        {k: v for k, v in board.items() if k not in _NEXT_KEYS}
+        if type(board) is dict and board.get("game_id") in lifted
+        else board
+        for board in boards
+    ]
+    return out, lifted
+
+
+def _lower_next(boards: list[JSON], lifted: dict[str, list[dict[str, JSON]]]) -> list[JSON]:
+    seen: dict[str, int] = {}
+    out = []
+    for board in boards:
+        game = board.get("game_id") if type(board) is dict else None
+        if type(game) is not str or game not in lifted:
+            out.append(board)
+            continue
+        entry = None
+        if board.get("now_playing") is None:
+            i = seen[game] = seen.get(game, -1) + 1
+            entries = lifted[game]
+            entry = entries[i] if i < len(entries) else None
+        out.append(
+            board
+            | {
+                "up_next": {REF: entry[REF]} if entry else None,
+                "waits_for": entry.get("waits_for", []) if entry else [],
+                "ready_at": entry.get("ready_at") if entry else None,
+            }
+        )
+    return out
 
 
 def refer_teams(value: JSON, teams: dict[str, JSON]) -> JSON:
@@ -257,6 +347,9 @@ def resolve(value: JSON, state: dict[str, JSON]) -> JSON:
 
 def denormalize(state: dict[str, JSON]) -> dict[str, JSON]:
     """The state :func:`normalize` was given."""
+    lifted = state.get(NEXT)
+    if lifted and type(state.get("stations")) is list:
+        state = state | {"stations": _lower_next(state["stations"], lifted)}
     if DITTO in state and type(state.get("rows")) is list:
         state = state | {"rows": _fill_ditto(state["rows"])}
     matches, teams = _tables_of(state)

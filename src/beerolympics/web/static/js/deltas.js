@@ -65,17 +65,19 @@ function applyList(old, patch) {
 }
 
 /** A patched state as the HTTP API has it: each `{"$ref": id}` replaced by the match view of
- * that id in `$matches`, each `{"$team": id}` by the team in `$teams` (the server keeps each
- * once, see live/deltas.py), and the ranks said once filled in again (`$ditto`). */
+ * that id in `$matches`, each `{"$team": id}` by the team in `$teams`, the station board's free
+ * tables given their next matches from `$next` (the server keeps each once, see
+ * live/deltas.py), and the ranks said once filled in again (`$ditto`). */
 export function denormalize(state) {
   const matches = state && state.$matches;
   const teams = state && state.$teams;
-  if (!matches && !teams && !(state && state.$ditto)) return state;
-  const tables = new Set(["$matches", "$teams", "$ditto"]);
+  const lifted = state && state.$next;
+  if (!matches && !teams && !lifted && !(state && state.$ditto)) return state;
+  const tables = new Set(["$matches", "$teams", "$next", "$ditto"]);
   const out = {};
   for (const key of Object.keys(state)) {
     if (tables.has(key)) continue;
-    let value = state[key];
+    let value = key === "stations" && lifted && Array.isArray(state.stations) ? lowerNext(state.stations, lifted) : state[key];
     if (key === "rows" && state.$ditto && Array.isArray(value)) value = fillDitto(value);
     out[key] = dereference(value, matches || {}, teams || {}, false);
   }
@@ -119,4 +121,26 @@ function dereference(value, matches, teams, strict) {
     return v;
   };
   return walk(value);
+}
+
+/** The i-th free table of a game shows the i-th of the game's next matches (`$next`); a busy
+ * table shows none. */
+function lowerNext(boards, lifted) {
+  const seen = new Map();
+  return boards.map((board) => {
+    const game = board && typeof board === "object" ? board.game_id : undefined;
+    if (typeof game !== "string" || !Object.hasOwn(lifted, game)) return board;
+    let entry;
+    if (board.now_playing === null || board.now_playing === undefined) {
+      const i = seen.has(game) ? seen.get(game) + 1 : 0;
+      seen.set(game, i);
+      entry = lifted[game][i];
+    }
+    return {
+      ...board,
+      up_next: entry ? { $ref: entry.$ref } : null,
+      waits_for: entry && entry.waits_for !== undefined ? entry.waits_for : [],
+      ready_at: entry && entry.ready_at !== undefined ? entry.ready_at : null,
+    };
+  });
 }
