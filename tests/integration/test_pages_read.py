@@ -139,11 +139,9 @@ async def test_an_empty_history_is_a_sentence_not_a_numbered_list(client: Client
     assert '<li class="muted">Nothing yet.</li>' not in html
 
 
-async def test_a_free_table_says_why_its_next_match_waits_and_tables_offer_their_own(
-    client: Client,
-) -> None:
-    p = await _party(client)  # teams rest 10 minutes between matches
-    game = await p.post(
+async def _both_boards_called(p: Party) -> dict[str, Any]:
+    """A round robin on two boards, started; once the queue has called a match to each."""
+    game: dict[str, Any] = await p.post(
         "/games",
         {"name": "Cornhole", "format": "round_robin", "stations": ["Board 1", "Board 2"]},
     )
@@ -153,6 +151,14 @@ async def test_a_free_table_says_why_its_next_match_waits_and_tables_offer_their
         return len(await p.matches(game_id=game["id"], status="called")) == 2
 
     await eventually(both_called)
+    return game
+
+
+async def test_a_free_table_says_why_its_next_match_waits_and_tables_offer_their_own(
+    client: Client,
+) -> None:
+    p = await _party(client)  # teams rest 10 minutes between matches
+    game = await _both_boards_called(p)
     for match in await p.matches(game_id=game["id"], status="called"):
         await p.post(f"/matches/{match['id']}/result", {"winner": _ids(match)[0]})
     # Both boards are free; every match left has a team that has just played.
@@ -178,16 +184,7 @@ async def test_a_busy_table_claims_no_next_match_and_the_queue_says_the_order(
 ) -> None:
     """Which busy table frees first is not known: the queue's front goes to whichever does."""
     p = await _party(client)
-    game = await p.post(
-        "/games",
-        {"name": "Cornhole", "format": "round_robin", "stations": ["Board 1", "Board 2"]},
-    )
-    await p.post(f"/games/{game['id']}/start")
-
-    async def both_called() -> bool:
-        return len(await p.matches(game_id=game["id"], status="called")) == 2
-
-    await eventually(both_called)
+    await _both_boards_called(p)
     stations = (await client.get(p.api("/stations"))).json()
     assert all(b["now_playing"] and b["up_next"] is None for b in stations["stations"])
     waiting = [m["id"] for m in stations["queue"]]
