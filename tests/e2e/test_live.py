@@ -523,3 +523,63 @@ def test_a_page_keeping_the_station_board_gets_its_matches_whole(
     assert shown["stations"] == board(called, None)
     assert whole == board(view("gm_a.R1-1", "called", at_table), view("gm_a.R1-2", "ready"))
     assert not any(s["type"] == "resync" for s in result["sent"])
+
+
+REDEPLOY = """
+async () => {
+  const until = async (check) => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    if (!check()) throw new Error("timed out");
+  };
+  const board = { stations: [], queue: [], queued: 0 };
+  const live = new Live({
+    tournament: "cup", channels: ["tournament"], keep: ["stations"], patches: window.patches,
+    maxDelay: 40,
+  }).start();
+  const subscribes = [];
+  const serve = async (build, then) => {
+    const socket = FakeSocket.all[FakeSocket.all.length - 1];
+    await until(() => socket.readyState === 1);
+    socket.serve({ type: "welcome", heartbeat: 15, position: 10, protocol: %d, build });
+    subscribes.push(socket.sent[0]);
+    socket.serve({ type: "subscribed", channel: "tournament", position: 10 });
+    if (then) socket.serve(then);
+    const sockets = FakeSocket.all.length;
+    socket.close(1012);
+    await until(() => FakeSocket.all.length > sockets);
+  };
+  const snapshot = { type: "snapshot", channel: "tournament", position: 10,
+                     state: { stations: board, bases: { stations: 10 } } };
+  await serve("old", snapshot);
+  // The new code's instance: the states come again, under its build.
+  await serve("new", null);
+  await serve("new", { type: "state", channel: "tournament", state: { stations: board },
+                       bases: { stations: 10 } });
+  await serve("new", null);
+  live.stop();
+  return subscribes;
+}
+"""
+
+
+def test_a_page_says_which_build_made_the_states_it_resumes_with(
+    browser: Any, server: Server
+) -> None:
+    """Labels are positions of one build's code: a page resuming after a deploy says which
+    build its states came from (the server sends states of another build again), and takes
+    the new build's once they come."""
+    context = phone(browser, server.url)
+    try:
+        page = context.new_page()
+        page.goto("/offline")
+        page.evaluate(FAKE_SOCKET)
+        subscribes = page.evaluate(REDEPLOY % LIVE_PROTOCOL)
+    finally:
+        context.close()
+    said = [(s.get("have"), s.get("build")) for s in subscribes]
+    assert said == [
+        ({"stations": -1}, None),
+        ({"stations": 10}, "old"),
+        ({"stations": 10}, "old"),
+        ({"stations": 10}, "new"),
+    ]

@@ -66,7 +66,9 @@ class Follower:
             self.states = dict(have)  # (a client that keeps them, and holds these)
             message["have"] = {kind: at for kind, (at, _) in have.items()}
         self.keeps = have is not None or self.protocol != PROTOCOL
-        await receive(self.ws, "welcome")
+        welcome = await receive(self.ws, "welcome")
+        if have is not None:
+            message["build"] = welcome["build"]  # (one server: every state comes from its code)
         await self.ws.send(json.dumps(message))
         self.task = asyncio.create_task(self._read())
 
@@ -392,3 +394,41 @@ async def test_a_result_reaches_the_protocol_as_a_patch_and_protocol_1_whole(
             state = await receive(new, "state")
             assert state["bases"]["leaderboard"] == patched["at"]
             assert denormalize(state["state"]["leaderboard"]) == whole["leaderboard"]
+
+
+async def test_a_resume_with_states_made_by_other_code_gets_them_again(tmp_path: Path) -> None:
+    """Labels are positions: after a deploy the same label may stand for another value, so
+    states held from another build are sent again even where their labels match."""
+    async with running(make_settings(tmp_path, live_window_ms=50)) as s:
+        await setup_tournament(s, 6)
+        game = await s.post("/games", {"name": "Pong", "format": "round_robin"})
+        await s.post(f"/games/{game['id']}/start", {})
+        match = (await s.http.get(s.url("/matches"))).json()["items"][0]
+        async with s.socket() as first:
+            build = (await receive(first, "welcome"))["build"]
+            subscribe = {"type": "subscribe", "channel": "tournament", "protocol": PROTOCOL}
+            await first.send(json.dumps({**subscribe, "have": {"leaderboard": -1, "stations": -1}}))
+            await receive(first, "snapshot")
+            await s.post(
+                f"/matches/{match['id']}/result", {"winner": match["slots"][0]["team"]["id"]}
+            )
+            frame = await receive(first, "frame")
+            await first.send(json.dumps({"type": "resync", "channel": "tournament"}))
+            held = await receive(first, "state")
+        resume = {**subscribe, "since": frame["to"], "have": held["bases"]}
+        for said, sent_again in ((build, False), ("0123456789ab", True), (None, True)):
+            async with s.socket() as ws:
+                await receive(ws, "welcome")
+                await ws.send(json.dumps({**resume, "build": said} if said else resume))
+                # Answered in turn: what the subscribe sends comes before the pong.
+                await ws.send(json.dumps({"type": "ping", "id": 1}))
+                got = []
+                while not got or got[-1]["type"] != "pong":
+                    got.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+                states = [m for m in got if m["type"] == "state"]
+                if sent_again:
+                    assert [m["bases"] for m in states] == [held["bases"]]
+                    assert states[0]["state"] == held["state"]
+                else:
+                    assert states == []
+                    assert [m["type"] for m in got] == ["subscribed", "pong"]

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import hashlib
 import itertools
 import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 import msgspec
@@ -30,6 +33,21 @@ from beerolympics.live.deltas import brief
 #: The live protocol's version, said in the welcome. Clients that say it when they subscribe
 #: get the leaderboard and station board as patches (docs/live-protocol.md); older ones whole.
 PROTOCOL: Final = 5
+
+
+@functools.cache
+def code_build() -> str:
+    """A hash of the app's code, said in the welcome. Labels are positions, and the state at a
+    position is the same on every instance of the same code; a deploy may change what a view
+    holds, so a client resuming with the labels of states made by other code gets them again
+    (see :meth:`~beerolympics.live.hub.Hub.subscribe`)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
 
 CLOSE_TOO_SLOW: Final = 4008
 CLOSE_RATE_LIMITED: Final = 4029

@@ -33,6 +33,7 @@ from beerolympics.live.connection import (
     Frame,
     Subscription,
     briefly,
+    code_build,
     json_text,
 )
 from beerolympics.live.presence import Presence
@@ -200,11 +201,16 @@ class Hub:
         since: int | None,
         protocol: int | None = None,
         have: dict[str, int] | None = None,
+        build: str | None = None,
     ) -> None:
         """Follow a channel; with ``since``, first get everything after it (or a snapshot).
         ``protocol`` 2 and later get the patched states as patches (older clients and Pusher's
         get them whole); ``have`` names the states the client keeps, with the labels of those
-        it holds (-1: none), so a resume sends only what it lacks."""
+        it holds (-1: none), so a resume sends only what it lacks. States made by other code
+        (``build``, not this instance's :func:`code_build`) count as none: the same label
+        may stand for another value there."""
+        if have is not None and build != code_build():
+            have = dict.fromkeys(have, -1)
         channel = parse(name)
         state = self.catalog.get(conn.tournament_id)
         authorize(channel, conn.actor, state)

@@ -18,7 +18,7 @@ from litestar.types import Receive, Scope, Send
 from beerolympics.domain.errors import DomainError, NotFound, Unauthenticated
 from beerolympics.domain.identity import Actor
 from beerolympics.live.admission import TooManyConnections
-from beerolympics.live.connection import PROTOCOL, Connection, HangUp
+from beerolympics.live.connection import PROTOCOL, Connection, HangUp, code_build
 from beerolympics.live.hub import Hub
 from beerolympics.runtime import Runtime
 from beerolympics.web.api.tournaments import ERRORS, TournamentId
@@ -43,6 +43,8 @@ class Subscribe(msgspec.Struct, tag="subscribe"):
     since: int | None = None
     protocol: int | None = None
     have: dict[str, int] | None = None
+    #: The code the held states were made by (``build`` of the welcome they came under).
+    build: str | None = None
 
 
 class Resync(msgspec.Struct, tag="resync"):
@@ -75,6 +77,7 @@ def _welcome(conn: Connection, hub: Hub) -> dict[str, Any]:
     return {
         "type": "welcome",
         "protocol": PROTOCOL,
+        "build": code_build(),
         "connection": conn.id,
         "tournament": conn.tournament_id,
         "role": conn.actor.role,
@@ -206,7 +209,12 @@ async def _handle(rt: Runtime, hub: Hub, conn: Connection, text: str) -> None:
     try:
         if isinstance(message, Subscribe):
             await hub.subscribe(
-                conn, message.channel, message.since, message.protocol, message.have
+                conn,
+                message.channel,
+                message.since,
+                message.protocol,
+                message.have,
+                message.build,
             )
         elif isinstance(message, Resync):
             hub.resync(conn, message.channel, message.kinds)

@@ -6,10 +6,8 @@
 // `to` means a gap: reconnect and resume. Reconnects wait min(maxDelay, 0.5 s × 2^attempt)
 // times a random 0.5–1.5 (jitter, so a restarted server is not hit by every phone at once).
 //
-// Protocol 2: the leaderboard and the station board come as patches of what changed. A page
-// that keeps them (`keep`) holds each with its label and applies the patches; one that cannot
-// (it holds another label) asks for the state again and meanwhile takes the patch as a notice.
-// Pages that keep nothing take every patch as a notice ("the leaderboard changed").
+// Deltas: a page that keeps the leaderboard or the station board (`keep`) applies their
+// patches, or asks for them again; pages that keep nothing take patches as notices.
 
 import { expand } from "./matchview.js";
 
@@ -72,6 +70,7 @@ export class Live {
     this.timer = null;
     this.watchdog = null;
     this.heartbeat = 15;
+    this.build = this.heldBuild = null; // the server's code; the code of the states kept
     this.welcomed = false;
     this.everLive = false;
     addEventListener("online", () => this.now());
@@ -127,6 +126,7 @@ export class Live {
     if (channel === "tournament" && this.keep.size) {
       const held = this.stateOf(channel);
       message.have = Object.fromEntries([...this.keep].map((kind) => [kind, held.has(kind) ? held.get(kind).at : -1]));
+      if (this.heldBuild) message.build = this.heldBuild; // (labels hold within one build)
     }
     return message;
   }
@@ -320,6 +320,7 @@ export class Live {
       case "welcome":
         if (msg.protocol !== undefined && msg.protocol !== PROTOCOL && reloadOnce()) return;
         this.heartbeat = Number(msg.heartbeat) || 15;
+        this.build = msg.build;
         this.arm();
         this.asked.clear();
         if (this.conn && this.conn.kind === "ws") {
@@ -436,6 +437,7 @@ export class Live {
   hold(channel, bases, state) {
     for (const kind of this.keep) {
       if (state[kind] === undefined || bases[kind] === undefined) continue;
+      this.heldBuild = this.build;
       this.stateOf(channel).set(kind, { at: bases[kind], value: state[kind] });
       this.cacheView(kind, this.patches.denormalize(state[kind]));
     }
