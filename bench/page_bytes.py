@@ -13,7 +13,9 @@ it counts, from Chromium's own network events (CDP), the WebSocket payload recei
 headers included), only during the results, and the status of each answer (a page refreshing
 its regions gets 200 with the regions that changed, or 204). Service workers are blocked, so
 every fetch a page makes is seen by the page's own session (with a service worker the network
-fetch happens in its target). Without ``--teams`` it runs 12x3 and 128x48 side by side.
+fetch happens in its target). Apart, what each page's compression dictionary cost, fetched
+once when the page was idle (see ``web/pages/dictionaries.py``). Without ``--teams`` it runs
+12x3 and 128x48 side by side.
 """
 
 from __future__ import annotations
@@ -42,8 +44,11 @@ class Tally:
     requests: int = 0
     urls: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    #: Of ``http``, the page's compression dictionary (fetched once, when the page is idle).
+    dictionary: int = 0
     _pending: dict[str, str] = field(default_factory=dict)
     _counted: dict[str, int] = field(default_factory=dict)
+    _dictionaries: set[str] = field(default_factory=set)
 
     def frame(self, params: dict[str, Any]) -> None:
         self.ws += len(params["response"]["payloadData"].encode())
@@ -59,6 +64,9 @@ class Tally:
         self.http += self._counted[rid]
         self.requests += 1
         self.urls.append(self._pending.pop(rid, "?"))
+        if "/dictionaries/" in self.urls[-1]:
+            self._dictionaries.add(rid)
+            self.dictionary += self._counted[rid]
         self.statuses.append(int(params["response"]["status"]))
 
     def finished(self, params: dict[str, Any]) -> None:
@@ -67,7 +75,10 @@ class Tally:
             self.requests += 1
             self.urls.append(self._pending.pop(rid, "?"))
             self.statuses.append(0)
-        self.http += int(params["encodedDataLength"]) - self._counted.pop(rid, 0)
+        rest = int(params["encodedDataLength"]) - self._counted.pop(rid, 0)
+        self.http += rest
+        if rid in self._dictionaries:
+            self.dictionary += rest
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.ws, self.http, self.requests
@@ -156,6 +167,7 @@ def run(browser: Any, teams: int, tables: int, results: int) -> list[list[object
                 f"{statistics.fmean(http) / 1024:.2f} / {percentile(http, 99) / 1024:.2f}",
                 f"{statistics.fmean(total) / 1024:.2f} / {percentile(total, 99) / 1024:.2f}",
                 f"{statistics.fmean(reqs):.2f}",
+                f"{tallies[name].dictionary / 1024:.1f}",
             ]
         )
     return rows
@@ -180,7 +192,15 @@ def main() -> None:
                 rows += run(browser, teams, tables, args.results)
         finally:
             browser.close()
-    headers = ["size", "page", "WS KB mean/p99", "HTTP KB mean/p99", "total KB mean/p99", "req"]
+    headers = [
+        "size",
+        "page",
+        "WS KB mean/p99",
+        "HTTP KB mean/p99",
+        "total KB mean/p99",
+        "req",
+        "dictionary KB (once)",
+    ]
     print(f"bytes one phone's page receives per result ({args.results} results, ~1 s each)")
     print(table(headers, rows))
 

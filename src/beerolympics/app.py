@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -55,6 +56,7 @@ from beerolympics.web.consistency import CatchUp
 from beerolympics.web.fastpath import COMPRESS_FROM, FastPath, PublicReads
 from beerolympics.web.http import API, Representations
 from beerolympics.web.observe import Observer
+from beerolympics.web.pages.dictionaries import Dictionaries, answer_with, answering
 from beerolympics.web.problems import handle_exception
 from beerolympics.web.ratelimit import Policies, RateLimit
 
@@ -154,10 +156,17 @@ class App(Litestar):
         ):
             scope["app"] = scope["litestar_app"] = self
             return pusher.pusher_socket(scope, receive, send, found.group(1))
+        if scope["type"] != ScopeType.HTTP:
+            return super().__call__(scope, receive, send)
+        app = super().__call__
+        dictionaries: Dictionaries | None = self.state.get("dictionaries")
+        dictionary = answering(dictionaries, scope) if dictionaries is not None else None
+        if dictionary is not None:
+            app = functools.partial(answer_with, dictionary, app)
         observer: Observer | None = self.state.get("observer")
-        if scope["type"] == ScopeType.HTTP and observer is not None:
-            return observer(super().__call__, scope, receive, send)
-        return super().__call__(scope, receive, send)
+        if observer is not None:
+            return observer(app, scope, receive, send)
+        return app(scope, receive, send)
 
 
 def create_app(
@@ -173,6 +182,7 @@ def create_app(
         app.state.public_reads = PublicReads(rt.catalog.position_of)
         app.state.rate_limit_policies = Policies(rt)
         app.state.observer = Observer(rt.metrics, access_log=settings.access_log)
+        app.state.dictionaries = Dictionaries()
         presence = Presence(rt.catalog)
         hub = app.state.hub = Hub(
             settings,

@@ -283,3 +283,32 @@ def test_the_leaderboard_asks_for_its_race_only_when_points_moved(
             )
         assert len(asked) > settled
         expect(page.locator("#race figcaption")).not_to_have_text(race)
+
+
+def test_refreshes_come_compressed_against_the_page_as_their_dictionary(
+    browser: Any, server: Server, api: Api
+) -> None:
+    """Chromium fetches the page's compression dictionary (its ``Link``) when idle; the page's
+    refreshes then say they hold it and come as ``dcz``, which it decodes: the page ends as
+    served, in fewer bytes than brotli alone sends."""
+    tid, org, _ = _round_robin(api, teams=16, tables=4)
+    with _phone_page(browser, server) as page:
+        with page.expect_response(lambda r: "/dictionaries/" in r.url) as fetched:
+            page.goto(f"/t/{tid}")
+        assert fetched.value.status == 200
+        wait_live(page)
+        page.wait_for_timeout(300)  # (stored once its response is complete)
+        for _ in range(3):
+            busy = [
+                b
+                for b in api.call("GET", f"/tournaments/{tid}/stations")["stations"]
+                if b["now_playing"]
+            ]
+            with _answer(page, 200) as info:
+                _report(api, tid, org, busy[0])
+            answer = info.value
+            said = answer.request.all_headers()
+            assert said["available-dictionary"].strip(":")
+            assert answer.headers["content-encoding"] == "dcz"
+            assert json.loads(answer.text())
+            eventually(lambda: page.evaluate(SAME_AS_SERVED) == [], within=10)

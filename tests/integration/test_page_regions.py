@@ -4,11 +4,14 @@ build, garbage) gets the page whole, never an error; pages are rendered once per
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from typing import Any
 
 import pytest
+import zstandard
 
 from tests.integration.test_pages_read import Client, _ids, _party, client
 
@@ -145,3 +148,61 @@ async def test_a_page_is_rendered_once_per_version(client: Client) -> None:
     assert again.content == first.content
     assert again.headers["etag"] == first.headers["etag"]
     assert regions.page(key) is kept
+
+
+async def test_a_refresh_comes_compressed_against_the_page_it_links_as_its_dictionary(
+    client: Client,
+) -> None:
+    p, game = await _game(client)
+    url = f"/t/{p.tid}"
+    page = await client.get(url)
+    link = re.fullmatch(
+        r'<(/dictionaries/[0-9a-f]{64})>; rel="compression-dictionary"', page.headers["link"]
+    )
+    assert link is not None
+    held = _held(page.text)
+    dictionary = await client.get(link[1])
+    assert dictionary.status_code == 200
+    assert dictionary.headers["use-as-dictionary"] == f'match="{url}", match-dest=("")'
+    assert "immutable" in dictionary.headers["cache-control"]
+    data = dictionary.content
+    # The page's markup as a JSON string spells it (the answers' markup is JSON-escaped).
+    assert json.loads(data) == page.text
+    digest = hashlib.sha256(data).digest()
+    assert link[1].endswith(digest.hex())
+
+    called = await p.matches(game_id=game["id"], status="called")
+    await p.post(f"/matches/{called[0]['id']}/result", {"winner": _ids(called[0])[0]})
+    holds = {
+        "X-Regions": held,
+        "Available-Dictionary": f":{base64.b64encode(digest).decode()}:",
+        "Accept-Encoding": "gzip, br, zstd, dcz",
+    }
+    plain = await client.get(url, headers={"X-Regions": held, "Accept-Encoding": "gzip, br"})
+    assert plain.headers["content-encoding"] == "br"
+    packed = await client.get(url, headers=holds)
+    assert packed.status_code == 200
+    assert packed.headers["content-encoding"] == "dcz"
+    assert "Available-Dictionary" in packed.headers["vary"]
+    body = packed.content  # (the client knows no dcz: the bytes as sent)
+    assert body[:8] == bytes.fromhex("5e2a4d1820000000")
+    assert body[8:40] == digest
+    prefix = zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    answer = zstandard.ZstdDecompressor(dict_data=prefix).decompress(body[40:])
+    assert json.loads(answer) == plain.json()
+    assert len(body) < int(plain.headers["content-length"]) * 0.8
+
+    # A dictionary this instance does not hold: brotli, as before.
+    unknown = f":{base64.b64encode(hashlib.sha256(b'elsewhere').digest()).decode()}:"
+    other = await client.get(url, headers={**holds, "Available-Dictionary": unknown})
+    assert other.headers["content-encoding"] == "br"
+    assert other.json() == plain.json()
+    # A page of another build gets itself whole, compressed as pages are.
+    whole = await client.get(url, headers={**holds, "X-Regions": "0ld " + held.partition(" ")[2]})
+    assert whole.headers["content-type"].startswith("text/html")
+    assert whole.headers["content-encoding"] == "br"
+    assert whole.text == (await client.get(url)).text
+    missing = await client.get("/dictionaries/" + "0" * 64)
+    assert missing.status_code == 404
+    # The leaderboard redraws itself from the live patches and seldom asks: it links none.
+    assert "link" not in (await client.get(f"{url}/leaderboard")).headers

@@ -164,6 +164,8 @@ async def leaderboard(
         request,
         "leaderboard.html",
         tag=tag,
+        # It redraws the board from the live patches and asks for its race now and then.
+        dictionary=False,
         tournament=v.state,
         who=viewer(request, tournament_id),
         board=board,

@@ -143,6 +143,9 @@ class Page:
     spans: dict[str, _Span] = field(default_factory=dict)
     top: list[str] = field(default_factory=list)
     answers: OrderedDict[str, bytes | None] = field(default_factory=OrderedDict)
+    #: Whether it links a compression dictionary for its answers (``dictionaries.py``): not for
+    #: a page that keeps its regions up to date itself and seldom asks.
+    dictionary: bool = True
 
 
 def index(html: str) -> Page:

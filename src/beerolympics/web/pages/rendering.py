@@ -23,6 +23,7 @@ from beerolympics.projections.play_views import Views
 from beerolympics.web.context import actor, cookie_name, runtime
 from beerolympics.web.http import etag_matches
 from beerolympics.web.pages.assets import assets
+from beerolympics.web.pages.dictionaries import Dictionaries
 from beerolympics.web.pages.gallery import Gallery
 from beerolympics.web.pages.regions import HEADER, Page, Regions, answer, held, index
 
@@ -255,10 +256,12 @@ def render(
     tag: str | None = None,
     tournament: TournamentState | None = None,
     who: Viewer | None = None,
+    dictionary: bool = True,
     **context: Any,
 ) -> Response[bytes]:
     """A page: the template rendered with the common context, and the page headers. With a
-    ``tag`` (its ETag), the page is kept for the next ones asking for the same version."""
+    ``tag`` (its ETag), the page is kept for the next ones asking for the same version;
+    ``dictionary=False`` for a page whose regions seldom need asking for (it links none)."""
     static = assets(request)
     position = runtime(request).catalog.position_of(tournament.id) if tournament else 0
     if tournament is not None:
@@ -278,6 +281,7 @@ def render(
             **context,
         )
     )
+    page.dictionary = dictionary
     if tag is not None and status == 200:
         env.regions.keep(_key(request, tag), page)
     return _respond(request, page, tag, status)
@@ -308,5 +312,16 @@ def _respond(
     }
     if tag is not None:
         headers["ETag"] = tag
+    dictionaries: Dictionaries | None = request.app.state.get("dictionaries")
+    parts = (tag or "").removeprefix('W/"').removesuffix('"').split("-", 2)
+    linked = status == 200 and page.dictionary and bool(page.nodes) and len(parts) == 3
+    if linked and dictionaries is not None:
+        # Its markup, for its region answers to be compressed against: one per page and
+        # viewer (the tag — see page_tag — less its position), made anew now and then.
+        build, _, viewer = parts
+        page_key = (request.url.netloc, request.url.path, request.url.query, build, viewer)
+        link = dictionaries.link(page_key, request.url.path, page.html)
+        if link is not None:
+            headers["Link"] = link
     # The framework adds "; charset=utf-8" to a text media type itself.
     return Response(page.html.encode(), status_code=status, media_type="text/html", headers=headers)

@@ -57,7 +57,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname === "/sw.js" || LIVE.test(url.pathname)) return;
   // A page asking for the regions it lacks (X-Regions): the answer is not the page, never saved.
-  if (request.headers.has("X-Regions")) return;
+  // A page's compression dictionary is the browser's own to keep (see dictionaries.py).
+  if (request.headers.has("X-Regions") || url.pathname.startsWith("/dictionaries/")) return;
   if (url.pathname.startsWith("/media/")) {
     // Clips stream with Range requests straight from the network.
     if (url.pathname.endsWith(".webp")) event.respondWith(cacheFirst(request, MEDIA_CACHE));
