@@ -191,6 +191,11 @@ async def test_a_refresh_comes_compressed_against_the_page_it_links_as_its_dicti
     answer = zstandard.ZstdDecompressor(dict_data=prefix).decompress(body[40:])
     assert json.loads(answer) == plain.json()
     assert len(body) < int(plain.headers["content-length"]) * 0.8
+    # Nothing changed since: 204, nothing to compress.
+    current = _held((await client.get(url)).text)
+    same = await client.get(url, headers={**holds, "X-Regions": current})
+    assert same.status_code == 204
+    assert "content-encoding" not in same.headers
 
     # A dictionary this instance does not hold: brotli, as before.
     unknown = f":{base64.b64encode(hashlib.sha256(b'elsewhere').digest()).decode()}:"

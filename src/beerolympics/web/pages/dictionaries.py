@@ -86,7 +86,7 @@ class Dictionaries:
         if not _PLAIN_PATH.match(path):
             return None
         now = time.monotonic()
-        found = self._by_name.get(self._of_page.get(page, ""))
+        found = self.named(self._of_page.get(page, ""))
         if found is None or now - found.made > REUSE:
             data = msgspec.json.encode(html)
             found = Dictionary(path, data, hashlib.sha256(data).digest(), now)
@@ -186,19 +186,24 @@ async def answer_with(
             return
         head, start = start, None
         body: bytes = event.get("body", b"")
-        fields = [(k, v) for k, v in head["headers"] if k.lower() != b"content-length"]
-        named = {k.lower(): v for k, v in fields}
-        if event.get("more_body") or b"content-encoding" in named:
+        named = {k.lower(): v for k, v in head["headers"]}
+        json = named.get(b"content-type", b"").startswith(b"application/json")
+        if (
+            head["status"] != 200
+            or event.get("more_body")
+            or b"content-encoding" in named
+            or not (json or (len(body) >= _COMPRESS_FROM and b"br" in accepted))
+        ):
+            # (A 204, a stream, or what is not worth compressing: as it is.)
             await out(head)
             await out(event)
             return
-        if head["status"] == 200 and named.get(b"content-type", b"").startswith(
-            b"application/json"
-        ):
+        fields = [(k, v) for k, v in head["headers"] if k.lower() != b"content-length"]
+        if json:
             body = found.compress(body)
             fields.append((b"content-encoding", b"dcz"))
             fields.append((b"vary", b"Accept-Encoding, Available-Dictionary"))
-        elif len(body) >= _COMPRESS_FROM and b"br" in accepted:
+        else:
             body = brotli.compress(body, quality=5)
             fields.append((b"content-encoding", b"br"))
             fields.append((b"vary", b"Accept-Encoding"))
