@@ -160,9 +160,9 @@ class App(Litestar):
             return super().__call__(scope, receive, send)
         app = super().__call__
         dictionaries: Dictionaries | None = self.state.get("dictionaries")
-        dictionary = answering(dictionaries, scope) if dictionaries is not None else None
-        if dictionary is not None:
-            app = functools.partial(answer_with, dictionary, app)
+        if dictionaries is not None and (held := answering(dictionaries, scope)) is not None:
+            # A page refreshing its regions that holds this page's dictionary: see there.
+            app = functools.partial(answer_with, dictionaries, held, app)
         observer: Observer | None = self.state.get("observer")
         if observer is not None:
             return observer(app, scope, receive, send)

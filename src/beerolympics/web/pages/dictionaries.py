@@ -14,7 +14,8 @@ A page's dictionary is made at most every :data:`REUSE` seconds per page and vie
 rendering of the same page shares nearly all its markup, and phones that load the page at
 different positions then share one dictionary. A viewer's dictionary is only linked from that
 viewer's pages (what a captain sees may not be a spectator's). Dictionaries are kept up to
-``max_bytes``, least recently used first out.
+``max_bytes``, least recently used first out, and compressors (each holds tables of about a
+megabyte) for the :data:`COMPRESSORS` most recently used.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 import brotli
@@ -44,31 +45,23 @@ REUSE: Final = 300.0
 DCZ_HEADER: Final = b"\x5e\x2a\x4d\x18\x20\x00\x00\x00"
 #: Pages whose path a URL pattern can say as it is (no pattern syntax in it).
 _PLAIN_PATH = re.compile(r"^/[A-Za-z0-9/_.~-]*$")
-_LEVEL: Final = 6
+_LEVEL: Final = 3
+#: Compressors kept ready, one per dictionary most recently answered with.
+COMPRESSORS: Final = 64
 #: Answers from this size on are compressed when no dictionary is used (as the app does).
 _COMPRESS_FROM: Final = 1024
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Dictionary:
     path: str
     data: bytes
     digest: bytes
     made: float
-    _compressor: zstandard.ZstdCompressor | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return self.digest.hex()
-
-    def compress(self, body: bytes) -> bytes:
-        """``body`` as a ``dcz`` body."""
-        if self._compressor is None:
-            prefix = zstandard.ZstdCompressionDict(
-                self.data, dict_type=zstandard.DICT_TYPE_RAWCONTENT
-            )
-            self._compressor = zstandard.ZstdCompressor(level=_LEVEL, dict_data=prefix)
-        return DCZ_HEADER + self.digest + self._compressor.compress(body)
 
 
 class Dictionaries:
@@ -77,8 +70,22 @@ class Dictionaries:
     def __init__(self, max_bytes: int = 32 << 20) -> None:
         self._by_name: OrderedDict[str, Dictionary] = OrderedDict()
         self._of_page: dict[Hashable, str] = {}
+        self._compressors: OrderedDict[str, zstandard.ZstdCompressor] = OrderedDict()
         self._bytes = 0
         self._max_bytes = max_bytes
+
+    def compress(self, found: Dictionary, body: bytes) -> bytes:
+        """``body`` as a ``dcz`` body: Zstandard compressed against ``found``."""
+        compressor = self._compressors.pop(found.name, None)
+        if compressor is None:
+            prefix = zstandard.ZstdCompressionDict(
+                found.data, dict_type=zstandard.DICT_TYPE_RAWCONTENT
+            )
+            compressor = zstandard.ZstdCompressor(level=_LEVEL, dict_data=prefix)
+        self._compressors[found.name] = compressor
+        if len(self._compressors) > COMPRESSORS:
+            self._compressors.popitem(last=False)
+        return DCZ_HEADER + found.digest + compressor.compress(body)
 
     def link(self, page: Hashable, path: str, html: str) -> str | None:
         """The ``Link`` header value for a rendering of ``page`` (a page and viewer) at
@@ -165,7 +172,12 @@ def answering(dictionaries: Dictionaries, scope: Scope) -> Dictionary | None:
 
 
 async def answer_with(
-    found: Dictionary, app: App, scope: Scope, receive: Receive, send: Send
+    dictionaries: Dictionaries,
+    found: Dictionary,
+    app: App,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
 ) -> None:
     """Run ``app`` with the request's own compression off and compress its answer: a region
     answer (JSON) against ``found``, anything else (the page whole) with brotli."""
@@ -200,7 +212,7 @@ async def answer_with(
             return
         fields = [(k, v) for k, v in head["headers"] if k.lower() != b"content-length"]
         if json:
-            body = found.compress(body)
+            body = dictionaries.compress(found, body)
             fields.append((b"content-encoding", b"dcz"))
             fields.append((b"vary", b"Accept-Encoding, Available-Dictionary"))
         else:
