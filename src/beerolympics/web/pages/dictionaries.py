@@ -37,6 +37,7 @@ from litestar.params import PathParameter
 from litestar.types import Message, Receive, Scope, Send
 
 from beerolympics.domain.errors import NotFound
+from beerolympics.web.fastpath import BROTLI_QUALITY, COMPRESS_FROM
 
 PATH: Final = "/dictionaries"
 #: Seconds a page's dictionary is linked from its renderings before a newer one is made.
@@ -48,8 +49,6 @@ _PLAIN_PATH = re.compile(r"^/[A-Za-z0-9/_.~-]*$")
 _LEVEL: Final = 3
 #: Compressors kept ready, one per dictionary most recently answered with.
 COMPRESSORS: Final = 64
-#: Answers from this size on are compressed when no dictionary is used (as the app does).
-_COMPRESS_FROM: Final = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +203,7 @@ async def answer_with(
             head["status"] != 200
             or event.get("more_body")
             or b"content-encoding" in named
-            or not (json or (len(body) >= _COMPRESS_FROM and b"br" in accepted))
+            or not (json or (len(body) >= COMPRESS_FROM and b"br" in accepted))
         ):
             # (A 204, a stream, or what is not worth compressing: as it is.)
             await out(head)
@@ -216,7 +215,7 @@ async def answer_with(
             fields.append((b"content-encoding", b"dcz"))
             fields.append((b"vary", b"Accept-Encoding, Available-Dictionary"))
         else:
-            body = brotli.compress(body, quality=5)
+            body = brotli.compress(body, quality=BROTLI_QUALITY)
             fields.append((b"content-encoding", b"br"))
             fields.append((b"vary", b"Accept-Encoding"))
         fields.append((b"content-length", str(len(body)).encode()))
