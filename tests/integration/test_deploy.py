@@ -4,6 +4,8 @@ nginx in front (Debian's package, started as an ordinary process on a free port)
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import re
@@ -18,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from tests.conftest import service_url
+from tests.integration.test_page_regions import _held
 from tests.integration.test_scaled import next_of
 
 ROOT = Path(__file__).parents[2]
@@ -117,6 +120,26 @@ async def test_two_instances_behind_nginx(tmp_path: Path) -> None:
             fetched = [await http.get(asset) for _ in range(2)]
             assert "immutable" in fetched[0].headers["cache-control"]
             assert fetched[1].headers["x-cache-status"] == "HIT"
+
+            # A tournament's pages go by path: a page, its compression dictionary and its
+            # refreshes reach one instance, so the refreshes are compressed against it.
+            home = await http.get(f"/t/{tid}", headers=phone())
+            link = re.fullmatch(r"<([^>]+)>; .*", home.headers["link"])
+            assert link is not None
+            fetched = [await http.get(link[1], headers=phone()) for _ in range(4)]
+            assert [f.status_code for f in fetched] == [200] * 4
+            digest = base64.b64encode(hashlib.sha256(fetched[0].content).digest()).decode()
+            holds = {
+                "X-Regions": _held(home.text),
+                "Available-Dictionary": f":{digest}:",
+                "Accept-Encoding": "br, dcz",
+            }
+            news = {"message": "Last orders"}
+            await http.post(f"{api}/announcements", json=news, headers=organizer)
+            answers = [await http.get(f"/t/{tid}", headers={**holds, **phone()}) for _ in range(4)]
+            assert [(a.status_code, a.headers.get("content-encoding")) for a in answers] == [
+                (200, "dcz")
+            ] * 4
 
             # Metrics are for Prometheus on the instances, not for the world.
             assert (await http.get("/metrics")).status_code == 403

@@ -16,7 +16,7 @@ from beerolympics.web.pages.dictionaries import COMPRESSORS, DCZ_HEADER, Diction
 
 def _name(link: str | None) -> str:
     assert link is not None
-    return link.partition("/dictionaries/")[2].partition(">")[0]
+    return link.partition("/dictionaries/")[2].partition("?")[0]
 
 
 def test_a_page_and_viewer_share_one_dictionary_until_it_is_old(

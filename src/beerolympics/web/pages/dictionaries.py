@@ -98,7 +98,8 @@ class Dictionaries:
             found = Dictionary(path, data, hashlib.sha256(data).digest(), now)
             self._keep(found)
             self._of_page[page] = found.name
-        return f'<{PATH}/{found.name}>; rel="compression-dictionary"'
+        # (``page``: for a proxy that sends a page and its dictionary to one instance.)
+        return f'<{PATH}/{found.name}?page={path}>; rel="compression-dictionary"'
 
     def _keep(self, found: Dictionary) -> None:
         self._by_name[found.name] = found
