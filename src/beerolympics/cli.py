@@ -143,14 +143,15 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
     """The uvicorn configuration ``serve`` runs with (tests run the same one)."""
     import uvicorn
 
+    from beerolympics.web.wire import KeepServerSend, LiveWebSocketProtocol
+
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop" if sys.platform != "win32" else "asyncio",
         "http": "httptools",
-        "ws": "websockets-sansio",
-        # Frames are encoded once and sent to many: compressing per client costs 2-3x the CPU.
-        "ws_per_message_deflate": False,
+        # websockets-sansio, with frames compressed once for many sockets (web/wire.py).
+        "ws": LiveWebSocketProtocol,
         # A client that does not answer a ping within one heartbeat is dropped, so a dead
         # phone is gone within two heartbeats.
         "ws_ping_interval": settings.live_heartbeat,
@@ -169,8 +170,6 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
         "interface": "asgi3",  # KeepServerSend's __call__ is not a coroutine function
         **overrides,
     }
-    from beerolympics.web.wire import KeepServerSend
-
     return uvicorn.Config(KeepServerSend(app), **options)
 
 

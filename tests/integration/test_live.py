@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import socket
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame, Opcode
 
 from beerolympics.app import create_app
@@ -532,3 +535,108 @@ async def test_announcements_reach_their_audience_only(server: Server) -> None:
         "your table is ready",
         "captains, to the bar",
     ]
+
+
+class Counted(ClientConnection):
+    """A client connection that counts the bytes its socket receives."""
+
+    received = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        super().data_received(data)
+
+
+async def test_frames_come_compressed_against_the_frames_before_them(server: Server) -> None:
+    """A client offering permessage-deflate keeps its window from message to message, and a
+    frame is compressed against the messages the window ends with: the client decodes exactly
+    the frames an uncompressed client gets, in fewer bytes than compressing each frame alone
+    could give — after a snapshot longer than the ending kept of it, and with messages of its
+    own (a state, answers to pings, heartbeats) between."""
+    for i in range(4, 24):  # a snapshot of more than a few KB
+        await server.post("/teams", {"name": f"Crew {i}", "colour": "#123456", "captain_name": "C"})
+    url = f"{server.ws}{server.url('/live')}"
+    captain = {"Cookie": f"bo_{server.tid}={server.teams[0]['token']}"}
+    async with (
+        connect(url, compression=None, create_connection=Counted) as plain,
+        connect(url, additional_headers=captain, create_connection=Counted) as packed,
+    ):
+        [extension] = packed.protocol.extensions
+        assert isinstance(extension, PerMessageDeflate)
+        assert not extension.remote_no_context_takeover  # the client keeps its window
+        for ws in (plain, packed):
+            await subscribe(ws, "tournament")
+            await receive(ws, "snapshot")
+        assert isinstance(plain, Counted)
+        assert isinstance(packed, Counted)
+        plain_before, packed_before = plain.received, packed.received
+        got: dict[ClientConnection, list[dict[str, Any]]] = {plain: [], packed: []}
+        for i in range(12):
+            if i == 6:
+                # Messages of the socket's own, compressed for it alone, between frames.
+                await packed.send(json.dumps({"type": "ping", "id": "p" * 200}))
+                await receive(packed, "pong")
+                await subscribe(packed, "presence")
+                await receive(packed, "snapshot")
+                await receive(packed, "heartbeat", within=3)
+            await server.post("/announcements", {"message": f"Round {i}: pizza at the bar"})
+            for ws, frames_ in got.items():
+                frames_ += await frames(ws, lambda f: len(f) == 1)
+        assert got[packed] == got[plain]
+        assert [m["announcement"]["message"] for f in got[plain] for m in f["messages"]] == [
+            f"Round {i}: pizza at the bar" for i in range(12)
+        ]
+        texts = [json.dumps(f, separators=(",", ":")).encode() for f in got[plain]]
+
+        def alone(text: bytes) -> int:
+            compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+            return len(compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)) - 4
+
+        # The frames alone, compressed one by one, before the other messages are counted.
+        packed_bytes, plain_bytes = packed.received - packed_before, plain.received - plain_before
+        assert packed_bytes < sum(map(alone, texts)) < plain_bytes
+
+
+async def test_a_compressing_socket_that_pushes_back_gets_every_frame(tmp_path: Path) -> None:
+    """While a socket pushes back, frames wait and then go through the websockets library,
+    which compresses each alone; after it, frames are compressed against the window's ending
+    again. The client decodes every frame, in order."""
+    settings = make_settings(
+        tmp_path, live_window_ms=20, live_send_buffer=1000, rate_limit_api="100000/minute"
+    )
+    async with running(settings) as s:
+        await setup_tournament(s, teams=0)
+        # A small receive buffer, and a client library that stops reading from the socket
+        # once one message waits.
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", int(s.base.rsplit(":", 1)[1])))
+        async with connect(f"{s.ws}{s.url('/live')}", sock=sock, max_queue=1) as ws:
+            await subscribe(ws, "tournament")
+            await receive(ws, "snapshot")
+            [held] = [c for c in s.uvicorn.server_state.connections if c.client == ws.local_address]
+            held.transport.get_extra_info("socket").setsockopt(
+                socket.SOL_SOCKET, socket.SO_SNDBUF, 4096
+            )
+            nachos = "Nachos are ready in the kitchen"
+            sent = 0
+            while held.writable.is_set():
+                text = f"{sent} {nachos} {secrets.token_urlsafe(200)}"
+                await s.post("/announcements", {"message": text})
+                sent += 1
+                assert sent < 500, "the socket never pushed back"
+            for size in range(20):  # more while it is paused, none like the ones before
+                await s.post("/announcements", {"message": f"{sent} {secrets.token_urlsafe(size)}"})
+                sent += 1
+            got: list[int] = []
+            while len(got) < sent:
+                frame = await receive(ws, "frame")
+                got += [int(m["announcement"]["message"].split()[0]) for m in frame["messages"]]
+            # Then frames written by the server itself again, one at a time, like the ones
+            # before the pause (which the client's window no longer ends with).
+            for _ in range(5):
+                await s.post("/announcements", {"message": f"{sent} {nachos}"})
+                sent += 1
+                frame = await receive(ws, "frame")
+                got += [int(m["announcement"]["message"].split()[0]) for m in frame["messages"]]
+            assert got == list(range(sent))

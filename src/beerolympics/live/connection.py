@@ -54,8 +54,10 @@ CLOSE_RATE_LIMITED: Final = 4029
 
 Send = Callable[[str], Coroutine[Any, Any, None]]
 HangUp = Callable[[int, str], Awaitable[None]]
-#: Writes a complete WebSocket frame to the socket now, or returns False when it cannot.
-WriteFrame = Callable[[bytes], bool]
+#: Writes a channel's frame, or a text of the socket's own, to the socket now (as one WebSocket
+#: frame, made or compressed for many at once where it can: see ``web/wire.py``), or returns
+#: False when it cannot.
+WriteFrame = Callable[["Frame | str"], bool]
 
 _ids = itertools.count(1)
 _encode = msgspec.json.Encoder().encode
@@ -95,6 +97,9 @@ class Frame:
     text: str
     messages: list[dict[str, Any]]
     wire: bytes | None = None
+    #: The frame compressed, by the ending of the client's window it was compressed against
+    #: (see ``web/wire.py``).
+    deflated: dict[tuple[tuple[str, ...], int], bytes] | None = None
     #: The frame with its patched states whole, for clients of protocol 1 (and Pusher's);
     #: None when it has no patches.
     full: Frame | None = None
@@ -241,7 +246,7 @@ class Connection:
         queue = self._queue
         if self._transport is not None and self._sending is None and not queue:
             write = self._write_frame
-            if frame is not None and write is not None and write(frame.websocket_bytes()):
+            if write is not None and write(text if frame is None else frame):
                 return
             self._send_now(self._transport, text)
             return
