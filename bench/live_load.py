@@ -20,7 +20,11 @@ second half of the run), and how busy the server and the poster were.
 
     python -m bench.live_load [--sizes 1000,5000,10000] [--fanouts 10] [--results-rates 100,1000]
         [--results-flows report,start+report,queue+report] [--backend sqlite|postgres] [--pusher]
-        [--protocols 5,1] [--bytes 12x3,128x48] [--bytes-results 40]
+        [--protocols 5,1] [--bytes 12x3,128x48] [--bytes-results 40] [--wire plain,deflate]
+
+With ``--wire deflate`` the load clients offer permessage-deflate, as browsers do (the server
+then compresses frames once for many sockets, see ``web/wire.py``); ``plain,deflate`` measures
+both, side by side.
 
 Clients speak protocol 5 of the live channels (the leaderboard and station board as patches),
 or 1 (those whole, as before protocol 2): ``--protocols 5,1`` measures the results phase with
@@ -28,7 +32,8 @@ each, side by side. ``--bytes TEAMSxTABLES`` first measures what one phone recei
 (a round robin on that many tables, the queue calling matches, results reported one at a time),
 with a page of protocol 5 (it keeps no state), a client of protocol 5 that keeps both states,
 and one of protocol 1 on the same server: bytes per result, mean and p99, and what they carry,
-by message kind.
+by message kind; and each of them again over a connection offering permessage-deflate, counted
+as bytes on the wire.
 
 With ``--pusher`` each size is also measured with clients of the Pusher protocol
 (``/app/{key}?protocol=7``, the same hub): the same fan-outs, side by side.
@@ -50,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -58,7 +64,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import uvloop
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.frames import Frame, Opcode
 
 from beerolympics.live.connection import PROTOCOL
@@ -124,6 +130,8 @@ class LeanSocket(asyncio.Protocol):
         self.open = False
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
+        #: The window of the frames the server compressed (permessage-deflate), if agreed.
+        self.inflate: Any = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -144,6 +152,8 @@ class LeanSocket(asyncio.Protocol):
             if not buffer.startswith(b"HTTP/1.1 101"):
                 self.ready.set_exception(ConnectionError(bytes(buffer[:end]).decode()))
                 return
+            if b"permessage-deflate" in buffer[:end].lower():
+                self.inflate = zlib.decompressobj(-15)
             del buffer[: end + 4]
             self.open = True
             if self.hello is not None and self.transport is not None:
@@ -152,6 +162,7 @@ class LeanSocket(asyncio.Protocol):
         consumed = 0
         while len(buffer) - consumed >= 2:
             opcode, size = buffer[consumed] & 0x0F, buffer[consumed + 1] & 0x7F
+            compressed = buffer[consumed] & 0x40
             start = consumed + 2
             if size == 126:
                 size, start = int.from_bytes(buffer[start : start + 2], "big"), start + 2
@@ -163,9 +174,13 @@ class LeanSocket(asyncio.Protocol):
             if opcode == 0x9 and self.transport is not None:  # ping: answer with its payload
                 self.transport.write(client_frame(Opcode.PONG, bytes(buffer[start:consumed])))
             elif opcode in (0x1, 0x2):
-                self.clients.received(
-                    self.index, bytes(buffer[start : min(consumed, start + HEAD)]), now
-                )
+                if compressed and self.inflate is not None:
+                    # The whole message goes through the window, to keep it as the server's.
+                    payload = bytes(buffer[start:consumed]) + b"\x00\x00\xff\xff"
+                    head = self.inflate.decompress(payload)[:HEAD]
+                else:
+                    head = bytes(buffer[start : min(consumed, start + HEAD)])
+                self.clients.received(self.index, head, now)
         if consumed:
             del buffer[:consumed]
 
@@ -174,7 +189,9 @@ class Clients:
     """N WebSocket clients; each records when it saw each marker, or (``positions``) up to
     which position each frame it received went."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, deflate: bool = False) -> None:
+        #: Whether the clients offer permessage-deflate (as browsers do).
+        self.deflate = deflate
         self.sockets: list[LeanSocket] = []
         self.seen: dict[int, list[float]] = {}
         self.positions = False
@@ -186,7 +203,9 @@ class Clients:
         request = (
             f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
             "Connection: Upgrade\r\nSec-WebSocket-Key: YmVlcm9seW1waWNzLWJjaA==\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
+            "Sec-WebSocket-Version: 13\r\n"
+            + ("Sec-WebSocket-Extensions: permessage-deflate\r\n" if self.deflate else "")
+            + "\r\n"
         ).encode()
         greeting = hello.encode() if hello is not None else None
         loop = asyncio.get_running_loop()
@@ -302,12 +321,15 @@ async def fanout(
     return last, every, cpu / (fanouts * n)
 
 
-async def measure_app(n: int, fanouts: int, *, pusher: bool = False) -> dict[str, Any]:
-    """The app's fan-out to ``n`` clients of the native protocol, or of Pusher's."""
+async def measure_app(
+    n: int, fanouts: int, *, pusher: bool = False, deflate: bool = False
+) -> dict[str, Any]:
+    """The app's fan-out to ``n`` clients of the native protocol, or of Pusher's; offering
+    permessage-deflate with ``deflate``."""
     with tempfile.TemporaryDirectory() as tmp:
         async with app_server(Path(tmp)) as (pid, tid, http, auth):
             rss0 = rss_bytes(pid)
-            clients = Clients()
+            clients = Clients(deflate=deflate)
             if pusher:
                 url = f"ws://127.0.0.1:{http.base_url.port}/app/{tid}?protocol=7"
                 hello = '{"event":"pusher:subscribe","data":{"channel":"tournament"}}'
@@ -457,7 +479,13 @@ asyncio.run(main())
 
 
 async def results_under_load(
-    n: int, seconds: float, rate: int, flow: str, backend: str, protocol: int = 2
+    n: int,
+    seconds: float,
+    rate: int,
+    flow: str,
+    backend: str,
+    protocol: int = 2,
+    deflate: bool = False,
 ) -> dict[str, Any]:
     """``rate`` results a second (an official reports each match, from a poster process of its
     own) while ``n`` clients follow the tournament; latency from the report's request to each
@@ -505,7 +533,7 @@ async def results_under_load(
                 rounds.setdefault(m["round"], []).append(m)
             listing.write_text(json.dumps([rounds[r] for r in sorted(rounds)]))
             position = (await http.get("/readyz")).json()["position"]
-            clients = Clients()
+            clients = Clients(deflate=deflate)
             clients.positions = True
             url = f"ws://127.0.0.1:{http.base_url.port}{api}/live"
             # From the current position: no snapshot to chew through before the run.
@@ -572,6 +600,8 @@ async def results_under_load(
 #: The clients of the bytes phase: a page of protocol 5 (it keeps no state: it is told what
 #: changed and refreshes that), a client of protocol 5 that keeps the leaderboard and the
 #: station board (it is sent their patches), and one of protocol 1 (states whole).
+#: How the second of each client's two connections is counted.
+COMPRESSED = "permessage-deflate, bytes on the wire"
 BYTE_CLIENTS: dict[str, dict[str, Any]] = {
     f"{PROTOCOL} (a page: notices)": {"protocol": PROTOCOL},
     f"{PROTOCOL} (keeps both states: patches)": {
@@ -616,15 +646,30 @@ async def bytes_per_result(
                     break
             matches.sort(key=lambda m: m["round"])
             url = f"ws://127.0.0.1:{http.base_url.port}{api}/live"
-            received = dict.fromkeys(BYTE_CLIENTS, 0)
+            clients = {c: (subscribe, False) for c, subscribe in BYTE_CLIENTS.items()}
+            clients |= {f"{c}, {COMPRESSED}": (s, True) for c, s in BYTE_CLIENTS.items()}
+            received = dict.fromkeys(clients, 0)
             counting = False
             kinds: dict[str, Counter[str]] = {c: Counter() for c in received}
 
             async def listen(client: str) -> None:
-                subscribe = {"type": "subscribe", "channel": "tournament", **BYTE_CLIENTS[client]}
-                async with connect(url, compression=None, max_size=None) as ws:
+                says, compressed = clients[client]
+                subscribe = {"type": "subscribe", "channel": "tournament", **says}
+                compression = "deflate" if compressed else None
+
+                class Counted(ClientConnection):
+                    def data_received(self, data: bytes) -> None:
+                        if compressed:
+                            received[client] += len(data)
+                        super().data_received(data)
+
+                async with connect(
+                    url, compression=compression, max_size=None, create_connection=Counted
+                ) as ws:
                     await ws.send(json.dumps(subscribe))
                     async for message in ws:
+                        if compressed:
+                            continue
                         received[client] += len(message)  # ASCII: characters are bytes
                         if counting:
                             by_kind(kinds[client], message)
@@ -704,6 +749,7 @@ async def main(
     protocols: list[int],
     byte_sizes: list[tuple[int, int]],
     byte_results: int,
+    wires: list[str],
 ) -> None:
     raise_fd_limit()
     if byte_sizes:
@@ -712,11 +758,12 @@ async def main(
         for teams, tables in byte_sizes:
             found, kinds = await bytes_per_result(teams, tables, byte_results)
             for client, per_result in found.items():
-                where = ", ".join(
-                    f"{kind} {size / len(per_result) / 1024:.2f}"
-                    for kind, size in kinds[client].most_common()
-                )
-                print(f"  {teams}x{tables}, protocol {client}, KB per result by kind: {where}")
+                if kinds[client]:
+                    where = ", ".join(
+                        f"{kind} {size / len(per_result) / 1024:.2f}"
+                        for kind, size in kinds[client].most_common()
+                    )
+                    print(f"  {teams}x{tables}, protocol {client}, KB per result by kind: {where}")
                 byte_rows.append(
                     [
                         f"{teams} teams / {tables} tables",
@@ -732,10 +779,13 @@ async def main(
     idle: list[float] = []
     for n in sizes:
         raw = await measure_raw(n, fanouts)
-        app = await measure_app(n, fanouts)
-        if n == 1000:
-            idle = app["every"]
-        measured = [row("raw broadcast", n, raw, None), row("beerolympics", n, app, raw)]
+        measured = [row("raw broadcast", n, raw, None)]
+        for wire in wires:
+            app = await measure_app(n, fanouts, deflate=wire == "deflate")
+            if n == 1000 and not idle:
+                idle = app["every"]
+            name = "beerolympics" if wire == "plain" else "beerolympics, permessage-deflate"
+            measured.append(row(name, n, app, raw))
         if pusher:
             over_pusher = await measure_app(n, fanouts, pusher=True)
             measured.append(row("beerolympics, Pusher", n, over_pusher, raw))
@@ -755,13 +805,16 @@ async def main(
         f" the event store on {backend})"
     )
     rows = []
-    for flow, rate, protocol in itertools.product(flows, results_rates, protocols):
-        load = await results_under_load(1000, results_seconds, rate, flow, backend, protocol)
+    for flow, rate, protocol, wire in itertools.product(flows, results_rates, protocols, wires):
+        deflate = wire == "deflate"
+        load = await results_under_load(
+            1000, results_seconds, rate, flow, backend, protocol, deflate
+        )
         lat = load["latencies"]
         rows.append(
             [
                 flow,
-                str(protocol),
+                f"{protocol}, deflate" if deflate else str(protocol),
                 f"{rate:,}/s",
                 f"{load['rate']:,.0f}/s",
                 f"{load['failed']}",
@@ -834,6 +887,12 @@ if __name__ == "__main__":
         help="TEAMSxTABLES,...: first measure the bytes a phone receives per result",
     )
     parser.add_argument("--bytes-results", type=int, default=40)
+    parser.add_argument(
+        "--wire",
+        default="plain",
+        help="plain, deflate or both (comma-separated): whether the load clients offer"
+        " permessage-deflate, as browsers do",
+    )
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -856,5 +915,6 @@ if __name__ == "__main__":
             protocols,
             byte_sizes,
             args.bytes_results,
+            args.wire.split(","),
         )
     )

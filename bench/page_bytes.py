@@ -8,22 +8,28 @@ standings and every round's matches) and the TV. It sets up ``teams`` teams in a
 ``tables`` tables with ``auto_call``, lets the pages settle, then reports ``results`` results one
 at a time as the organizer, each given ~1 s for the frames and the debounced refreshes. Per page
 it counts, from Chromium's own network events (CDP), the WebSocket payload received
-(``Network.webSocketFrameReceived``) and the HTTP responses (``encodedDataLength`` of
-``Network.responseReceived`` and ``Network.loadingFinished``: bytes on the wire, compressed,
-headers included), only during the results, and the status of each answer (a page refreshing
-its regions gets 200 with the regions that changed, or 204). Service workers are blocked, so
-every fetch a page makes is seen by the page's own session (with a service worker the network
-fetch happens in its target). Apart, what each page's compression dictionary cost, fetched
-once when the page was idle (see ``web/pages/dictionaries.py``). Without ``--teams`` it runs
-12x3 and 128x48 side by side.
+(``Network.webSocketFrameReceived``: the messages as the page reads them, decompressed) and the
+HTTP responses (``encodedDataLength`` of ``Network.responseReceived`` and
+``Network.loadingFinished``: bytes on the wire, compressed, headers included), only during the
+results, and the status of each answer (a page refreshing its regions gets 200 with the regions
+that changed, or 204); and, through a TCP relay in front of the server (one per page), the
+WebSocket's bytes on the wire (frames as compressed by what Chromium and the server agreed,
+headers included). Service workers are blocked, so every fetch a page makes is seen by the
+page's own session (with a service worker the network fetch happens in its target). Apart, what
+each page's compression dictionary cost, fetched once when the page was idle (see
+``web/pages/dictionaries.py``). Without ``--teams`` it runs 12x3 and 128x48 side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import statistics
 import tempfile
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +47,8 @@ class Tally:
 
     ws: int = 0
     http: int = 0
+    #: The relay the page reaches the server through (its WebSocket's bytes on the wire).
+    relay: Relay | None = None
     requests: int = 0
     urls: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
@@ -80,12 +88,69 @@ class Tally:
         if rid in self._dictionaries:
             self.dictionary += rest
 
-    def snapshot(self) -> tuple[int, int, int]:
-        return self.ws, self.http, self.requests
+    def snapshot(self) -> tuple[int, int, int, int]:
+        return self.ws, self.http, self.requests, self.relay.ws if self.relay else 0
 
 
-def watch(context: Any, page: Any) -> Tally:
-    tally = Tally()
+class Relay:
+    """A TCP relay to the server on a port of its own, in a thread: counts the bytes the server
+    sends on WebSockets once they are upgraded (after the ``101`` answer), as on the wire."""
+
+    def __init__(self, port: int) -> None:
+        self.upstream = port
+        self.ws = 0
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        started = asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.server = asyncio.run_coroutine_threadsafe(started, self.loop).result(10)
+        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        async def down() -> None:
+            head, upgraded = b"", None
+            with contextlib.suppress(ConnectionError):
+                while data := await up_reader.read(65536):
+                    if upgraded:
+                        self.ws += len(data)
+                    elif upgraded is None:
+                        # Chromium opens a socket of its own for a WebSocket: its first answer.
+                        head += data
+                        end = head.find(b"\r\n\r\n")
+                        if end >= 0:
+                            upgraded = head.startswith(b"HTTP/1.1 101")
+                            if upgraded:
+                                self.ws += len(head) - end - 4
+                    writer.write(data)
+                    await writer.drain()
+            writer.close()
+
+        await asyncio.gather(pump(reader, up_writer), down(), return_exceptions=True)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@contextlib.contextmanager
+def relayed(port: int) -> Iterator[Relay]:
+    relay = Relay(port)
+    try:
+        yield relay
+    finally:
+        relay.close()
+
+
+def watch(context: Any, page: Any, relay: Relay) -> Tally:
+    tally = Tally(relay=relay)
     session = context.new_cdp_session(page)
     session.send("Network.enable")
     session.on("Network.webSocketFrameReceived", tally.frame)
@@ -96,7 +161,12 @@ def watch(context: Any, page: Any) -> Tally:
 
 
 def run(browser: Any, teams: int, tables: int, results: int) -> list[list[object]]:
-    with tempfile.TemporaryDirectory() as tmp, Server(Path(tmp)) as server, Api(server.url) as api:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Server(Path(tmp)) as server,
+        Api(server.url) as api,
+        contextlib.ExitStack() as relays,
+    ):
         t = api.tournament()
         tid, org = t["tournament"]["id"], t["token"]
         api.call("PATCH", f"/tournaments/{tid}", org, {"max_teams": teams})
@@ -115,24 +185,25 @@ def run(browser: Any, teams: int, tables: int, results: int) -> list[list[object
         tallies: dict[str, Tally] = {}
         opened = []
         for name, (path, token) in pages.items():
+            relay = relays.enter_context(relayed(server.port))
             context = browser.new_context(  # one phone; service workers blocked (see above)
                 viewport={"width": 390, "height": 844},
-                base_url=server.url,
+                base_url=relay.url,
                 service_workers="block",
                 reduced_motion="reduce",
             )
             if token:
                 context.add_cookies(
-                    [{"name": f"bo_{tid}", "value": token, "url": server.url, "httpOnly": True}]
+                    [{"name": f"bo_{tid}", "value": token, "url": relay.url, "httpOnly": True}]
                 )
             page = context.new_page()
-            tallies[name] = watch(context, page)
+            tallies[name] = watch(context, page, relay)
             page.goto(path)
             wait_live(page)
             opened.append((context, page))
         pump = opened[0][1]
         pump.wait_for_timeout(3000)  # the first calls and refreshes are not counted
-        per: dict[str, list[tuple[int, int, int]]] = {name: [] for name in tallies}
+        per: dict[str, list[tuple[int, ...]]] = {name: [] for name in tallies}
         marks = {name: len(tally.urls) for name, tally in tallies.items()}
         for match in matches[:results]:
             before = {name: tally.snapshot() for name, tally in tallies.items()}
@@ -144,7 +215,7 @@ def run(browser: Any, teams: int, tables: int, results: int) -> list[list[object
             for name, tally in tallies.items():
                 now = tally.snapshot()
                 was = before[name]
-                per[name].append((now[0] - was[0], now[1] - was[1], now[2] - was[2]))
+                per[name].append(tuple(n - w for n, w in zip(now, was, strict=True)))
         for context, _page in opened:
             context.close()
     for name, tally in tallies.items():
@@ -157,13 +228,15 @@ def run(browser: Any, teams: int, tables: int, results: int) -> list[list[object
     for name, samples in per.items():
         ws = [s[0] for s in samples]
         http = [s[1] for s in samples]
-        total = [s[0] + s[1] for s in samples]
         reqs = [s[2] for s in samples]
+        wire = [s[3] for s in samples]
+        total = [s[3] + s[1] for s in samples]
         rows.append(
             [
                 f"{teams}x{tables}",
                 name,
                 f"{statistics.fmean(ws) / 1024:.2f} / {percentile(ws, 99) / 1024:.2f}",
+                f"{statistics.fmean(wire) / 1024:.2f} / {percentile(wire, 99) / 1024:.2f}",
                 f"{statistics.fmean(http) / 1024:.2f} / {percentile(http, 99) / 1024:.2f}",
                 f"{statistics.fmean(total) / 1024:.2f} / {percentile(total, 99) / 1024:.2f}",
                 f"{statistics.fmean(reqs):.2f}",
@@ -195,9 +268,10 @@ def main() -> None:
     headers = [
         "size",
         "page",
-        "WS KB mean/p99",
+        "WS messages KB mean/p99",
+        "WS on the wire KB",
         "HTTP KB mean/p99",
-        "total KB mean/p99",
+        "total KB (wire WS + HTTP)",
         "req",
         "dictionary KB (once)",
     ]
