@@ -136,7 +136,14 @@ class Relay:
         await asyncio.gather(pump(reader, up_writer), down(), return_exceptions=True)
 
     def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.server.close)
+        async def shut() -> None:
+            self.server.close()
+            relaying = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in relaying:
+                task.cancel()
+            await asyncio.gather(*relaying, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shut(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
