@@ -640,3 +640,38 @@ async def test_a_compressing_socket_that_pushes_back_gets_every_frame(tmp_path: 
                 frame = await receive(ws, "frame")
                 got += [int(m["announcement"]["message"].split()[0]) for m in frame["messages"]]
             assert got == list(range(sent))
+
+
+IPHONE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+ANDROID_CHROME = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "compressed"),
+    [
+        (IPHONE_SAFARI, False),
+        (IPHONE_SAFARI.replace("Version/18.1", "CriOS/131.0"), False),  # Chrome on iOS
+        (ANDROID_CHROME, True),
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", True),
+    ],
+)
+async def test_apples_browsers_are_not_offered_compression(
+    server: Server, user_agent: str, compressed: bool
+) -> None:
+    """Safari, and every browser on iOS (Apple's WebSocket stack), get frames uncompressed;
+    the others get permessage-deflate when they offer it."""
+    url = f"{server.ws}{server.url('/live')}"
+    async with connect(url, user_agent_header=user_agent) as ws:
+        assert bool(ws.protocol.extensions) is compressed
+        await subscribe(ws, "tournament")
+        await receive(ws, "snapshot")
+        text = "Pizza is here, at the bar. " * 10
+        await server.post("/announcements", {"message": text})
+        [frame] = await frames(ws, lambda f: len(f) == 1)
+        assert frame["messages"][0]["announcement"]["message"] == text.strip()

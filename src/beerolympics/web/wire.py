@@ -34,6 +34,7 @@ from typing import Any, Final
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.datastructures import Headers
 from websockets.extensions.base import Extension
 from websockets.extensions.permessage_deflate import (
     PerMessageDeflate,
@@ -122,12 +123,37 @@ class SharedDeflateFactory(ServerPerMessageDeflateFactory):
         return response, SharedDeflate(negotiated)
 
 
+def apple_webkit(user_agent: str) -> bool:
+    """Whether a browser's networking is Apple's (Safari, and every browser on iOS, whose
+    user agents name AppleWebKit but not Chrome or Android).
+
+    Apple's WebSocket stack has mis-inflated permessage-deflate in several versions (reported
+    against Safari 13, 15, 17 and iOS browsers as late as 2026: truncated or garbled messages,
+    then a dropped connection), and the compression here mixes messages compressed alone,
+    against a dictionary and uncompressed, which those reports involve. It could not be tried
+    on Apple's browsers, so they are not offered it: they get the frames uncompressed.
+    """
+    return "AppleWebKit" in user_agent and not any(
+        other in user_agent for other in ("Chrome", "Android")
+    )
+
+
+class LiveServerProtocol(ServerProtocol):
+    """The websockets library's server side, declining permessage-deflate to Apple's browsers
+    (see :func:`apple_webkit`)."""
+
+    def process_extensions(self, headers: Headers) -> tuple[str | None, list[Extension]]:
+        if apple_webkit(headers.get("User-Agent", "")):
+            return None, []
+        return super().process_extensions(headers)
+
+
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's ``websockets-sansio`` protocol, offering :class:`SharedDeflateFactory`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.conn = ServerProtocol(
+        self.conn = LiveServerProtocol(
             extensions=[SharedDeflateFactory()],
             max_size=self.config.ws_max_size,
             logger=self.conn.logger,
