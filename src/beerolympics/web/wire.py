@@ -22,7 +22,8 @@ every socket that has it. A socket that got something of its own lately gets the
 compressed against that. Messages sent uncompressed (heartbeats, small answers) leave the
 window as it was, and a message the websockets library compresses (the ASGI send, when the
 socket pushes back) is compressed alone, which any window can take: the ending it leaves is
-then not known, and the next frame is compressed alone too.
+then not known, and the next frame is compressed alone too. Apple's browsers are not offered
+compression (:func:`apple_webkit`).
 """
 
 from __future__ import annotations
