@@ -100,7 +100,8 @@ class Relay:
         self.upstream = port
         self.ws = 0
         self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
         started = asyncio.start_server(self._relay, "127.0.0.1", 0)
         self.server = asyncio.run_coroutine_threadsafe(started, self.loop).result(10)
         self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
@@ -145,6 +146,8 @@ class Relay:
 
         asyncio.run_coroutine_threadsafe(shut(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
 
 
 @contextlib.contextmanager
