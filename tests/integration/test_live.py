@@ -51,10 +51,12 @@ class Server:
         assert r.status_code < 300, r.text
         return r.json()
 
-    def socket(self, token: str | None = None, since_cookie: bool = False) -> Any:
+    def socket(
+        self, token: str | None = None, since_cookie: bool = False, compression: str | None = None
+    ) -> Any:
         headers = {"Cookie": f"bo_{self.tid}={token}"} if token else {}
         return connect(
-            f"{self.ws}{self.url('/live')}", additional_headers=headers, compression=None
+            f"{self.ws}{self.url('/live')}", additional_headers=headers, compression=compression
         )
 
 

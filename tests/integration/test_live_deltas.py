@@ -188,7 +188,11 @@ async def scenario(tmp: Path, teams: int, auto_call: bool, steps: list[Any]) -> 
         sockets = []
 
         async def follower(protocol: int | None) -> Follower:
-            ws = await s.socket().__aenter__()
+            # Every other one offers permessage-deflate: its frames come compressed against
+            # the ones before them, whatever it resumed from.
+            compression = "deflate" if len(sockets) % 2 else None
+            ws = await s.socket(compression=compression).__aenter__()
+            assert bool(ws.protocol.extensions) is (compression is not None)
             sockets.append(ws)
             found = Follower(ws, protocol)
             followers.append(found)
