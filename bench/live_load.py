@@ -614,12 +614,13 @@ BYTE_CLIENTS: dict[str, dict[str, Any]] = {
 
 async def bytes_per_result(
     teams: int, tables: int, results: int
-) -> tuple[dict[str, list[int]], dict[str, Counter[str]]]:
+) -> tuple[dict[str, list[int]], dict[str, Counter[str]], dict[str, int]]:
     """What one phone receives per result, by client (``BYTE_CLIENTS``): a round robin of
     ``teams`` on ``tables`` (the queue calls matches as tables free up), results reported one
     at a time by an official, each given time for its frames to go out before the next. And
     where those bytes go, by message kind (``frame``: the frames' own fields and the messages'
-    ``p`` and ``kind``), summed over the results."""
+    ``p`` and ``kind``), summed over the results. And what each received joining: the
+    welcome, the snapshot and the frames of the first seconds."""
     with tempfile.TemporaryDirectory() as tmp:
         async with app_server(Path(tmp)) as (_pid, tid, http, auth):
             api = f"/api/v1/tournaments/{tid}"
@@ -675,9 +676,9 @@ async def bytes_per_result(
                             by_kind(kinds[client], message)
 
             listeners = [asyncio.create_task(listen(p)) for p in received]
-            await asyncio.sleep(
-                3
-            )  # (the snapshots and the first calls to the tables are not counted)
+            # The snapshots and the first calls to the tables are not counted per result.
+            await asyncio.sleep(3)
+            joining = dict(received)
             per_result: dict[str, list[int]] = {c: [] for c in received}
             counting = True
             for match in matches[:results]:
@@ -693,7 +694,7 @@ async def bytes_per_result(
             for task in listeners:
                 task.cancel()
             await asyncio.gather(*listeners, return_exceptions=True)
-            return per_result, kinds
+            return per_result, kinds, joining
 
 
 def by_kind(counts: Counter[str], text: str | bytes) -> None:
@@ -756,7 +757,9 @@ async def main(
         print("\nbytes one phone receives per result (results reported one at a time)")
         byte_rows = []
         for teams, tables in byte_sizes:
-            found, kinds = await bytes_per_result(teams, tables, byte_results)
+            found, kinds, joining = await bytes_per_result(teams, tables, byte_results)
+            for client, size in joining.items():
+                print(f"  {teams}x{tables}, protocol {client}, joining: {size / 1024:,.2f} KB")
             for client, per_result in found.items():
                 if kinds[client]:
                     where = ", ".join(
