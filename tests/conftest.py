@@ -13,6 +13,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NoReturn
 
 import asyncpg
 import pytest
@@ -48,18 +49,35 @@ async def fresh_postgres_schema() -> AsyncIterator[str]:
 
 
 PUSHER_JS = Path(__file__).parent / "pusher"
+FIREFOX_JS = Path(__file__).parent / "firefox"
+FIREFOX = Path("/usr/bin/firefox-esr")
 
 
 def pusher_js() -> tuple[str, Path]:
     """Node and the folder where ``npm ci`` installed pusher-js (``tests/pusher``), or skip
     (fail under CI) when either is missing."""
+    return _node_package(PUSHER_JS, "pusher-js")
+
+
+def firefox_js() -> tuple[str, Path, Path]:
+    """Node, the folder where ``npm ci`` installed puppeteer-core (``tests/firefox``) and
+    Debian's Firefox ESR, or skip (fail under CI) when one is missing."""
+    node, folder = _node_package(FIREFOX_JS, "puppeteer-core")
+    if not FIREFOX.exists():
+        _missing(f"{FIREFOX} is missing (apt-get install firefox-esr)", "Firefox")
+    return node, folder, FIREFOX
+
+
+def _node_package(folder: Path, package: str) -> tuple[str, Path]:
     node = shutil.which("node")
     if node is None:
-        message = "node is not installed"
-    elif not (PUSHER_JS / "node_modules" / "pusher-js" / "package.json").exists():
-        message = "pusher-js is not installed: run npm ci in tests/pusher"
-    else:
-        return node, PUSHER_JS
+        _missing("node is not installed", package)
+    elif not (folder / "node_modules" / package / "package.json").exists():
+        _missing(f"{package} is not installed: run npm ci in tests/{folder.name}", package)
+    return node, folder
+
+
+def _missing(message: str, what: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message}, and CI=true requires the pusher-js tests", pytrace=False)
+        pytest.fail(f"{message}, and CI=true requires {what} for its tests", pytrace=False)
     pytest.skip(message)
