@@ -143,6 +143,7 @@ class LeanSocket(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         now = time.perf_counter()
+        self.clients.bytes += len(data)
         buffer = self.buffer
         buffer += data
         if not self.open:
@@ -192,6 +193,8 @@ class Clients:
     def __init__(self, *, deflate: bool = False) -> None:
         #: Whether the clients offer permessage-deflate (as browsers do).
         self.deflate = deflate
+        #: Bytes the clients received, on the wire.
+        self.bytes = 0
         self.sockets: list[LeanSocket] = []
         self.seen: dict[int, list[float]] = {}
         self.positions = False
@@ -544,7 +547,7 @@ async def results_under_load(
             observer = asyncio.create_task(observe(url, hello, confirmed))
             await asyncio.sleep(1)
             token = auth["Authorization"].removeprefix("Bearer ")
-            cpu0, started = cpu_seconds(pid), time.perf_counter()
+            cpu0, started, bytes0 = cpu_seconds(pid), time.perf_counter(), clients.bytes
             poster = await asyncio.create_subprocess_exec(
                 "taskset",
                 "-c",
@@ -562,7 +565,9 @@ async def results_under_load(
                 stdout=asyncio.subprocess.PIPE,
             )
             out, _ = await poster.communicate()
-            cpu = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            cpu = (cpu_seconds(pid) - cpu0) / elapsed
+            per_phone = (clients.bytes - bytes0) / n / elapsed
             await asyncio.sleep(3)
             observer.cancel()
             await clients.close()
@@ -594,6 +599,7 @@ async def results_under_load(
         "expected": report["posted"] * n,
         "cpu": cpu,
         "poster_cpu": report["cpu"],
+        "per_phone": per_phone,
     }
 
 
@@ -827,6 +833,7 @@ async def main(
                 f"{load['early_p99'] * 1e3:.0f} / {load['late_p99'] * 1e3:.0f} ms",
                 f"{load['cpu'] * 100:.0f}%",
                 f"{load['poster_cpu'] * 100:.0f}%",
+                f"{load['per_phone'] / 1024:,.1f} KB/s",
             ]
         )
         print(table(LOAD_HEADERS, rows[-1:]))
@@ -849,6 +856,7 @@ LOAD_HEADERS = [
     "p99 1st / 2nd half",
     "server CPU",
     "poster CPU",
+    "per phone (wire)",
 ]
 
 
