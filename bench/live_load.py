@@ -548,6 +548,7 @@ async def results_under_load(
             await asyncio.sleep(1)
             token = auth["Authorization"].removeprefix("Bearer ")
             cpu0, started, bytes0 = cpu_seconds(pid), time.perf_counter(), clients.bytes
+            own0 = time.process_time()
             poster = await asyncio.create_subprocess_exec(
                 "taskset",
                 "-c",
@@ -567,6 +568,7 @@ async def results_under_load(
             out, _ = await poster.communicate()
             elapsed = time.perf_counter() - started
             cpu = (cpu_seconds(pid) - cpu0) / elapsed
+            listeners_cpu = (time.process_time() - own0) / elapsed
             per_phone = (clients.bytes - bytes0) / n / elapsed
             await asyncio.sleep(3)
             observer.cancel()
@@ -600,6 +602,7 @@ async def results_under_load(
         "cpu": cpu,
         "poster_cpu": report["cpu"],
         "per_phone": per_phone,
+        "listeners_cpu": listeners_cpu,
     }
 
 
@@ -833,6 +836,7 @@ async def main(
                 f"{load['early_p99'] * 1e3:.0f} / {load['late_p99'] * 1e3:.0f} ms",
                 f"{load['cpu'] * 100:.0f}%",
                 f"{load['poster_cpu'] * 100:.0f}%",
+                f"{load['listeners_cpu'] * 100:.0f}%",
                 f"{load['per_phone'] / 1024:,.1f} KB/s",
             ]
         )
@@ -856,6 +860,7 @@ LOAD_HEADERS = [
     "p99 1st / 2nd half",
     "server CPU",
     "poster CPU",
+    "listeners CPU",
     "per phone (wire)",
 ]
 
