@@ -150,8 +150,10 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:
         "port": settings.port,
         "loop": "uvloop" if sys.platform != "win32" else "asyncio",
         "http": "httptools",
-        # websockets-sansio, with frames compressed once for many sockets (web/wire.py).
-        "ws": LiveWebSocketProtocol,
+        # websockets-sansio, with frames compressed once for many sockets (web/wire.py), or
+        # without compression: uvicorn's own would keep a compressor per socket.
+        "ws": LiveWebSocketProtocol if settings.live_compression else "websockets-sansio",
+        "ws_per_message_deflate": False,
         # A client that does not answer a ping within one heartbeat is dropped, so a dead
         # phone is gone within two heartbeats.
         "ws_ping_interval": settings.live_heartbeat,

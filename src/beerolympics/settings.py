@@ -281,6 +281,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         maximum=100_000,
     ),
     Setting(
+        "live_compression",
+        "bool",
+        True,
+        "Live: compress frames for WebSocket clients that offer it (permessage-deflate, once for"
+        " many sockets; not offered to Safari and iOS).",
+    ),
+    Setting(
         "live_replay_limit",
         "int",
         2000,
@@ -486,6 +493,7 @@ class Settings:
     live_max_subscriptions: int
     live_max_message_bytes: int
     live_send_buffer: int
+    live_compression: bool
     live_replay_limit: int
     jobs_url: str
     job_processes: int

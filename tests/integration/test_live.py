@@ -677,3 +677,16 @@ async def test_apples_browsers_are_not_offered_compression(
         await server.post("/announcements", {"message": text})
         [frame] = await frames(ws, lambda f: len(f) == 1)
         assert frame["messages"][0]["announcement"]["message"] == text.strip()
+
+
+async def test_compression_can_be_turned_off(tmp_path: Path) -> None:
+    """With ``live_compression`` off, a client offering permessage-deflate gets none."""
+    async with running(make_settings(tmp_path, live_compression=False)) as s:
+        await setup_tournament(s, teams=0)
+        async with connect(f"{s.ws}{s.url('/live')}", user_agent_header=ANDROID_CHROME) as ws:
+            assert ws.protocol.extensions == []
+            await subscribe(ws, "tournament")
+            await receive(ws, "snapshot")
+            await s.post("/announcements", {"message": "Pizza is here, at the bar."})
+            [frame] = await frames(ws, lambda f: len(f) == 1)
+            assert frame["messages"][0]["announcement"]["message"] == "Pizza is here, at the bar."
