@@ -193,6 +193,7 @@ async def phone(
             headers=headers,
             timeout=aiohttp.ClientWSTimeout(ws_receive=None),
             max_msg_size=0,
+            compress=15,  # offers permessage-deflate, as browsers do
         ) as ws:
             figures.sockets_open += 1
             # As the pages subscribe: protocol 5, told what changed; the leaderboard page and
