@@ -52,7 +52,7 @@ from beerolympics.live.connection import WriteFrame, text_frame
 #: Scope key under which :class:`KeepServerSend` leaves a WebSocket's send as the server gave it.
 SERVER_SEND: Final = "beerolympics.server_send"
 #: Messages shorter than this go uncompressed: deflate would save a few bytes, if any.
-COMPRESS_FROM: Final = 96
+DEFLATE_FROM: Final = 96
 #: A frame compressed against more endings than this is compressed alone for the rest.
 ENDINGS: Final = 8
 #: Of a socket's own message, what the window's ending keeps (characters): enough for the next
@@ -253,7 +253,7 @@ class _DeflateWriter:
         if isinstance(message, str):
             # This socket's own: compressed for it alone, and kept in part.
             text = kept = message
-            if len(text) < COMPRESS_FROM:
+            if len(text) < DEFLATE_FROM:
                 protocol.transport.write(text_frame(text))
                 return True
             data = deflate(text, ending, bits)
@@ -263,7 +263,7 @@ class _DeflateWriter:
         else:
             # A channel's: compressed once per ending, and kept whole (the same text for all).
             text = kept = message.text
-            if len(text) < COMPRESS_FROM:
+            if len(text) < DEFLATE_FROM:
                 protocol.transport.write(message.websocket_bytes())
                 return True
             made = message.deflated

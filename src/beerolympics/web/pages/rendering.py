@@ -231,6 +231,13 @@ def page_tag(request: Request[Any, Any, Any], tournament_id: str, *extra: str) -
     return f'W/"{"-".join(parts)}"'
 
 
+def _unplaced(tag: str | None) -> str | None:
+    """``tag`` (see :func:`page_tag`) less the tournament's position: the same for every
+    rendering of a page for one viewer under one build."""
+    parts = (tag or "").removeprefix('W/"').removesuffix('"').split("-", 2)
+    return f"{parts[0]}-{parts[2]}" if len(parts) == 3 else None
+
+
 def cached_page(request: Request[Any, Any, Any], tag: str) -> Response[bytes] | None:
     """A 304 when the browser already has this version of the page; the page (or the regions
     of it the asking page lacks) when it was rendered already for someone else asking for the
@@ -313,13 +320,12 @@ def _respond(
     if tag is not None:
         headers["ETag"] = tag
     dictionaries: Dictionaries | None = request.app.state.get("dictionaries")
-    parts = (tag or "").removeprefix('W/"').removesuffix('"').split("-", 2)
-    linked = status == 200 and page.dictionary and bool(page.nodes) and len(parts) == 3
+    unplaced = _unplaced(tag)
+    linked = status == 200 and page.dictionary and bool(page.nodes) and unplaced is not None
     if linked and dictionaries is not None:
         # Its markup, for its region answers to be compressed against: one per page and
-        # viewer (the tag — see page_tag — less its position), made anew now and then.
-        build, _, viewer = parts
-        page_key = (request.url.netloc, request.url.path, request.url.query, build, viewer)
+        # viewer, made anew now and then.
+        page_key = (request.url.netloc, request.url.path, request.url.query, unplaced)
         link = dictionaries.link(page_key, request.url.path, page.html)
         if link is not None:
             headers["Link"] = link
