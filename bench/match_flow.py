@@ -7,7 +7,11 @@ on 48 tables, an organizer reporting every result, on the SQLite store. Results 
 order of the rounds, ``--concurrency`` at a time, and a team plays one match at a time (a
 match waits for its teams' previous matches). CPU is the process's, every thread counted.
 
+``--stores sqlite,memory`` also runs it on the memory store: the same commands with nothing
+written to disk (no writer thread, no reads of the log), side by side.
+
     python -m bench.match_flow [--results 3000] [--flows start+report,report] [--concurrency 64]
+        [--stores sqlite,memory]
 """
 
 from __future__ import annotations
@@ -30,12 +34,12 @@ TEAMS = 128
 TABLES = 48
 
 
-async def measure(flow: str, results: int, concurrency: int) -> list[object]:
+async def measure(flow: str, results: int, concurrency: int, store: str) -> list[object]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.load(
             {
                 "data_dir": tmp,
-                "database_url": f"sqlite:///{tmp}/bench.db",
+                "database_url": "memory://" if store == "memory" else f"sqlite:///{tmp}/bench.db",
                 "secret_key": "b",
                 # One organizer sets up 128 teams and reports every result.
                 "rate_limit_api": "100000000/minute",
@@ -102,6 +106,7 @@ async def measure(flow: str, results: int, concurrency: int) -> list[object]:
             elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     return [
         flow,
+        store,
         len(specs),
         f"{len(specs) / elapsed:,.0f}",
         f"{cpu / len(specs) * 1000:.2f} ms",
@@ -113,10 +118,12 @@ def _json(value: Any) -> bytes:
     return msgspec.json.encode(value)
 
 
-async def main(flows: list[str], results: int, concurrency: int) -> None:
-    rows = [await measure(flow, results, concurrency) for flow in flows]
-    print(f"results through the HTTP stack in-process, {concurrency} at a time, SQLite")
-    print(table(["requests", "results", "results/s", "CPU/result", "per result"], rows))
+async def main(
+    flows: list[str], results: int, concurrency: int, stores: tuple[str, ...] = ("sqlite",)
+) -> None:
+    rows = [await measure(flow, results, concurrency, store) for flow in flows for store in stores]
+    print(f"results through the HTTP stack in-process, {concurrency} at a time")
+    print(table(["requests", "store", "results", "results/s", "CPU/result", "per result"], rows))
 
 
 if __name__ == "__main__":
@@ -126,5 +133,9 @@ if __name__ == "__main__":
     parser.add_argument("--results", type=int, default=3000)
     parser.add_argument("--flows", default="start+report,report")
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--stores", default="sqlite", help="sqlite, memory or both")
     args = parser.parse_args()
-    asyncio.run(main(args.flows.split(","), args.results, args.concurrency))
+    stores = tuple(args.stores.split(","))
+    if not set(stores) <= {"sqlite", "memory"}:
+        parser.error("--stores takes sqlite and memory")
+    asyncio.run(main(args.flows.split(","), args.results, args.concurrency, stores))
