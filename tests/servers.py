@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -30,6 +31,8 @@ class ServeProcess:
 
     ``args`` are more ``serve`` options; ``env`` is added to this process's environment (with
     ``BEEROLYMPICS_DATABASE_URL`` cleared, so the data directory decides unless ``args`` say).
+    ``open_files``: the soft limit of open files it starts with (as a shell or a service
+    manager would set it).
     """
 
     def __init__(
@@ -38,9 +41,11 @@ class ServeProcess:
         *args: str,
         env: Mapping[str, str] | None = None,
         port: int | None = None,
+        open_files: int | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.args = args
+        self.open_files = open_files
         self.env = {**os.environ, "BEEROLYMPICS_DATABASE_URL": "", **(env or {})}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -58,6 +63,7 @@ class ServeProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 env=self.env,
+                preexec_fn=None if self.open_files is None else self._limit_open_files,
             )
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
@@ -69,6 +75,11 @@ class ServeProcess:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"the server did not become ready:\n{self.log.read_text()}")
+
+    def _limit_open_files(self) -> None:
+        assert self.open_files is not None
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, hard))
 
     def stop(self) -> None:
         if self.process is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -86,6 +87,7 @@ def serve(get_path: str | None, **values: Any) -> None:
         sys.exit(0 if response.status_code < 400 else 1)
 
     collect_garbage_for_a_server()
+    open_files_for_a_server()
     click.echo(f"Beer Olympics on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
     draining_server(app, server_config(app, settings)).run()
 
@@ -137,6 +139,48 @@ def collect_garbage_for_a_server() -> None:
     then had no full collection and 11 of the middle generation, 67 ms in all.
     """
     gc.set_threshold(10_000, 20, 100)
+
+
+#: Below this many open files, ``serve`` warns: an instance keeps a socket per live phone.
+FEW_OPEN_FILES = 4096
+
+
+def open_files_for_a_server() -> int:
+    """Let this process keep as many files open as the system allows; return how many.
+
+    Every live phone holds a socket. A shell or a service manager often starts a process with
+    a soft limit of 1,024 open files (systemd's default for services), fewer than the phones
+    one instance serves, under a hard limit far higher (524,288 under systemd); the sockets
+    past the soft limit would be refused. The soft limit is raised to the hard one, as servers
+    do (nginx's ``worker_rlimit_nofile``, in deploy/nginx.conf.template).
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # An unlimited hard limit (macOS) still stops at the kernel's own: try a million, then
+    # macOS's usual 10,240.
+    wanted = [hard] if hard != resource.RLIM_INFINITY else [1 << 20, 10_240]
+    for limit in wanted:
+        if soft != resource.RLIM_INFINITY and soft >= limit:
+            break
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+        except (ValueError, OSError):
+            continue
+        break
+    now = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    log = logging.getLogger("beerolympics.serve")
+    if now != soft:
+        log.info("open files: up to %d (the limit was %d)", now, soft)
+    if now != resource.RLIM_INFINITY and now < FEW_OPEN_FILES:
+        log.warning(
+            "open files: up to %d, so about as many live phones; raise the hard limit"
+            " (ulimit -Hn, systemd's LimitNOFILE) for more",
+            now,
+        )
+    return now
 
 
 def server_config(app: Any, settings: Settings, **overrides: Any) -> Any:

@@ -1,21 +1,26 @@
-"""The maintenance commands: rebuild, export and import reproduce identical projections."""
+"""The commands: rebuild, export and import reproduce identical projections; serve runs as a
+server should."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import uuid
 from pathlib import Path
 
 import asyncpg
+import httpx
 from click.testing import CliRunner
+from websockets.asyncio.client import connect
 
 from beerolympics.adapters.postgres.eventstore import split_schema
 from beerolympics.app import create_app
 from beerolympics.cli import main
 from tests.conftest import service_url
 from tests.factories import make_settings
+from tests.servers import ServeProcess
 
 
 def run(*args: str) -> str:
@@ -110,3 +115,21 @@ def test_serve_get_fails_on_an_error_status(tmp_path: Path) -> None:
 def test_settings_command_prints_values(tmp_path: Path) -> None:
     assert "BEEROLYMPICS_PORT=8000" in run("settings")
     assert create_app(make_settings(tmp_path)) is not None
+
+
+async def test_serve_holds_more_live_phones_than_the_open_files_it_was_started_with(
+    tmp_path: Path,
+) -> None:
+    # Started with a soft limit of 64 open files (the hard one as it is), as a shell or a
+    # service manager may start it: it raises the limit, and 150 phones all get in.
+    env = {"BEEROLYMPICS_LIVE_MAX_ANONYMOUS": "1000"}
+    with ServeProcess(tmp_path, env=env, open_files=64) as served:
+        async with httpx.AsyncClient(base_url=served.url) as http:
+            created = await http.post("/api/v1/tournaments", json={"name": "Files Cup"})
+            tid = created.json()["tournament"]["id"]
+        url = served.url.replace("http://", "ws://") + f"/api/v1/tournaments/{tid}/live"
+        async with contextlib.AsyncExitStack() as stack:
+            sockets = [await stack.enter_async_context(connect(url)) for _ in range(150)]
+            welcomes = await asyncio.gather(*(ws.recv() for ws in sockets))
+        assert all(json.loads(w)["type"] == "welcome" for w in welcomes)
+        assert "open files: up to" in served.log.read_text()
