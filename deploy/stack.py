@@ -19,6 +19,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -47,6 +48,17 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+#: The open files each nginx worker asks for: twice its worker_connections (the template's).
+NGINX_OPEN_FILES = 32768
+
+
+def nginx_open_files() -> int:
+    """:data:`NGINX_OPEN_FILES`, or the hard limit nginx starts under when that is lower (only
+    a privileged nginx could raise it, and it would log an alert where it cannot)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return NGINX_OPEN_FILES if hard == resource.RLIM_INFINITY else min(NGINX_OPEN_FILES, hard)
 
 
 def nginx_binary() -> str:
@@ -220,6 +232,7 @@ class Stack:
             "{{PREFIX}}": str(self.nginx_prefix),
             "{{LISTEN}}": f"127.0.0.1:{self.port}",
             "{{UPSTREAMS}}": upstreams,
+            "{{OPEN_FILES}}": str(nginx_open_files()),
         }
         text = NGINX_TEMPLATE.read_text()
         for placeholder, value in replacements.items():

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from deploy.stack import Stack
+from deploy.stack import Stack, nginx_open_files
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
@@ -34,6 +37,40 @@ def nginx_or_skip() -> None:
         pytest.skip("nginx is not installed (apt-get install nginx-light)")
 
 
+@contextlib.contextmanager
+def started_with_few_open_files(stack: Stack, soft: int = 1024) -> Iterator[Stack]:
+    """``stack`` started with a soft limit of ``soft`` open files (the hard one as it is)."""
+    was = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, was[1]), was[1]))
+    try:
+        stack.start()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, was)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                # The parent's pid follows the command, which is in parentheses.
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def open_files(pid: int) -> int:
+    """The soft limit of open files of process ``pid``."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            return int(line.split()[3])
+    raise AssertionError(f"no open files limit for {pid}")
+
+
 def phone() -> dict[str, str]:
     """A phone of its own: the instances trust nginx, which passes on the client's address."""
     return {"X-Forwarded-For": f"2001:db8::{uuid.uuid4().hex[:4]}"}
@@ -47,7 +84,20 @@ async def test_two_instances_behind_nginx(tmp_path: Path) -> None:
     stack = Stack(
         tmp_path, instances=2, workers=1, redis_url=service_url("redis"), serve_args=serve
     )
-    with stack:
+    with started_with_few_open_files(stack):
+        # Started with 1,024 open files allowed, as a shell or a service manager may start
+        # them: nginx's workers and the instances raised the limit.
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        assert stack.nginx is not None
+        assert stack.nginx.popen is not None
+        workers = children(stack.nginx.popen.pid)
+        assert workers
+        assert {open_files(pid) for pid in workers} == {nginx_open_files()}
+        assert nginx_open_files() == min(32768, hard) > 1024
+        for instance in stack.instances:
+            assert instance.popen is not None
+            assert open_files(instance.popen.pid) == hard
+
         async with httpx.AsyncClient(base_url=stack.url, timeout=10) as http:
             created = await http.post("/api/v1/tournaments", json={"name": "Hall"}, headers=phone())
             assert created.status_code == 201
