@@ -305,7 +305,8 @@ async def referee(client: Client, party: Party, deadline: float) -> None:
 
 
 async def organizer(client: Client, party: Party, deadline: float) -> None:
-    """Calls game B's ready matches to its free tables, as the control room does."""
+    """Calls game B's ready matches whose teams are free to its free tables, as the control
+    room does."""
     api = f"/api/v1/tournaments/{party.tid}"
     org = bearer(party.organizer, "203.0.113.1")
     public = {"X-Forwarded-For": "203.0.113.1"}  # the control room reads what all read
@@ -315,16 +316,31 @@ async def organizer(client: Client, party: Party, deadline: float) -> None:
             "GET matches",
             "GET",
             f"{api}/matches",
-            params={"game_id": party.game_b, "status": "ready", "limit": 20},
+            params={"game_id": party.game_b, "status": "ready", "limit": 100},
             headers=public,
         )
         if boards is not None and ready is not None and ready.status_code == 200:
+            tables = boards.json()["stations"]
             free = [
                 b["station"]["id"]
-                for b in boards.json()["stations"]
+                for b in tables
                 if b["game_id"] == party.game_b and b["station"]["match"] is None
             ]
-            for station, match in zip(free, ready.json()["items"], strict=False):
+            # Teams at a table now (in either game) cannot be called elsewhere: the control
+            # room skips their matches, as its page does.
+            busy = {
+                slot["team"]["id"]
+                for b in tables
+                if b["now_playing"] is not None
+                for slot in b["now_playing"]["slots"]
+                if slot["team"] is not None
+            }
+            callable_now = [
+                m
+                for m in ready.json()["items"]
+                if not busy.intersection(s["team"]["id"] for s in m["slots"] if s["team"])
+            ]
+            for station, match in zip(free, callable_now, strict=False):
                 await client.request(
                     "POST call",
                     "POST",
