@@ -306,3 +306,51 @@ async def test_pages_and_api_json_are_compressed_and_small_bodies_are_not(
     headers, body = await get(f"{api}/teams?limit=1", "gzip, br")
     assert len(body) < 1024
     assert "content-encoding" not in headers
+
+
+async def test_a_free_table_offers_first_what_can_be_called_and_says_who_is_playing(
+    client: Client,
+) -> None:
+    """Two games of the same four teams, tables called by hand: while two teams play one
+    game, a free table of the other offers the match of the two others first, and its
+    matches with a team at the first table last, named, and not to be chosen; its second
+    free table, with nothing else to call, says so."""
+    p = await _party(client)
+    games = [
+        await p.post(
+            "/games",
+            {"name": name, "format": "round_robin", "stations": table, "auto_call": False},
+        )
+        for name, table in (("Cornhole", ["Board 1"]), ("Darts", ["Oche 1", "Oche 2"]))
+    ]
+    for game in games:
+        await p.post(f"/games/{game['id']}/start")
+    boards = (await client.get(p.api("/stations"))).json()["stations"]
+    board, oche, _ = (b["station"]["id"] for b in boards)
+    playing = (await p.matches(game_id=games[0]["id"], status="ready"))[0]
+    await p.post(f"/matches/{playing['id']}/call", {"station_id": board})
+    busy = set(_ids(playing))
+    names = {t["team"]["id"]: t["team"]["name"] for t in p.teams}
+
+    admin = await p.page("/admin", p.org["Authorization"].split()[1])
+    [select] = re.findall(rf'id="call-{oche}" name="@match">(.*?)</select>', admin)
+    options = re.findall(r'<option value="([^"]+)"( disabled)?>([^<]*)</option>', select)
+    ready = {m["id"]: m for m in await p.matches(game_id=games[1]["id"], status="ready")}
+    assert {value for value, _, _ in options} <= set(ready)
+    free = [value for value, disabled, _ in options if not disabled]
+    # The one match of the two teams not playing: every other has a team at Board 1.
+    assert free == [m for m in ready if not busy & set(_ids(ready[m]))]
+    assert len(free) == 1
+    # Those that can be called come first; the others say who is playing now.
+    assert [bool(disabled) for _, disabled, _ in options] == sorted(
+        bool(disabled) for _, disabled, _ in options
+    )
+    for value, disabled, text in options:
+        if disabled:
+            at_a_table = [names[t] for t in _ids(ready[value]) if t in busy]
+            assert at_a_table
+            assert text.endswith(f"— {' and '.join(at_a_table)} playing now")
+    assert 'id="call-' not in admin.split(f'id="call-{oche}"')[1]
+    assert "Oche 2 (Darts) is free; no other match can go there yet" in admin
+    # What it offers first can be called.
+    await p.post(f"/matches/{free[0]}/call", {"station_id": oche})
