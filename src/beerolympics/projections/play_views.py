@@ -543,6 +543,16 @@ class Views:
         game_id, _, spec_id = key.partition(".")
         return self.match(self.play.games[game_id], spec_id)
 
+    def playing_elsewhere(self, match: MatchView) -> list[str]:
+        """The names of ``match``'s teams at another match's table now: until they are done,
+        ``match`` cannot be called or started (the server says ``team_busy``)."""
+        busy = self.play.busy
+        return [
+            slot.team.name
+            for slot in match.slots
+            if slot.team is not None and busy.get(slot.team.id, match.id) != match.id
+        ]
+
     def stations(self) -> StationsView:
         """Per station the match there now, or, free, the next one the queue will send; the
         queue."""

@@ -6,7 +6,6 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -86,14 +85,6 @@ class Offer:
     playing: list[str]
 
 
-def _playing_elsewhere(match: MatchView, busy: Mapping[str, str]) -> list[str]:
-    return [
-        slot.team.name
-        for slot in match.slots
-        if slot.team is not None and busy.get(slot.team.id, match.id) != match.id
-    ]
-
-
 @get("/admin", include_in_schema=False)
 async def control_room(
     request: Request[Any, Any, Any], tournament_id: TournamentId
@@ -116,13 +107,12 @@ async def control_room(
     # same match (the queue's next one first, where it has one). A match with a team at
     # another table now cannot be called (the server says team_busy): it comes last, named
     # with who is playing, and cannot be chosen.
-    busy = v.play.busy
     offers: dict[str, list[Offer]] = {}
     for game_id, ready in ready_by_game.items():
         free = [b for b in stations.stations if b.game_id == game_id and not b.now_playing]
         first = [b.up_next.id for b in free if b.up_next is not None]
         ordered = sorted(ready, key=lambda m: first.index(m.id) if m.id in first else len(first))
-        offered = [Offer(m, _playing_elsewhere(m, busy)) for m in ordered]
+        offered = [Offer(m, v.playing_elsewhere(m)) for m in ordered]
         can = [o for o in offered if not o.playing]
         cannot = [o for o in offered if o.playing]
         for i, board in enumerate(free):
