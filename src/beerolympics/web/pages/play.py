@@ -276,30 +276,6 @@ def _actions(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
-    """A station of the game, and the match at it now, in words (None: it is free)."""
-
-    id: str
-    name: str
-    taken_by: str | None
-
-
-def _tables(v: Views, config: GameConfig) -> list[Table]:
-    """The game's stations to call a match to: the free ones first, then the others with
-    the match there now (a call to one is refused: ``station_busy``)."""
-    tables = []
-    for station in config.stations:
-        key = v.play.stations.get((config.id, station.id))
-        taken_by = None
-        if key is not None:
-            there = v.match_by_key(key)
-            teams = " vs ".join(s.team.name if s.team else "?" for s in there.slots)
-            taken_by = f"{there.label}: {teams}"
-        tables.append(Table(station.id, station.name, taken_by))
-    return sorted(tables, key=lambda t: t.taken_by is not None)
-
-
 def _humane(v: Views, config: GameConfig, detail: MatchDetailView) -> MatchDetailView:
     """The match trail names teams and tables by their names, not their ids."""
     names = {team.id: team.name for team in v.state.teams.values()}
@@ -368,8 +344,7 @@ async def match_page(
         actions=_actions(who, detail, run.specs[spec_id].allow_ties, config),
         submitted_by=submitted_by.name if submitted_by else None,
         claim=claim(detail.match, submitted_by.name if submitted_by else None, who.team_id),
-        tables=_tables(v, config),
-        playing_elsewhere=v.playing_elsewhere(detail.match),
+        stations=config.stations,
     )
 
 
