@@ -33,7 +33,8 @@ each, side by side. ``--bytes TEAMSxTABLES`` first measures what one phone recei
 with a page of protocol 5 (it keeps no state), a client of protocol 5 that keeps both states,
 and one of protocol 1 on the same server: bytes per result, mean and p99, and what they carry,
 by message kind; and each of them again over a connection offering permessage-deflate, counted
-as bytes on the wire.
+as bytes on the wire; and a page of protocol 5 over Server-Sent Events (where WebSockets are
+blocked), taking gzip or not, counted as the body's bytes as they come.
 
 With ``--pusher`` each size is also measured with clients of the Pusher protocol
 (``/app/{key}?protocol=7``, the same hub): the same fan-outs, side by side.
@@ -621,6 +622,13 @@ BYTE_CLIENTS: dict[str, dict[str, Any]] = {
 }
 
 
+#: The bytes phase's page over Server-Sent Events, plain and gzipped.
+SSE_CLIENTS = {
+    False: f"{PROTOCOL} (a page: notices), Server-Sent Events",
+    True: f"{PROTOCOL} (a page: notices), Server-Sent Events gzipped, bytes on the wire",
+}
+
+
 async def bytes_per_result(
     teams: int, tables: int, results: int
 ) -> tuple[dict[str, list[int]], dict[str, Counter[str]], dict[str, int]]:
@@ -684,7 +692,23 @@ async def bytes_per_result(
                         if counting:
                             by_kind(kinds[client], message)
 
-            listeners = [asyncio.create_task(listen(p)) for p in received]
+            # A page over Server-Sent Events (where WebSockets are blocked), plain and gzipped:
+            # bytes as they come off its socket, after the response headers.
+            events_url = f"{api}/live/events"
+            for gzipped in (False, True):
+                received[SSE_CLIENTS[gzipped]] = 0
+                kinds[SSE_CLIENTS[gzipped]] = Counter()
+
+            async def follow_events(gzipped: bool) -> None:
+                client = SSE_CLIENTS[gzipped]
+                params = {"channel": "tournament", "protocol": PROTOCOL}
+                accept = {"Accept-Encoding": "gzip" if gzipped else "identity"}
+                async with http.stream("GET", events_url, params=params, headers=accept) as r:
+                    async for chunk in r.aiter_raw():
+                        received[client] += len(chunk)
+
+            listeners = [asyncio.create_task(listen(p)) for p in clients]
+            listeners += [asyncio.create_task(follow_events(g)) for g in (False, True)]
             # The snapshots and the first calls to the tables are not counted per result.
             await asyncio.sleep(3)
             joining = dict(received)

@@ -66,9 +66,10 @@ log = logging.getLogger("beerolympics")
 
 
 #: HTML pages and API JSON of 1 KB or more go out compressed: brotli where the browser takes
-#: it, else gzip. Not compressed here: Server-Sent Events (a compressor holds events back),
-#: static assets (stored gzipped already), photos and clips. Public reads answered by the fast
-#: path carry compressed copies made once per change (see ``web/fastpath.py``).
+#: it, else gzip. Not compressed here: Server-Sent Events (this compressor would hold events
+#: back; the live endpoint gzips them itself, flushing each), static assets (stored gzipped
+#: already), photos and clips. Public reads answered by the fast path carry compressed copies
+#: made once per change (see ``web/fastpath.py``).
 COMPRESSION: Final = CompressionConfig(
     backend="brotli",
     brotli_gzip_fallback=True,

@@ -285,7 +285,8 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "bool",
         True,
         "Live: compress frames for WebSocket clients that offer it (permessage-deflate, once for"
-        " many sockets; not offered to Safari and iOS).",
+        " many sockets; not offered to Safari and iOS), and Server-Sent Events for clients that"
+        " take gzip.",
     ),
     Setting(
         "live_replay_limit",

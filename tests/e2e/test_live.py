@@ -286,9 +286,21 @@ def test_where_websockets_are_blocked_pages_follow_over_server_sent_events(
         page = context.new_page()
         # A venue proxy that lets the upgrade through and then drops every WebSocket.
         page.route_web_socket("**/live", lambda ws: ws.close())
+        encodings: list[str | None] = []
+        page.on(
+            "response",
+            lambda r: (
+                encodings.append(r.headers.get("content-encoding"))
+                if "/live/events" in r.url
+                else None
+            ),
+        )
         page.goto(f"/t/{tid}/leaderboard")
         wait_live(page)
         assert page.evaluate("() => document.body.dataset.transport") == "sse"
+        # The events come gzipped, and the browser reads each as it comes (below).
+        assert encodings
+        assert set(encodings) == {"gzip"}
         api.call(
             "POST",
             f"/tournaments/{tid}/bonuses/{bonus['id']}/claims",

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import secrets
 import socket
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from websockets.frames import Frame, Opcode
 from beerolympics.app import create_app
 from beerolympics.cli import server_config
 from beerolympics.settings import Settings
+from beerolympics.web.api.live import gzip_accepted
 from tests.factories import eventually, make_settings
 from tests.servers import free_port
 
@@ -468,6 +470,78 @@ async def test_server_sent_events(server: Server) -> None:
         assert frame["messages"][0]["announcement"]["message"] == "via sse"
 
 
+async def _events_until(
+    chunks: AsyncIterator[bytes], decode: Callable[[bytes], bytes], seen: bytearray, text: bytes
+) -> None:
+    """Read the stream until what it decoded to so far holds a whole event with ``text``."""
+    whole = re.compile(re.escape(text) + rb".*?\r?\n\r?\n", re.DOTALL)
+    async with asyncio.timeout(5):
+        while not whole.search(seen):
+            seen += decode(await anext(chunks))
+
+
+async def test_server_sent_events_go_gzipped_each_event_whole_as_it_comes(
+    server: Server,
+) -> None:
+    params = {"channel": "tournament"}
+    plain: dict[str, bytearray] = {}
+    async with (
+        server.http.stream(
+            "GET", server.url("/live/events"), params=params, headers={"Accept-Encoding": "gzip"}
+        ) as zipped,
+        server.http.stream(
+            "GET",
+            server.url("/live/events"),
+            params=params,
+            headers={"Accept-Encoding": "identity"},
+        ) as raw,
+    ):
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert zipped.headers["vary"] == "Accept-Encoding"
+        assert zipped.headers["content-type"].startswith("text/event-stream")
+        assert "content-encoding" not in raw.headers
+        assert raw.headers["vary"] == "Accept-Encoding"
+        # The bytes as they came, inflated here: each event can be read as soon as it is
+        # sent, while the stream goes on (nothing is held back for a later flush).
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        streams = {
+            "gzip": (zipped.aiter_raw(), inflate.decompress, bytearray()),
+            "identity": (raw.aiter_raw(), bytes, bytearray()),
+        }
+        for chunks, decode, seen in streams.values():
+            await _events_until(chunks, decode, seen, b"event: snapshot")
+        await server.post("/announcements", {"message": "via gzip"})
+        for name, (chunks, decode, seen) in streams.items():
+            await _events_until(chunks, decode, seen, b"via gzip")
+            plain[name] = seen
+        assert not inflate.eof  # the stream is still open
+        # The same frame, byte for byte, whichever way it went.
+        [frame] = {
+            event
+            for seen in plain.values()
+            for event in re.split(rb"\r?\n\r?\n", bytes(seen))
+            if b"via gzip" in event
+        }
+        assert b"event: frame" in frame
+
+
+@pytest.mark.parametrize(
+    ("header", "taken"),
+    [
+        ("gzip, deflate, br, zstd", True),
+        ("br;q=1.0, gzip;q=0.8", True),
+        ("*", True),
+        ("identity", False),
+        ("gzip;q=0", False),
+        ("gzip; q=0.0, br", False),
+        ("", False),
+        ("gzip;q=x", False),
+    ],
+)
+def test_which_clients_take_gzip(header: str, taken: bool) -> None:
+    assert gzip_accepted(header) is taken
+
+
 async def test_a_silent_client_is_dropped_within_two_heartbeats(server: Server) -> None:
     hub = server.app.state.hub
     reader, writer = await asyncio.open_connection("127.0.0.1", int(server.base.rsplit(":", 1)[1]))
@@ -680,7 +754,8 @@ async def test_apples_browsers_are_not_offered_compression(
 
 
 async def test_compression_can_be_turned_off(tmp_path: Path) -> None:
-    """With ``live_compression`` off, a client offering permessage-deflate gets none."""
+    """With ``live_compression`` off, a client offering permessage-deflate gets none, and one
+    taking gzip gets its Server-Sent Events plain."""
     async with running(make_settings(tmp_path, live_compression=False)) as s:
         await setup_tournament(s, teams=0)
         async with connect(f"{s.ws}{s.url('/live')}", user_agent_header=ANDROID_CHROME) as ws:
@@ -690,3 +765,10 @@ async def test_compression_can_be_turned_off(tmp_path: Path) -> None:
             await s.post("/announcements", {"message": "Pizza is here, at the bar."})
             [frame] = await frames(ws, lambda f: len(f) == 1)
             assert frame["messages"][0]["announcement"]["message"] == "Pizza is here, at the bar."
+        # Nor do Server-Sent Events go gzipped.
+        gzip = {"Accept-Encoding": "gzip"}
+        async with s.http.stream(
+            "GET", s.url("/live/events"), params={"channel": "tournament"}, headers=gzip
+        ) as events:
+            assert events.headers["content-type"].startswith("text/event-stream")
+            assert "content-encoding" not in events.headers
