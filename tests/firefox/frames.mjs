@@ -1,5 +1,6 @@
 // Firefox (Debian's ESR, driven by puppeteer-core over WebDriver BiDi) follows a tournament's
-// live frames while announcements come in bursts, and prints what it decoded as one JSON line.
+// live frames while announcements come in bursts, over a WebSocket (compressed) and over
+// Server-Sent Events (gzipped), and prints what it decoded as one JSON line.
 // Run by tests/integration/test_firefox.py:
 //   node frames.mjs '{"firefox": "/usr/bin/firefox-esr", "base": "http://127.0.0.1:8000",
 //                     "tournament": "<id>", "token": "<organizer credential>"}'
@@ -43,6 +44,23 @@ try {
       }),
     o.tournament,
   );
+  // And Server-Sent Events, as a page follows where WebSockets are blocked: gzipped.
+  const encoding = await page.evaluate((tournament) => {
+    const url = `/api/v1/tournaments/${tournament}/live/events?channel=tournament&protocol=5`;
+    window.sse = [];
+    const source = (window.source = new EventSource(url));
+    source.addEventListener("frame", (event) => {
+      for (const m of JSON.parse(event.data).messages) {
+        if (m.kind === "announcement") window.sse.push(m.announcement.message);
+      }
+    });
+    const aborted = new AbortController();
+    return fetch(url, { signal: aborted.signal }).then((reply) => {
+      aborted.abort();
+      return reply.headers.get("content-encoding");
+    });
+  }, o.tournament);
+  await page.waitForFunction(() => window.source.readyState === EventSource.OPEN);
   const sent = [];
   for (let i = 0; i < 40; i++) {
     const message = `${i} Pizza is at the bar; the next round starts at table ${i % 5}`;
@@ -61,14 +79,18 @@ try {
     { timeout: 15000 },
     sent.at(-1),
   );
+  // Over Server-Sent Events too, while the stream goes on (no event waits for the next).
+  await page.waitForFunction((last) => window.sse.includes(last), { timeout: 15000 }, sent.at(-1));
   await pause(500);
   const read = await page.evaluate(() => ({
     extensions: window.socket.extensions,
     failures: window.failures,
     seen: window.seen,
     live: document.body.dataset.live,
+    sse: window.sse,
+    sseOpen: window.source.readyState === EventSource.OPEN,
   }));
-  console.log(JSON.stringify({ version: await browser.version(), sent, ...read }));
+  console.log(JSON.stringify({ version: await browser.version(), sent, encoding, ...read }));
 } finally {
   await browser.close();
 }

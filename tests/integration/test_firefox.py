@@ -1,6 +1,6 @@
 """Firefox reads the live frames compressed against the ones before them (permessage-deflate,
-``web/wire.py``): Debian's Firefox ESR, driven by puppeteer-core over WebDriver BiDi
-(``tests/firefox/frames.mjs``), against a real server."""
+``web/wire.py``), and Server-Sent Events gzipped: Debian's Firefox ESR, driven by
+puppeteer-core over WebDriver BiDi (``tests/firefox/frames.mjs``), against a real server."""
 
 from __future__ import annotations
 
@@ -51,3 +51,7 @@ async def test_firefox_decodes_every_frame_compressed(tmp_path: Path) -> None:
     assert said == read["sent"]
     # Bursts share frames: fewer frames than announcements.
     assert types.count("frame") < len(said)
+    # Server-Sent Events, gzipped: every announcement, in order, the stream still open.
+    assert read["encoding"] == "gzip"
+    assert read["sse"] == read["sent"]
+    assert read["sseOpen"]
