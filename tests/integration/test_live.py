@@ -536,6 +536,8 @@ async def test_server_sent_events_go_gzipped_each_event_whole_as_it_comes(
         ("gzip; q=0.0, br", False),
         ("", False),
         ("gzip;q=x", False),
+        ("*, gzip;q=0", False),
+        ("br, *;q=0.1", True),
     ],
 )
 def test_which_clients_take_gzip(header: str, taken: bool) -> None:

@@ -299,17 +299,17 @@ SSE_MEMORY_LEVEL: Final = 5
 
 
 def gzip_accepted(accept_encoding: str) -> bool:
-    """Whether an ``Accept-Encoding`` header takes gzip (or anything: ``*``), q above 0."""
+    """Whether an ``Accept-Encoding`` header takes gzip, by name or else as ``*``, with a q
+    above 0."""
+    weights: dict[str, float] = {}
     for part in accept_encoding.split(","):
         coding, *params = (piece.strip() for piece in part.split(";"))
-        if coding.lower() not in ("gzip", "*"):
-            continue
         q = next((p[2:] for p in params if p.lower().startswith("q=")), "1")
         try:
-            return float(q) > 0
+            weights[coding.lower()] = float(q)
         except ValueError:
-            return False
-    return False
+            weights[coding.lower()] = 0.0
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
 
 
 async def _gzipped(events: AsyncGenerator[ServerSentEventMessage]) -> AsyncIterator[bytes]:
