@@ -8,7 +8,8 @@ order of the rounds, ``--concurrency`` at a time, and a team plays one match at 
 match waits for its teams' previous matches). CPU is the process's, every thread counted.
 
 ``--stores sqlite,memory`` also runs it on the memory store: the same commands with nothing
-written to disk (no writer thread, no reads of the log), side by side.
+written to disk (no writer thread, no reads of the log), side by side. A command there never
+waits for anything, so they run one after another whatever ``--concurrency`` says.
 
     python -m bench.match_flow [--results 3000] [--flows start+report,report] [--concurrency 64]
         [--stores sqlite,memory]
