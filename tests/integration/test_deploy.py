@@ -13,6 +13,7 @@ import re
 import resource
 import shutil
 import uuid
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from tests.conftest import service_url
+from tests.integration.test_live import events_until
 from tests.integration.test_page_regions import _held
 from tests.integration.test_scaled import next_of
 
@@ -122,6 +124,20 @@ async def test_two_instances_behind_nginx(tmp_path: Path) -> None:
                 for ws in (first, second):
                     frame = await next_of(ws, "frame")
                     assert frame["messages"][-1]["announcement"]["message"] == "Pizza"
+
+            # Server-Sent Events through the proxy, gzipped: each event as it comes, not
+            # held back by nginx or by the compressor.
+            gzip = {"Accept-Encoding": "gzip", **phone()}
+            params = {"channel": "tournament"}
+            async with http.stream("GET", f"{api}/live/events", params=params, headers=gzip) as r:
+                assert r.headers["content-encoding"] == "gzip"
+                chunks, seen = r.aiter_raw(), bytearray()
+                inflate = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress
+                await events_until(chunks, inflate, seen, b"event: snapshot")
+                await http.post(
+                    f"{api}/announcements", json={"message": "Chips"}, headers=organizer
+                )
+                await events_until(chunks, inflate, seen, b"Chips")
 
             # Pusher clients too: a channel signed by whichever instance answered the auth
             # request is good on the one holding the socket.

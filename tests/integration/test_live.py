@@ -470,7 +470,7 @@ async def test_server_sent_events(server: Server) -> None:
         assert frame["messages"][0]["announcement"]["message"] == "via sse"
 
 
-async def _events_until(
+async def events_until(
     chunks: AsyncIterator[bytes], decode: Callable[[bytes], bytes], seen: bytearray, text: bytes
 ) -> None:
     """Read the stream until what it decoded to so far holds a whole event with ``text``."""
@@ -509,10 +509,10 @@ async def test_server_sent_events_go_gzipped_each_event_whole_as_it_comes(
             "identity": (raw.aiter_raw(), bytes, bytearray()),
         }
         for chunks, decode, seen in streams.values():
-            await _events_until(chunks, decode, seen, b"event: snapshot")
+            await events_until(chunks, decode, seen, b"event: snapshot")
         await server.post("/announcements", {"message": "via gzip"})
         for name, (chunks, decode, seen) in streams.items():
-            await _events_until(chunks, decode, seen, b"via gzip")
+            await events_until(chunks, decode, seen, b"via gzip")
             plain[name] = seen
         assert not inflate.eof  # the stream is still open
         # The same frame, byte for byte, whichever way it went.
