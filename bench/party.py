@@ -304,6 +304,10 @@ async def referee(client: Client, party: Party, deadline: float) -> None:
         task.cancel()
 
 
+#: What is left of a limit and when it resets, from a ``RateLimit`` field.
+RATE_LEFT = re.compile(r";r=(?P<r>\d+);t=(?P<t>\d+)")
+
+
 async def organizer(client: Client, party: Party, deadline: float) -> None:
     """Calls game B's ready matches whose teams are free to its free tables, as the control
     room does."""
@@ -341,7 +345,7 @@ async def organizer(client: Client, party: Party, deadline: float) -> None:
                 if not busy.intersection(s["team"]["id"] for s in m["slots"] if s["team"])
             ]
             for station, match in zip(free, callable_now, strict=False):
-                await client.request(
+                reply = await client.request(
                     "POST call",
                     "POST",
                     f"{api}/matches/{match['id']}/call",
@@ -349,6 +353,12 @@ async def organizer(client: Client, party: Party, deadline: float) -> None:
                     json={"station_id": station},
                     headers={**org, "Idempotency-Key": uuid.uuid4().hex},
                 )
+                # Its credential's calls are limited (100 a minute): with none left, it waits
+                # for the window the RateLimit field names, as a client should.
+                left = RATE_LEFT.search(reply.headers.get("RateLimit", "") if reply else "")
+                if left is not None and int(left["r"]) == 0:
+                    await asyncio.sleep(int(left["t"]))
+                    break
         await asyncio.sleep(2)
 
 
