@@ -484,7 +484,7 @@ async def test_server_sent_events_go_gzipped_each_event_whole_as_it_comes(
     server: Server,
 ) -> None:
     params = {"channel": "tournament"}
-    plain: dict[str, bytearray] = {}
+    decoded: dict[str, bytearray] = {}
     async with (
         server.http.stream(
             "GET", server.url("/live/events"), params=params, headers={"Accept-Encoding": "gzip"}
@@ -513,12 +513,12 @@ async def test_server_sent_events_go_gzipped_each_event_whole_as_it_comes(
         await server.post("/announcements", {"message": "via gzip"})
         for name, (chunks, decode, seen) in streams.items():
             await events_until(chunks, decode, seen, b"via gzip")
-            plain[name] = seen
+            decoded[name] = seen
         assert not inflate.eof  # the stream is still open
         # The same frame, byte for byte, whichever way it went.
         [frame] = {
             event
-            for seen in plain.values()
+            for seen in decoded.values()
             for event in re.split(rb"\r?\n\r?\n", bytes(seen))
             if b"via gzip" in event
         }
