@@ -314,7 +314,7 @@ async def test_a_free_table_offers_first_what_can_be_called_and_says_who_is_play
     """Two games of the same four teams, tables called by hand: while two teams play one
     game, a free table of the other offers the match of the two others first, and its
     matches with a team at the first table last, named, and not to be chosen; its second
-    free table, with nothing else to call, says so."""
+    free table, with nothing else to call, says so. The station board agrees."""
     p = await _party(client)
     games = [
         await p.post(
@@ -352,5 +352,17 @@ async def test_a_free_table_offers_first_what_can_be_called_and_says_who_is_play
             assert text.endswith(f"— {' and '.join(at_a_table)} playing now")
     assert 'id="call-' not in admin.split(f'id="call-{oche}"')[1]
     assert "Oche 2 (Darts) is free; no other match can go there yet" in admin
+    # The station board names the same match next at Oche 1 (not the front of the queue,
+    # which waits for Board 1), and at Oche 2 the front, saying who it waits for.
+    darts = (await client.get(p.api("/stations"))).json()["stations"][1:]
+    assert darts[0]["up_next"]["id"] == free[0]
+    assert darts[0]["waits_for"] == []
+    blocked = darts[1]["up_next"]["id"]
+    assert blocked not in free
+    assert {t["id"] for t in darts[1]["waits_for"]} == busy & set(_ids(ready[blocked]))
+    html = await p.page("/schedule")
+    assert html.index(f'id="nx-{free[0]}"') < html.index(f'id="nx-{blocked}"')
+    waits = html.split(f'id="nx-{blocked}"')[1].split("</p>", 2)[1]
+    assert "still playing elsewhere" in waits
     # What it offers first can be called.
     await p.post(f"/matches/{free[0]}/call", {"station_id": oche})

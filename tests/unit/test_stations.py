@@ -8,7 +8,14 @@ from collections.abc import Collection, Mapping
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from beerolympics.domain.stations import Queued, Waiting, WaitingQueue, assign, heads
+from beerolympics.domain.stations import (
+    Queued,
+    Waiting,
+    WaitingQueue,
+    assign,
+    heads,
+    takes_next,
+)
 
 T0 = dt.datetime(2026, 7, 4, 14, 0, tzinfo=dt.UTC)
 
@@ -218,3 +225,71 @@ def test_the_front_matches_a_fresh_sort_whoever_has_finished(
     allowed = [m for m in matches if not without.intersection(m.teams)]
     expected = queue(allowed, busy=(), last_finished=last, rest=rest, limit=count)
     assert [m for _, _, m in found] == [q.match for q in expected]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(TEAMS, min_size=1, max_size=3),
+            st.integers(0, 6),
+            st.integers(0, 3),
+        ),
+        max_size=25,
+    ),
+    st.dictionaries(TEAMS, st.integers(0, 6)),
+    st.integers(0, 10),
+    st.sets(TEAMS, max_size=3),
+    st.booleans(),
+)
+def test_free_tables_take_the_queue_in_order_nobody_twice(
+    rows: list[tuple[list[str], int, int]],
+    finished: dict[str, int],
+    count: int,
+    without: set[str],
+    anyone_finished: bool,
+) -> None:
+    """What ``count`` free tables take one after another: the whole queue sorted, each match
+    taken unless a team of it is busy (``without``) or at a table taken before."""
+    kept = WaitingQueue()
+    matches = []
+    for i, (teams, ready, order) in enumerate(rows):
+        match = waiting(f"m{i}", tuple(teams), ready=ready, order=order)
+        kept.put(f"m{i}", match)
+        matches.append(match)
+    last = {team: at(minutes) for team, minutes in finished.items() if anyone_finished}
+    rest = dt.timedelta(minutes=1)
+    taken, expected = set(without), []
+    for q in queue(matches, busy=(), last_finished=last, rest=rest):
+        if len(expected) < count and not taken.intersection(q.match.teams):
+            expected.append(q)
+            taken.update(q.match.teams)
+    found = kept.apart(count, last, rest, without)
+    assert [(m, eligible) for _, eligible, m in found] == [
+        (q.match, q.eligible_at) for q in expected
+    ]
+    assert len(kept) == len(matches)  # reading left the queue as it was
+    assert [m for _, _, m in kept.head(len(matches), last, rest)] == [
+        q.match for q in queue(matches, busy=(), last_finished=last, rest=rest)
+    ]
+
+
+def test_each_game_s_free_tables_take_matches_of_teams_free_and_not_taken_by_another() -> None:
+    queues = {"pong": WaitingQueue(), "darts": WaitingQueue()}
+    for key, game, teams, ready in (
+        ("p1", "pong", ("a", "b"), 0),  # a plays elsewhere
+        ("p2", "pong", ("c", "d"), 1),
+        ("p3", "pong", ("b", "c"), 2),
+        ("p4", "pong", ("e", "f"), 3),
+        ("d1", "darts", ("c", "e"), 0),  # c and e are at pong's tables
+        ("d2", "darts", ("b", "g"), 1),
+    ):
+        queues[game].put(key, waiting(key, teams, ready=ready, game=game))
+    picked = takes_next(
+        queues, {"pong": 2, "darts": 2}, busy={"a"}, last_finished={}, rest=dt.timedelta()
+    )
+    assert {game: [q.match.key for q in qs] for game, qs in picked.items()} == {
+        "pong": ["p2", "p4"],
+        "darts": ["d2"],
+    }
+    assert all(not q.blocked_by for qs in picked.values() for q in qs)

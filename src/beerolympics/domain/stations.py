@@ -12,7 +12,7 @@ import bisect
 import datetime as dt
 import heapq
 import itertools
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple, TypeVar
@@ -42,6 +42,8 @@ class Queued:
 _Keyed = tuple[tuple[dt.datetime, int, str], dt.datetime, Waiting]
 _Index = TypeVar("_Index", str, tuple[str, str])
 _first = itemgetter(0)
+#: Later than any team's last finish: past the last team, every match found is in its place.
+_END = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _key(match: Waiting, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta) -> _Keyed:
@@ -150,6 +152,99 @@ class WaitingQueue:
             heapq.heappush(heap, entry)
         return [_key(match, last_finished, rest) for _, _, match in taken]
 
+    def apart(
+        self,
+        count: int,
+        last_finished: Mapping[str, dt.datetime],
+        rest: dt.timedelta,
+        without: Set[str],
+    ) -> list[_Keyed]:
+        """The first ``count`` matches of this queue that tables could take one after
+        another: read in order, a match is taken unless it has a team of ``without`` or of
+        a match taken before it."""
+        taken = set(without)
+        chosen: list[_Keyed] = []
+        seen: set[str] = set()  # teams looked at, and not taken
+        left = {team for team in self._by_team if team not in taken}
+
+        def take(keyed: _Keyed) -> bool:
+            """Take a match unless a team of it is taken; whether that is all there is."""
+            teams = keyed[2].teams
+            if not any(t in taken for t in teams):
+                chosen.append(keyed)
+                taken.update(teams)
+                seen.difference_update(teams)
+                left.difference_update(teams)
+            # Every team taken (a game's tables outnumber its teams free to play), or one left
+            # with no match of its own: reading on finds nothing.
+            return len(chosen) == count or (
+                len(left) < 2
+                and not any(
+                    all(t in left for t in _teams(match))
+                    for team in left
+                    for match in self._by_team[team].values()
+                )
+            )
+
+        if count <= 0:
+            return chosen
+        if not any(team in last_finished for team in self._by_team):
+            heap = self._heap  # nobody has finished: every place is the match's readiness
+            popped = []
+            while heap:
+                entry = heapq.heappop(heap)
+                if self._waiting.get(entry[1]) is entry[2]:
+                    popped.append(entry)
+                    if take(_key(entry[2], last_finished, rest)):
+                        break
+            for entry in popped:
+                heapq.heappush(heap, entry)
+            return chosen
+        # As :meth:`_scan` reads the queue, team by team; a match found is in its place once
+        # every match not looked at yet must come after it.
+        teams = sorted(
+            (t for t in self._by_team if t not in taken),
+            key=lambda t: (t in last_finished, last_finished.get(t)),
+        )
+        found: list[_Keyed] = []  # a heap
+        for i, team in enumerate(teams):
+            seen.add(team)
+            for match in self._completed(team, seen):  # none with a team taken
+                heapq.heappush(found, _key(match, last_finished, rest))
+            later = last_finished.get(teams[i + 1]) if i + 1 < len(teams) else _END
+            while found and later is not None and found[0][0][0] < later:
+                if take(heapq.heappop(found)):
+                    return chosen
+        return chosen
+
+    def _completed(self, team: str, seen: Collection[str]) -> list[Waiting]:
+        """The matches of ``team`` whose other teams are all ``seen``."""
+        # A match is looked at once: with the last of its teams in this order. A team has a
+        # match with most others (a round robin): while few teams have been looked at, its
+        # head-to-heads with them are looked up rather than all of its matches read.
+        mine = self._by_team[team]
+        if len(seen) < len(mine):
+            found = [
+                match
+                for other in seen
+                for match in self._by_pair.get(_pair(team, other), {}).values()
+            ]
+            found += [
+                match
+                for match in self._others.get(team, {}).values()
+                if all(t in seen for t in _teams(match))
+            ]
+            return found
+        return [
+            match
+            for match in mine.values()
+            if (
+                match.teams[0] in seen and match.teams[1] in seen
+                if len(match.teams) == 2  # head to head, nearly all: spelled out
+                else all(t in seen for t in _teams(match))
+            )
+        ]
+
     def _scan(
         self,
         count: int,
@@ -166,33 +261,7 @@ class WaitingQueue:
         front: list[_Keyed] = []  # the best ``count`` so far, in order
         for i, team in enumerate(teams):
             seen.add(team)
-            # A match is looked at once: with the last of its teams in this order. A team has
-            # a match with most others (a round robin): while few teams have been looked at,
-            # its head-to-heads with them are looked up rather than all of its matches read.
-            mine = self._by_team[team]
-            found: Iterable[Waiting]
-            if len(seen) < len(mine):
-                found = [
-                    match
-                    for other in seen
-                    for match in self._by_pair.get(_pair(team, other), {}).values()
-                ]
-                found += [
-                    match
-                    for match in self._others.get(team, {}).values()
-                    if all(t in seen for t in _teams(match))
-                ]
-            else:
-                found = [
-                    match
-                    for match in mine.values()
-                    if (
-                        match.teams[0] in seen and match.teams[1] in seen
-                        if len(match.teams) == 2  # head to head, nearly all: spelled out
-                        else all(t in seen for t in _teams(match))
-                    )
-                ]
-            for match in found:
+            for match in self._completed(team, seen):
                 keyed = _key(match, last_finished, rest)
                 if len(front) < count or keyed[0] < front[-1][0]:
                     bisect.insort(front, keyed, key=_first)
@@ -260,3 +329,26 @@ def assign(
         calls.append((match, stations.pop(0)))
         taken.update(match.teams)
     return calls
+
+
+def takes_next(
+    queues: Mapping[str, WaitingQueue],
+    free: Mapping[str, int],
+    *,
+    busy: Collection[str],
+    last_finished: Mapping[str, dt.datetime],
+    rest: dt.timedelta,
+) -> dict[str, list[Queued]]:
+    """What the ``free[g]`` free tables of each game ``g`` take next, one after another: its
+    queue read in order, leaving out matches with a team busy or taken by a table before
+    (:meth:`WaitingQueue.apart`; the games in the order given)."""
+    taken = set(busy)
+    picked: dict[str, list[Queued]] = {}
+    for game, count in free.items():
+        queue = queues.get(game)
+        if queue is None or count <= 0:
+            continue
+        chosen = queue.apart(count, last_finished, rest, taken)
+        taken.update(team for _, _, match in chosen for team in match.teams)
+        picked[game] = _queued(chosen, ())
+    return picked

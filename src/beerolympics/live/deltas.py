@@ -27,9 +27,9 @@ in a table, ``$matches``, by id, :func:`compact` (without the fields at their de
 where it appeared stands ``{"$ref": id}``. The station board names the same match as one
 table's match now, another's next and in the queue: normalized, moving a match from the queue
 to a table is a few ids, not a few dozen match views. Only a free table has a next match, and a
-game's free tables show the front of its queue in order (its first free table the first of
-them, and so on); the front reorders as results come in (the teams who just played go to the
-back), which would change every free table. So the station board's normalized form holds the
+game's free tables show, in order, the first matches of its queue that can go, then its front;
+the queue reorders as results come in (the teams who just played go to the back), which would
+change every free table. So the station board's normalized form holds the
 free tables' next matches once per game, ``$next``: ``{game id: [{"$ref": id, "waits_for":
 [...], "ready_at": ...}, ...]}`` (the i-th for the game's i-th free table; ``waits_for`` and
 ``ready_at`` left out when empty), and the tables themselves lose ``up_next``, ``waits_for`` and

@@ -207,11 +207,12 @@ class LeaderboardView(View, frozen=True):
 
 
 class StationBoard(View, frozen=True):
-    """A table: the match there now. A free table, the match the queue will send it next (its
-    game's free tables take the front of the game's queue in order; a busy table has none:
-    the queue sends its front to whichever table frees first, not known ahead). While that
-    one cannot go yet, ``waits_for`` names its teams still playing elsewhere and ``ready_at``
-    says when its teams have rested; ``auto_call`` false: an organizer calls it."""
+    """A table: the match there now. A free table, the match it takes next: the first of its
+    game's queue whose teams are at no table and not next at another (a busy table has none:
+    the queue sends its front to whichever table frees first, not known ahead); with none
+    of those, the front of the queue, ``waits_for`` naming its teams playing, or next,
+    elsewhere. ``ready_at`` says when its teams have rested; ``auto_call`` false: an
+    organizer calls it."""
 
     game_id: str
     game: str
@@ -554,24 +555,50 @@ class Views:
         ]
 
     def stations(self) -> StationsView:
-        """Per station the match there now, or, free, the next one the queue will send; the
-        queue."""
+        """Per station the match there now, or, free, the one it takes next; the queue."""
         play, state = self.play, self.state
-        whole, per_game = stations.heads(
-            {game_id: run.waiting for game_id, run in play.games.items()},
+        rest = dt.timedelta(seconds=state.rest_seconds)
+        free = {
+            game.id: sum((game.id, s.id) not in play.stations for s in game.stations)
+            for game in state.games.values()
+        }
+        queues = {game_id: run.waiting for game_id, run in play.games.items()}
+        # What each free table takes next: the first matches of its game's queue whose teams
+        # are at no table, nobody at two tables (what the control room offers first; the
+        # conductor reads the queue the same way, leaving out teams resting until rested).
+        picked = stations.takes_next(
+            queues, free, busy=play.busy, last_finished=play.last_finished, rest=rest
+        )
+        # A free table left without one shows the front of its game's queue, waiting for the
+        # teams playing, or next at another table, before it can go.
+        whole, fronts = stations.heads(
+            queues,
             busy=play.busy,
             last_finished=play.last_finished,
-            rest=dt.timedelta(seconds=state.rest_seconds),
+            rest=rest,
             limit=self.QUEUE_SHOWN,
-            per_game={game.id: len(game.stations) for game in state.games.values()},
+            per_game={
+                game_id: 2 * count
+                for game_id, count in free.items()
+                if len(picked.get(game_id, ())) < count
+            },
         )
+        chosen = {q.match.key for qs in picked.values() for q in qs}
+        sent = {team for qs in picked.values() for q in qs for team in q.match.teams}
         queue = [self.match_by_key(q.match.key) for q in whole]
         boards = []
         for game in state.games.values():
-            upcoming = list(per_game.get(game.id, []))
+            picks = list(picked.get(game.id, []))
+            front = [q for q in fronts.get(game.id, []) if q.match.key not in chosen]
             for station in game.stations:
                 current = play.stations.get((game.id, station.id))
-                nxt = upcoming.pop(0) if upcoming and current is None else None
+                nxt: stations.Queued | None = None
+                waits: list[str] = []
+                if current is None and picks:
+                    nxt = picks.pop(0)
+                elif current is None and front:
+                    nxt = front.pop(0)
+                    waits = [t for t in nxt.match.teams if t in nxt.blocked_by or t in sent]
                 rested = nxt is not None and nxt.eligible_at > nxt.match.ready_since
                 boards.append(
                     StationBoard(
@@ -580,7 +607,7 @@ class Views:
                         station=StationView(station.id, station.name, current),
                         now_playing=self.match_by_key(current) if current else None,
                         up_next=self.match_by_key(nxt.match.key) if nxt else None,
-                        waits_for=[self.team(t) for t in nxt.blocked_by] if nxt else [],
+                        waits_for=[self.team(t) for t in waits],
                         ready_at=nxt.eligible_at if nxt is not None and rested else None,
                         auto_call=game.auto_call,
                     )

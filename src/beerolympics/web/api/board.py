@@ -75,7 +75,7 @@ async def ratings(
 async def station_board(
     request: Request[Any, Any, Any], tournament_id: TournamentId
 ) -> Response[StationsView]:
-    """Per station: the match there now and the one the queue will send next; then the queue."""
+    """Per station: the match there now or, free, the one it takes next; then the queue."""
     runtime(request).play.get(tournament_id)
     return public_read(
         request, tournament_id, ("stations",), lambda: views(request, tournament_id).stations()
