@@ -178,6 +178,17 @@ def test_the_kept_queues_read_like_a_fresh_sort(steps: list[tuple[object, ...]])
     assume(looks)
 
 
+def kept_queue(rows: list[tuple[list[str], int, int]]) -> tuple[WaitingQueue, list[Waiting]]:
+    """A kept queue of a match per row (its teams, ready since, plan order), and the matches."""
+    kept = WaitingQueue()
+    matches = []
+    for i, (teams, ready, order) in enumerate(rows):
+        match = waiting(f"m{i}", tuple(teams), ready=ready, order=order)
+        kept.put(f"m{i}", match)
+        matches.append(match)
+    return kept, matches
+
+
 def test_the_front_of_a_kept_queue_is_found_from_the_longest_rested_teams() -> None:
     kept = WaitingQueue()
     kept.put("x", waiting("x", ("a", "b"), ready=0))
@@ -213,12 +224,7 @@ def test_the_front_matches_a_fresh_sort_whoever_has_finished(
     without: set[str],
 ) -> None:
     """Also leaving out the matches of some teams (busy or resting, for the conductor)."""
-    kept = WaitingQueue()
-    matches = []
-    for i, (teams, ready, order) in enumerate(rows):
-        match = waiting(f"m{i}", tuple(teams), ready=ready, order=order)
-        kept.put(f"m{i}", match)
-        matches.append(match)
+    kept, matches = kept_queue(rows)
     last = {team: at(minutes) for team, minutes in finished.items()}
     rest = dt.timedelta(minutes=1)
     found = kept.head(count, last, rest, without)
@@ -251,12 +257,7 @@ def test_free_tables_take_the_queue_in_order_nobody_twice(
 ) -> None:
     """What ``count`` free tables take one after another: the whole queue sorted, each match
     taken unless a team of it is busy (``without``) or at a table taken before."""
-    kept = WaitingQueue()
-    matches = []
-    for i, (teams, ready, order) in enumerate(rows):
-        match = waiting(f"m{i}", tuple(teams), ready=ready, order=order)
-        kept.put(f"m{i}", match)
-        matches.append(match)
+    kept, matches = kept_queue(rows)
     last = {team: at(minutes) for team, minutes in finished.items() if anyone_finished}
     rest = dt.timedelta(minutes=1)
     taken, expected = set(without), []
