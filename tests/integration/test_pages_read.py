@@ -363,6 +363,6 @@ async def test_a_free_table_offers_first_what_can_be_called_and_says_who_is_play
     html = await p.page("/schedule")
     assert html.index(f'id="nx-{free[0]}"') < html.index(f'id="nx-{blocked}"')
     waits = html.split(f'id="nx-{blocked}"')[1].split("</p>", 2)[1]
-    assert "still playing elsewhere" in waits
+    assert "playing, or up next, at another table" in waits
     # What it offers first can be called.
     await p.post(f"/matches/{free[0]}/call", {"station_id": oche})
