@@ -8,14 +8,7 @@ from collections.abc import Collection, Mapping
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from beerolympics.domain.stations import (
-    Queued,
-    Waiting,
-    WaitingQueue,
-    assign,
-    heads,
-    takes_next,
-)
+from beerolympics.domain.stations import Queued, Waiting, WaitingQueue, fill, heads
 
 T0 = dt.datetime(2026, 7, 4, 14, 0, tzinfo=dt.UTC)
 
@@ -51,22 +44,43 @@ def queue(
     return [q for _, q in rows][:limit]
 
 
+def kept(matches: list[Waiting]) -> dict[str, WaitingQueue]:
+    """The matches kept per game, as the app keeps them."""
+    queues: dict[str, WaitingQueue] = {}
+    for i, m in enumerate(matches):
+        queues.setdefault(m.game_id, WaitingQueue()).put(f"s{i}", m)
+    return queues
+
+
 def front(
     matches: list[Waiting],
     *,
-    busy: Collection[str] = (),
     last_finished: Mapping[str, dt.datetime],
     rest: dt.timedelta,
     limit: int = 100,
 ) -> list[Queued]:
     """The front of the queue as the app reads it: kept per game, looked at from the front."""
-    kept: dict[str, WaitingQueue] = {}
-    for i, m in enumerate(matches):
-        kept.setdefault(m.game_id, WaitingQueue()).put(f"s{i}", m)
     whole, _ = heads(
-        kept, busy=busy, last_finished=last_finished, rest=rest, limit=limit, per_game={}
+        kept(matches), busy=(), last_finished=last_finished, rest=rest, limit=limit, per_game={}
     )
     return whole
+
+
+def called(
+    matches: list[Waiting],
+    free: Mapping[str, int],
+    *,
+    without: Collection[str] = (),
+    last_finished: Mapping[str, dt.datetime] | None = None,
+    rest: dt.timedelta = dt.timedelta(),
+    now: dt.datetime,
+) -> list[str]:
+    """The matches free tables take now (``free``: how many a game has), as the conductor
+    calls them."""
+    taking, _ = fill(
+        kept(matches), free, without=without, last_finished=last_finished or {}, rest=rest, now=now
+    )
+    return [q.match.key for q in taking]
 
 
 def test_longest_waiting_goes_first_and_plan_order_breaks_ties() -> None:
@@ -87,10 +101,12 @@ def test_a_team_that_just_played_waits_since_it_finished() -> None:
 
 def test_rest_time_delays_the_call() -> None:
     matches = [waiting("x", ("a", "b"), ready=0)]
-    ordered = front(matches, last_finished={"a": at(1)}, rest=dt.timedelta(minutes=2))
+    rest = dt.timedelta(minutes=2)
+    ordered = front(matches, last_finished={"a": at(1)}, rest=rest)
     assert ordered[0].eligible_at == at(3)
-    assert assign(ordered, {"g": ["t1"]}, now=at(2)) == []
-    assert [(m.key, s) for m, s in assign(ordered, {"g": ["t1"]}, now=at(3))] == [("x", "t1")]
+    options = {"without": (), "last_finished": {"a": at(1)}, "rest": rest}
+    assert fill(kept(matches), {"g": 1}, now=at(2), **options) == ([], [at(3)])  # type: ignore[arg-type]
+    assert called(matches, {"g": 1}, now=at(3), last_finished={"a": at(1)}, rest=rest) == ["x"]
 
 
 def test_busy_teams_and_full_games_are_skipped() -> None:
@@ -99,9 +115,7 @@ def test_busy_teams_and_full_games_are_skipped() -> None:
         waiting("y", ("c", "d"), ready=1),
         waiting("z", ("e", "f"), ready=2, game="other"),
     ]
-    ordered = front(matches, busy={"a"}, last_finished={}, rest=dt.timedelta())
-    calls = assign(ordered, {"g": ["t1", "t2"], "other": []}, now=at(5))
-    assert [(m.key, s) for m, s in calls] == [("y", "t1")]
+    assert called(matches, {"g": 2, "other": 0}, without={"a"}, now=at(5)) == ["y"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -116,11 +130,10 @@ def test_nobody_is_sent_to_two_stations(pairs: list[tuple[str, str, int]], stati
     matches = [
         waiting(f"m{i}", (a, b), ready=r, order=i) for i, (a, b, r) in enumerate(pairs) if a != b
     ]
-    ordered = front(matches, last_finished={}, rest=dt.timedelta())
-    calls = assign(ordered, {"g": [f"t{i}" for i in range(stations)]}, now=at(60))
-    teams = [t for m, _ in calls for t in m.teams]
+    calls = called(matches, {"g": stations}, now=at(60))
+    teams = [t for m in matches if m.key in calls for t in m.teams]
     assert len(teams) == len(set(teams))
-    assert len({s for _, s in calls}) == len(calls) <= stations
+    assert len(calls) <= stations
 
 
 TEAMS = st.sampled_from("abcdef")
@@ -215,82 +228,75 @@ def test_the_front_of_a_kept_queue_is_found_from_the_longest_rested_teams() -> N
     ),
     st.dictionaries(TEAMS, st.integers(0, 6)),
     st.integers(0, 10),
-    st.sets(TEAMS, max_size=3),
 )
 def test_the_front_matches_a_fresh_sort_whoever_has_finished(
-    rows: list[tuple[list[str], int, int]],
-    finished: dict[str, int],
-    count: int,
-    without: set[str],
+    rows: list[tuple[list[str], int, int]], finished: dict[str, int], count: int
 ) -> None:
-    """Also leaving out the matches of some teams (busy or resting, for the conductor)."""
     kept, matches = kept_queue(rows)
     last = {team: at(minutes) for team, minutes in finished.items()}
     rest = dt.timedelta(minutes=1)
-    found = kept.head(count, last, rest, without)
-    allowed = [m for m in matches if not without.intersection(m.teams)]
-    expected = queue(allowed, busy=(), last_finished=last, rest=rest, limit=count)
+    found = kept.head(count, last, rest)
+    expected = queue(matches, busy=(), last_finished=last, rest=rest, limit=count)
     assert [m for _, _, m in found] == [q.match for q in expected]
 
 
-@settings(max_examples=500, deadline=None)
+GAMES = ("pong", "flip", "darts")
+
+
+@settings(max_examples=1000, deadline=None)
 @given(
     st.lists(
         st.tuples(
-            st.lists(TEAMS, min_size=1, max_size=3),
-            st.integers(0, 6),
-            st.integers(0, 3),
+            st.lists(TEAMS, min_size=1, max_size=3),  # heats have more than two teams
+            st.integers(0, 6),  # ready since (few values: ties)
+            st.integers(0, 3),  # plan order
+            st.sampled_from(GAMES),
         ),
-        max_size=25,
+        max_size=30,
     ),
     st.dictionaries(TEAMS, st.integers(0, 6)),
-    st.integers(0, 10),
-    st.sets(TEAMS, max_size=3),
     st.booleans(),
+    st.dictionaries(st.sampled_from(GAMES), st.integers(0, 4)),
+    st.sets(TEAMS, max_size=3),
+    st.none() | st.integers(0, 8),
 )
-def test_free_tables_take_the_queue_in_order_nobody_twice(
-    rows: list[tuple[list[str], int, int]],
+def test_free_tables_take_the_whole_queue_in_order_nobody_twice(
+    rows: list[tuple[list[str], int, int, str]],
     finished: dict[str, int],
-    count: int,
-    without: set[str],
     anyone_finished: bool,
+    free: dict[str, int],
+    without: set[str],
+    minutes: int | None,
 ) -> None:
-    """What ``count`` free tables take one after another: the whole queue sorted, each match
-    taken unless a team of it is busy (``without``) or at a table taken before."""
-    kept, matches = kept_queue(rows)
-    last = {team: at(minutes) for team, minutes in finished.items() if anyone_finished}
+    """What free tables take (``fill``), against its rule spelled out: every match of every
+    game sorted, each taken to its game's next free table unless its game has none left, a
+    team of it is busy (``without``) or taken before, or it may not go before ``now`` (then
+    noted as going later)."""
+    matches = [
+        waiting(f"m{i}", tuple(teams), ready=ready, order=order, game=game)
+        for i, (teams, ready, order, game) in enumerate(rows)
+    ]
+    last = {team: at(m) for team, m in finished.items() if anyone_finished}
     rest = dt.timedelta(minutes=1)
-    taken, expected = set(without), []
+    now = None if minutes is None else at(minutes)
+    taken, tables = set(without), dict(free)
+    expected: list[Queued] = []
+    later: list[dt.datetime] = []
     for q in queue(matches, busy=(), last_finished=last, rest=rest):
-        if len(expected) < count and not taken.intersection(q.match.teams):
-            expected.append(q)
-            taken.update(q.match.teams)
-    found = kept.apart(count, last, rest, without)
-    assert [(m, eligible) for _, eligible, m in found] == [
-        (q.match, q.eligible_at) for q in expected
-    ]
-    assert len(kept) == len(matches)  # reading left the queue as it was
-    assert [m for _, _, m in kept.head(len(matches), last, rest)] == [
-        q.match for q in queue(matches, busy=(), last_finished=last, rest=rest)
-    ]
-
-
-def test_each_game_s_free_tables_take_matches_of_teams_free_and_not_taken_by_another() -> None:
-    queues = {"pong": WaitingQueue(), "darts": WaitingQueue()}
-    for key, game, teams, ready in (
-        ("p1", "pong", ("a", "b"), 0),  # a plays elsewhere
-        ("p2", "pong", ("c", "d"), 1),
-        ("p3", "pong", ("b", "c"), 2),
-        ("p4", "pong", ("e", "f"), 3),
-        ("d1", "darts", ("c", "e"), 0),  # c and e are at pong's tables
-        ("d2", "darts", ("b", "g"), 1),
-    ):
-        queues[game].put(key, waiting(key, teams, ready=ready, game=game))
-    picked = takes_next(
-        queues, {"pong": 2, "darts": 2}, busy={"a"}, last_finished={}, rest=dt.timedelta()
-    )
-    assert {game: [q.match.key for q in qs] for game, qs in picked.items()} == {
-        "pong": ["p2", "p4"],
-        "darts": ["d2"],
-    }
-    assert all(not q.blocked_by for qs in picked.values() for q in qs)
+        if tables.get(q.match.game_id, 0) <= 0 or taken.intersection(q.match.teams):
+            continue
+        if now is not None and q.eligible_at > now:
+            later.append(q.eligible_at)
+            continue
+        expected.append(q)
+        taken.update(q.match.teams)
+        tables[q.match.game_id] -= 1
+    queues = kept(matches)
+    taking, passed = fill(queues, free, without=without, last_finished=last, rest=rest, now=now)
+    assert taking == expected
+    assert passed == later
+    for game, queue_ in queues.items():  # reading left the queues as they were
+        mine = [m for m in matches if m.game_id == game]
+        assert [m for _, _, m in queue_.head(len(mine), last, rest)] == [
+            q.match for q in queue(mine, busy=(), last_finished=last, rest=rest)
+        ]

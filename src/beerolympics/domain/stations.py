@@ -12,7 +12,7 @@ import bisect
 import datetime as dt
 import heapq
 import itertools
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Collection, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple, TypeVar
@@ -134,14 +134,12 @@ class WaitingQueue:
         count: int,
         last_finished: Mapping[str, dt.datetime],
         rest: dt.timedelta,
-        without: Collection[str] = (),
     ) -> list[_Keyed]:
-        """The first ``count`` of this queue, in order, leaving out the matches of the teams
-        ``without`` (busy or resting, when looking for a match to call)."""
+        """The first ``count`` of this queue, in order."""
         if count <= 0:
             return []
-        if without or any(team in last_finished for team in self._by_team):
-            return self._scan(count, last_finished, rest, without)
+        if any(team in last_finished for team in self._by_team):
+            return self._scan(count, last_finished, rest)
         heap = self._heap  # nobody has finished: every place is the match's readiness
         taken: list[tuple[tuple[dt.datetime, int, str], str, Waiting]] = []
         while heap and len(taken) < count:
@@ -152,54 +150,46 @@ class WaitingQueue:
             heapq.heappush(heap, entry)
         return [_key(match, last_finished, rest) for _, _, match in taken]
 
-    def apart(
-        self,
-        count: int,
-        last_finished: Mapping[str, dt.datetime],
-        rest: dt.timedelta,
-        without: Set[str],
-    ) -> list[_Keyed]:
-        """The first ``count`` matches of this queue that tables could take one after
-        another: read in order, a match is taken unless it has a team of ``without`` or of
-        a match taken before it."""
-        taken = set(without)
-        chosen: list[_Keyed] = []
-        seen: set[str] = set()  # teams looked at, and not taken
+    def in_order(
+        self, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta, taken: Set[str]
+    ) -> Iterator[_Keyed]:
+        """This queue's matches in order, but those with a team in ``taken``: a set the reader
+        may add to as it goes (a team taken is looked for no more). Ends early once no match
+        is left whose teams are all free."""
         left = {team for team in self._by_team if team not in taken}
+        known = len(taken)
+        seen: set[str] = set()  # teams looked at, and not taken
 
-        def take(keyed: _Keyed) -> bool:
-            """Take a match unless a team of it is taken; whether that is all there is."""
-            teams = keyed[2].teams
-            if not any(t in taken for t in teams):
-                chosen.append(keyed)
-                taken.update(teams)
-                seen.difference_update(teams)
-                left.difference_update(teams)
-            # Every team taken (a game's tables outnumber its teams free to play), or one left
-            # with no match of its own: reading on finds nothing.
-            return len(chosen) == count or (
-                len(left) < 2
-                and not any(
-                    all(t in left for t in _teams(match))
-                    for team in left
-                    for match in self._by_team[team].values()
-                )
+        def stuck() -> bool:
+            # Every team taken (tables outnumber the teams free to play), or one left with no
+            # match of its own: reading on finds nothing.
+            nonlocal left, known
+            if len(taken) == known:
+                return False
+            left, known = {team for team in left if team not in taken}, len(taken)
+            seen.intersection_update(left)
+            return len(left) < 2 and not any(
+                all(t in left for t in _teams(match))
+                for team in left
+                for match in self._by_team[team].values()
             )
 
-        if count <= 0:
-            return chosen
         if not any(team in last_finished for team in self._by_team):
-            heap = self._heap  # nobody has finished: every place is the match's readiness
-            popped = []
-            while heap:
-                entry = heapq.heappop(heap)
-                if self._waiting.get(entry[1]) is entry[2]:
-                    popped.append(entry)
-                    if take(_key(entry[2], last_finished, rest)):
-                        break
-            for entry in popped:
-                heapq.heappush(heap, entry)
-            return chosen
+            # Nobody has finished: every place is the match's readiness, the heap's order. The
+            # heap is walked, not popped: parents before children, the smallest first.
+            heap = self._heap
+            frontier = [(heap[0], 0)] if heap else []
+            while frontier and not stuck():
+                entry, i = heapq.heappop(frontier)
+                for child in (2 * i + 1, 2 * i + 2):
+                    if child < len(heap):
+                        heapq.heappush(frontier, (heap[child], child))
+                match = entry[2]
+                if self._waiting.get(entry[1]) is match and not any(
+                    t in taken for t in match.teams
+                ):
+                    yield _key(match, last_finished, rest)
+            return
         # As :meth:`_scan` reads the queue, team by team; a match found is in its place once
         # every match not looked at yet must come after it.
         teams = sorted(
@@ -208,14 +198,17 @@ class WaitingQueue:
         )
         found: list[_Keyed] = []  # a heap
         for i, team in enumerate(teams):
-            seen.add(team)
-            for match in self._completed(team, seen):  # none with a team taken
-                heapq.heappush(found, _key(match, last_finished, rest))
+            if stuck():
+                return
+            if team in left:
+                seen.add(team)
+                for match in self._completed(team, seen):
+                    heapq.heappush(found, _key(match, last_finished, rest))
             later = last_finished.get(teams[i + 1]) if i + 1 < len(teams) else _END
             while found and later is not None and found[0][0][0] < later:
-                if take(heapq.heappop(found)):
-                    return chosen
-        return chosen
+                keyed = heapq.heappop(found)
+                if not any(t in taken for t in keyed[2].teams):
+                    yield keyed
 
     def _completed(self, team: str, seen: Collection[str]) -> list[Waiting]:
         """The matches of ``team`` whose other teams are all ``seen``."""
@@ -246,17 +239,10 @@ class WaitingQueue:
         ]
 
     def _scan(
-        self,
-        count: int,
-        last_finished: Mapping[str, dt.datetime],
-        rest: dt.timedelta,
-        without: Collection[str],
+        self, count: int, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
     ) -> list[_Keyed]:
         # Teams that never finished first, then by last finish.
-        teams = sorted(
-            (t for t in self._by_team if t not in without),
-            key=lambda t: (t in last_finished, last_finished.get(t)),
-        )
+        teams = sorted(self._by_team, key=lambda t: (t in last_finished, last_finished.get(t)))
         seen: set[str] = set()
         front: list[_Keyed] = []  # the best ``count`` so far, in order
         for i, team in enumerate(teams):
@@ -289,13 +275,11 @@ def heads(
     rest: dt.timedelta,
     limit: int,
     per_game: Mapping[str, int],
-    without: Collection[str] = (),
 ) -> tuple[list[Queued], dict[str, list[Queued]]]:
     """The first ``limit`` of the whole queue, and the first ``per_game[g]`` of game ``g``'s
-    own queue (``queues[g]``), reading only the front of each game's queue; the matches of
-    the teams ``without`` left out."""
+    own queue (``queues[g]``), reading only the front of each game's queue."""
     game_heads = {
-        game: waiting.head(max(limit, per_game.get(game, 0)), last_finished, rest, without)
+        game: waiting.head(max(limit, per_game.get(game, 0)), last_finished, rest)
         for game, waiting in queues.items()
     }
     # The whole queue's head lies among the heads of the games' queues.
@@ -305,50 +289,46 @@ def heads(
     }
 
 
-def assign(
-    queued: Sequence[Queued],
-    free_stations: Mapping[str, Sequence[str]],
-    *,
-    now: dt.datetime,
-) -> list[tuple[Waiting, str]]:
-    """Calls to make now: ``(match, station id)``, first come first served per game.
-
-    ``free_stations`` maps a game to its free stations in preference order. A team is used at
-    most once per call, so nobody is sent to two tables.
-    """
-    free = {game: list(stations) for game, stations in free_stations.items()}
-    taken: set[str] = set()
-    calls: list[tuple[Waiting, str]] = []
-    for entry in queued:
-        match = entry.match
-        stations = free.get(match.game_id)
-        if not stations or entry.blocked_by or entry.eligible_at > now:
-            continue
-        if taken.intersection(match.teams):
-            continue
-        calls.append((match, stations.pop(0)))
-        taken.update(match.teams)
-    return calls
-
-
-def takes_next(
+def fill(
     queues: Mapping[str, WaitingQueue],
     free: Mapping[str, int],
     *,
-    busy: Collection[str],
+    without: Collection[str],
     last_finished: Mapping[str, dt.datetime],
     rest: dt.timedelta,
-) -> dict[str, list[Queued]]:
-    """What the ``free[g]`` free tables of each game ``g`` take next, one after another: its
-    queue read in order, leaving out matches with a team busy or taken by a table before
-    (:meth:`WaitingQueue.apart`; the games in the order given)."""
-    taken = set(busy)
-    picked: dict[str, list[Queued]] = {}
-    for game, count in free.items():
-        queue = queues.get(game)
-        if queue is None or count <= 0:
-            continue
-        chosen = queue.apart(count, last_finished, rest, taken)
-        taken.update(team for _, _, match in chosen for team in match.teams)
-        picked[game] = _queued(chosen, ())
-    return picked
+    now: dt.datetime | None = None,
+) -> tuple[list[Queued], list[dt.datetime]]:
+    """What the ``free[g]`` free tables of each game ``g`` take, one after another: the
+    games' queues read together, in the order of the whole queue, each match taken to its
+    game's next free table unless a team of it is ``without`` (busy, or resting) or taken to
+    another table before, or, with ``now``, it may not go yet. Also, with ``now``, when the
+    matches passed over for that may go. Reads only as far as it must."""
+    taken = set(without)
+    tables = {game: count for game, count in free.items() if count > 0 and game in queues}
+    streams = {game: queues[game].in_order(last_finished, rest, taken) for game in tables}
+    fronts: list[tuple[tuple[dt.datetime, int, str], str, _Keyed]] = []
+
+    def read(game: str) -> None:
+        keyed = next(streams[game], None)
+        if keyed is not None:
+            heapq.heappush(fronts, (keyed[0], game, keyed))
+
+    for game in streams:
+        read(game)
+    chosen: list[_Keyed] = []
+    later: list[dt.datetime] = []
+    while fronts:
+        _, game, keyed = heapq.heappop(fronts)
+        match = keyed[2]
+        if any(t in taken for t in match.teams):
+            pass  # taken to another table since it was read
+        elif now is not None and keyed[1] > now:
+            later.append(keyed[1])
+        else:
+            chosen.append(keyed)
+            taken.update(match.teams)
+            tables[game] -= 1
+            if not tables[game]:
+                continue  # the game's tables are all taken: read no further
+        read(game)
+    return _queued(chosen, ()), later

@@ -563,12 +563,15 @@ class Views:
             for game in state.games.values()
         }
         queues = {game_id: run.waiting for game_id, run in play.games.items()}
-        # What each free table takes next: the first matches of its game's queue whose teams
-        # are at no table, nobody at two tables (what the control room offers first; the
-        # conductor reads the queue the same way, leaving out teams resting until rested).
-        picked = stations.takes_next(
-            queues, free, busy=play.busy, last_finished=play.last_finished, rest=rest
+        # What each free table takes next: the first matches of the queue whose teams are at
+        # no table, nobody at two tables (what the control room offers first; the conductor
+        # reads the queue the same way, leaving out teams resting until rested).
+        taking, _ = stations.fill(
+            queues, free, without=play.busy.keys(), last_finished=play.last_finished, rest=rest
         )
+        picked: dict[str, list[stations.Queued]] = {}
+        for q in taking:
+            picked.setdefault(q.match.game_id, []).append(q)
         # A free table left without one shows the front of its game's queue, waiting for the
         # teams playing, or next at another table, before it can go.
         whole, fronts = stations.heads(
@@ -583,8 +586,8 @@ class Views:
                 if len(picked.get(game_id, ())) < count
             },
         )
-        chosen = {q.match.key for qs in picked.values() for q in qs}
-        sent = {team for qs in picked.values() for q in qs for team in q.match.teams}
+        chosen = {q.match.key for q in taking}
+        sent = {team for q in taking for team in q.match.teams}
         queue = [self.match_by_key(q.match.key) for q in whole]
         boards = []
         for game in state.games.values():

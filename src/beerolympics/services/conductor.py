@@ -177,36 +177,30 @@ class Conductor:
         queues = {g: play.games[g].waiting for g, ids in free.items() if ids and g in play.games}
         rest = dt.timedelta(seconds=state.rest_seconds)
         resting = {t: at + rest for t, at in play.last_finished.items() if at + rest > now}
-        # The front of the queue without busy or resting teams, read further until it fills
-        # every free table or is all of it (one team in two matches of the front: one goes).
-        shown = 4 * tables + 8
-        while True:
-            queued, _ = stations.heads(
-                queues,
-                busy=play.busy,
-                last_finished=play.last_finished,
-                rest=rest,
-                limit=shown,
-                per_game={},
-                without=play.busy.keys() | resting.keys(),
-            )
-            calls = stations.assign(queued, free, now=now)
-            whole = len(queued) < shown
-            if whole or len(calls) == tables:
-                break
-            shown *= 4
+        taking, later = stations.fill(
+            queues,
+            {game_id: len(ids) for game_id, ids in free.items()},
+            without=play.busy.keys() | resting.keys(),
+            last_finished=play.last_finished,
+            rest=rest,
+            now=now,
+        )
         actor = system_actor(tournament_id)
-        for match, station_id in calls:
+        for q in taking:
             await self._attempt(
                 "call",
                 self.matches.call_match(
-                    tournament_id, actor, match.key, CallMatch(station_id=station_id), auto=True
+                    tournament_id,
+                    actor,
+                    q.match.key,
+                    CallMatch(station_id=free[q.match.game_id].pop(0)),
+                    auto=True,
                 ),
             )
-        if len(calls) == tables:
+        if len(taking) == tables:
             return None
         # A table stays free: look again when the first resting team has rested (busy teams
         # come back with a result, which is a look anyway), or a match readied by a clock
         # ahead of this one's is due.
         rested = [at for t, at in resting.items() if t not in play.busy]
-        return min([*rested, *(q.eligible_at for q in queued if q.eligible_at > now)], default=None)
+        return min([*rested, *later], default=None)
