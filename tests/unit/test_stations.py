@@ -216,16 +216,14 @@ def test_the_front_of_a_kept_queue_is_found_from_the_longest_rested_teams() -> N
     assert [m.key for _, _, m in kept.head(3, finished, rest)] == ["x", "z"]
 
 
+#: A waiting match: its teams (heats have more than two), ready since (few values: ties), plan
+#: order.
+MATCH = (st.lists(TEAMS, min_size=1, max_size=3), st.integers(0, 6), st.integers(0, 3))
+
+
 @settings(max_examples=500, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.lists(TEAMS, min_size=1, max_size=3),  # heats have more than two teams
-            st.integers(0, 6),  # ready since (few values: ties)
-            st.integers(0, 3),  # plan order
-        ),
-        max_size=25,
-    ),
+    st.lists(st.tuples(*MATCH), max_size=25),
     st.dictionaries(TEAMS, st.integers(0, 6)),
     st.integers(0, 10),
 )
@@ -245,15 +243,7 @@ GAMES = ("pong", "flip", "darts")
 
 @settings(max_examples=1000, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.lists(TEAMS, min_size=1, max_size=3),  # heats have more than two teams
-            st.integers(0, 6),  # ready since (few values: ties)
-            st.integers(0, 3),  # plan order
-            st.sampled_from(GAMES),
-        ),
-        max_size=30,
-    ),
+    st.lists(st.tuples(*MATCH, st.sampled_from(GAMES)), max_size=30),
     st.dictionaries(TEAMS, st.integers(0, 6)),
     st.booleans(),
     st.dictionaries(st.sampled_from(GAMES), st.integers(0, 4)),
