@@ -10,6 +10,7 @@ from bench import (
     http_leaderboard,
     http_stack,
     leaderboard,
+    queue,
     rebuild,
     recap,
     tournament,
@@ -25,6 +26,8 @@ if __name__ == "__main__":
     asyncio.run(tournament.main("sqlite", 128, 7))
     print()
     leaderboard.main(128, 500)
+    print()
+    asyncio.run(queue.main(128, 48, [0, 1000, 4000], 8, 20))
     print()
     asyncio.run(highlights.main(128, 7, 1))
     print()

@@ -29,6 +29,7 @@ RUNS = {
     "leaderboard": ["--teams", "32", "--runs", "20"],
     "highlights": ["--teams", "32", "--repeat", "1"],
     "recap": ["--teams", "32", "--repeat", "2"],
+    "queue": ["--teams", "32", "--tables", "8", "--results", "0,100", "--repeat", "3"],
 }
 
 
