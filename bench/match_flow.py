@@ -19,16 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
+import functools
 import time
-from typing import Any
 
-import msgspec
-
-from beerolympics.app import create_app
-from beerolympics.runtime import Runtime
-from beerolympics.settings import Settings
-from bench.asgi import call
+from bench.asgi import round_robin
 from bench.common import summary_ms, table
 
 TEAMS = 128
@@ -36,75 +30,34 @@ TABLES = 48
 
 
 async def measure(flow: str, results: int, concurrency: int, store: str) -> list[object]:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.load(
-            {
-                "data_dir": tmp,
-                "database_url": "memory://" if store == "memory" else f"sqlite:///{tmp}/bench.db",
-                "secret_key": "b",
-                # One organizer sets up 128 teams and reports every result.
-                "rate_limit_api": "100000000/minute",
-                "log_level": "warning",
-            },
-            environ={},
-        )
-        app = create_app(settings)
-        async with app.lifespan():
-            created = await call(app, "POST", "/api/v1/tournaments", body=b'{"name": "Bench"}')
-            body = msgspec.json.decode(created.body)
-            tid, auth = body["tournament"]["id"], {"authorization": f"Bearer {body['token']}"}
-            api = f"/api/v1/tournaments/{tid}"
+    async with round_robin(store, TEAMS, TABLES) as party:
+        post = functools.partial(party.organizer.send, "POST")
+        specs = party.in_rounds()[:results]
+        teams = {spec_id: party.teams(spec_id) for spec_id in specs}
 
-            async def post(path: str, payload: Any) -> dict[str, Any]:
-                reply = await call(app, "POST", api + path, body=_json(payload), headers=auth)
-                assert reply.status in (200, 201), reply.body
-                decoded: dict[str, Any] = msgspec.json.decode(reply.body)
-                return decoded
+        latencies: list[float] = []
+        slots = asyncio.Semaphore(concurrency)
 
-            await call(app, "PATCH", api, body=_json({"max_teams": TEAMS}), headers=auth)
-            for i in range(TEAMS):
-                await post("/teams", {"name": f"T{i}", "colour": "#123456", "captain_name": "C"})
-            game = await post(
-                "/games",
-                {
-                    "name": "Pong",
-                    "format": "round_robin",
-                    "options": {"double": True},
-                    "auto_call": False,
-                    "stations": [f"Table {i + 1}" for i in range(TABLES)],
-                },
-            )
-            await post(f"/games/{game['id']}/start", {})
-            rt: Runtime = app.state.runtime
-            run = rt.play.get(tid).games[game["id"]]
-            assert run.plan is not None
-            assert run.resolution is not None
-            specs = sorted(run.plan.matches, key=lambda spec: spec.round)[:results]
-            teams = {s.id: run.resolution[s.id].teams for s in specs}
+        async def one(spec_id: str, before: list[asyncio.Future[None]]) -> None:
+            await asyncio.gather(*before)
+            async with slots:
+                started = time.perf_counter()
+                url = f"/matches/{party.game_id}.{spec_id}"
+                if flow == "start+report":
+                    await post(f"{url}/start", {})
+                await post(f"{url}/result", {"winner": teams[spec_id][0]})
+                latencies.append(time.perf_counter() - started)
 
-            latencies: list[float] = []
-            slots = asyncio.Semaphore(concurrency)
-
-            async def one(spec_id: str, before: list[asyncio.Future[None]]) -> None:
-                await asyncio.gather(*before)
-                async with slots:
-                    started = time.perf_counter()
-                    url = f"/matches/{game['id']}.{spec_id}"
-                    if flow == "start+report":
-                        await post(f"{url}/start", {})
-                    await post(f"{url}/result", {"winner": teams[spec_id][0]})
-                    latencies.append(time.perf_counter() - started)
-
-            cpu, began = time.process_time(), time.perf_counter()
-            last: dict[str, asyncio.Future[None]] = {}
-            tasks = []
-            for spec in specs:
-                before = [last[t] for t in teams[spec.id] if t in last]
-                task = asyncio.ensure_future(one(spec.id, before))
-                tasks.append(task)
-                last.update(dict.fromkeys(teams[spec.id], task))
-            await asyncio.gather(*tasks)
-            elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+        cpu, began = time.process_time(), time.perf_counter()
+        last: dict[str, asyncio.Future[None]] = {}
+        tasks = []
+        for spec_id in specs:
+            before = [last[t] for t in teams[spec_id] if t in last]
+            task = asyncio.ensure_future(one(spec_id, before))
+            tasks.append(task)
+            last.update(dict.fromkeys(teams[spec_id], task))
+        await asyncio.gather(*tasks)
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     return [
         flow,
         store,
@@ -113,10 +66,6 @@ async def measure(flow: str, results: int, concurrency: int, store: str) -> list
         f"{cpu / len(specs) * 1000:.2f} ms",
         summary_ms(latencies),
     ]
-
-
-def _json(value: Any) -> bytes:
-    return msgspec.json.encode(value)
 
 
 async def main(
