@@ -104,9 +104,13 @@ def test_rest_time_delays_the_call() -> None:
     rest = dt.timedelta(minutes=2)
     ordered = front(matches, last_finished={"a": at(1)}, rest=rest)
     assert ordered[0].eligible_at == at(3)
-    options = {"without": (), "last_finished": {"a": at(1)}, "rest": rest}
-    assert fill(kept(matches), {"g": 1}, now=at(2), **options) == ([], [at(3)])  # type: ignore[arg-type]
-    assert called(matches, {"g": 1}, now=at(3), last_finished={"a": at(1)}, rest=rest) == ["x"]
+    last = {"a": at(1)}
+    # Not before it (and when it may go is noted), then called.
+    assert fill(kept(matches), {"g": 1}, without=(), last_finished=last, rest=rest, now=at(2)) == (
+        [],
+        [at(3)],
+    )
+    assert called(matches, {"g": 1}, now=at(3), last_finished=last, rest=rest) == ["x"]
 
 
 def test_busy_teams_and_full_games_are_skipped() -> None:
