@@ -239,9 +239,12 @@ class SQLiteEventStore:
         found: dict[tuple[str, str], StoredOutcome] = {}
         for chunk in _chunks(keys, _PARAMS_PER_QUERY // 2):
             values = ",".join("(?, ?)" for _ in chunk)
+            # The keys drive the join (CROSS JOIN keeps them the outer loop): one look-up in
+            # the primary key each, where ``(scope, key) IN (VALUES …)`` scans the whole table.
             rows = conn.execute(
-                "SELECT scope, key, fingerprint, outcome, position FROM idempotency"
-                f" WHERE (scope, key) IN (VALUES {values})",
+                "SELECT i.scope, i.key, i.fingerprint, i.outcome, i.position"
+                f" FROM (VALUES {values}) AS k CROSS JOIN idempotency AS i"
+                " ON i.scope = k.column1 AND i.key = k.column2",
                 [part for key in chunk for part in key],
             ).fetchall()
             for scope, key, fingerprint, outcome, position in rows:
