@@ -84,10 +84,14 @@ class Organizer:
     api: str
     auth: dict[str, str]
 
-    async def send(self, method: str, path: str, payload: Any = None) -> dict[str, Any]:
-        """A request to the tournament's ``path``; fails unless it succeeds."""
+    async def send(
+        self, method: str, path: str, payload: Any = None, *, key: str | None = None
+    ) -> dict[str, Any]:
+        """A request to the tournament's ``path`` (with ``key`` as its ``Idempotency-Key``);
+        fails unless it succeeds."""
+        headers = self.auth if key is None else {**self.auth, "Idempotency-Key": key}
         reply = await call(
-            self.app, method, self.api + path, body=msgspec.json.encode(payload), headers=self.auth
+            self.app, method, self.api + path, body=msgspec.json.encode(payload), headers=headers
         )
         assert reply.status in (200, 201), reply.body
         decoded: dict[str, Any] = msgspec.json.decode(reply.body)

@@ -11,15 +11,18 @@ match waits for its teams' previous matches). CPU is the process's, every thread
 written to disk (no writer thread, no reads of the log), side by side. A command there never
 waits for anything, so they run one after another whatever ``--concurrency`` says.
 
+``--keys without,with`` also sends every request with an ``Idempotency-Key`` of its own, as
+the pages' outbox does (the server then stores each outcome under its key), side by side.
+
     python -m bench.match_flow [--results 3000] [--flows start+report,report] [--concurrency 64]
-        [--stores sqlite,memory]
+        [--stores sqlite,memory] [--keys without,with]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
+import itertools
 import time
 
 from bench.asgi import round_robin
@@ -29,9 +32,16 @@ TEAMS = 128
 TABLES = 48
 
 
-async def measure(flow: str, results: int, concurrency: int, store: str) -> list[object]:
+async def measure(
+    flow: str, results: int, concurrency: int, store: str, keys: bool
+) -> list[object]:
     async with round_robin(store, TEAMS, TABLES) as party:
-        post = functools.partial(party.organizer.send, "POST")
+        sent = itertools.count()
+
+        async def post(path: str, payload: object) -> None:
+            key = f"bench-{next(sent)}" if keys else None
+            await party.organizer.send("POST", path, payload, key=key)
+
         specs = party.in_rounds()[:results]
         teams = {spec_id: party.teams(spec_id) for spec_id in specs}
 
@@ -61,6 +71,7 @@ async def measure(flow: str, results: int, concurrency: int, store: str) -> list
     return [
         flow,
         store,
+        "with" if keys else "without",
         len(specs),
         f"{len(specs) / elapsed:,.0f}",
         f"{cpu / len(specs) * 1000:.2f} ms",
@@ -69,11 +80,21 @@ async def measure(flow: str, results: int, concurrency: int, store: str) -> list
 
 
 async def main(
-    flows: list[str], results: int, concurrency: int, stores: tuple[str, ...] = ("sqlite",)
+    flows: list[str],
+    results: int,
+    concurrency: int,
+    stores: tuple[str, ...] = ("sqlite",),
+    keys: tuple[bool, ...] = (False,),
 ) -> None:
-    rows = [await measure(flow, results, concurrency, store) for flow in flows for store in stores]
+    rows = [
+        await measure(flow, results, concurrency, store, with_keys)
+        for flow in flows
+        for store in stores
+        for with_keys in keys
+    ]
     print(f"results through the HTTP stack in-process, {concurrency} at a time")
-    print(table(["requests", "store", "results", "results/s", "CPU/result", "per result"], rows))
+    headers = ["requests", "store", "keys", "results", "results/s", "CPU/result", "per result"]
+    print(table(headers, rows))
 
 
 if __name__ == "__main__":
@@ -84,8 +105,20 @@ if __name__ == "__main__":
     parser.add_argument("--flows", default="start+report,report")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--stores", default="sqlite", help="sqlite, memory or both")
+    parser.add_argument("--keys", default="without", help="without, with or both")
     args = parser.parse_args()
     stores = tuple(args.stores.split(","))
     if not set(stores) <= {"sqlite", "memory"}:
         parser.error("--stores takes sqlite and memory")
-    asyncio.run(main(args.flows.split(","), args.results, args.concurrency, stores))
+    keys = args.keys.split(",")
+    if not set(keys) <= {"without", "with"}:
+        parser.error("--keys takes without and with")
+    asyncio.run(
+        main(
+            args.flows.split(","),
+            args.results,
+            args.concurrency,
+            stores,
+            tuple(k == "with" for k in keys),
+        )
+    )

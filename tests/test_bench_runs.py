@@ -22,7 +22,16 @@ FIGURE = re.compile(r"\d[\d,.]*\s?(?:µs|ms|s|/s|MB|KB)\b")
 
 RUNS = {
     "http_stack": ["--requests", "200"],
-    "match_flow": ["--results", "200", "--concurrency", "16", "--stores", "sqlite,memory"],
+    "match_flow": [
+        "--results",
+        "200",
+        "--concurrency",
+        "16",
+        "--stores",
+        "sqlite,memory",
+        "--keys",
+        "without,with",
+    ],
     "commands": ["--seconds", "0.3", "--backends", "memory,sqlite", "--writers", "1,16"],
     "rebuild": ["--events", "2000"],
     "tournament": ["--teams", "32"],
