@@ -379,3 +379,36 @@ async def test_a_knockouts_counts_follow_byes_resets_and_void_matches(world: Wor
             done = [m for m in listed if m["status"] == "confirmed"]
             assert (view["matches"], view["matches_done"]) == (len(listed), len(done))
         assert view["matches"] == view["matches_done"] == 14 + champion_side
+
+
+async def test_a_report_repeated_after_the_match_moved_on_answers_as_the_first_time(
+    world: World,
+) -> None:
+    """A phone's outbox sends a report again with its Idempotency-Key when it never saw the
+    answer; by then the other team may have confirmed it, and the state refuses a report. The
+    repeat is answered as a success (with the match as it is now) and stores nothing; the key
+    with another report is a 422."""
+    game = await world.add_game(format="round_robin", auto_call=False)
+    await world.start(game)
+    [match, *_] = await world.matches(status="ready")
+    a, b = slot_teams(match)
+    url = world.url(f"/matches/{match['id']}")
+    await world.client.post(f"{url}/start", headers=world.captain(a))
+    key = {**world.captain(a), "Idempotency-Key": "outbox-7"}
+    first = await world.client.post(f"{url}/result", json={"winner": a}, headers=key)
+    assert first.json()["match"]["status"] == "submitted"
+    r = await world.client.post(f"{url}/confirm", json={}, headers=world.captain(b))
+    assert r.json()["match"]["status"] == "confirmed", r.text
+    rt: Runtime = world.client.app.state.runtime
+    position = await rt.store.last_position()
+
+    refused = await world.client.post(f"{url}/result", json={"winner": a}, headers=world.captain(a))
+    assert refused.status_code == 409, refused.text
+    again = await world.client.post(f"{url}/result", json={"winner": a}, headers=key)
+    assert again.status_code == 200
+    assert again.json()["match"]["id"] == match["id"]
+    assert again.json()["match"]["status"] == "confirmed"
+    other = await world.client.post(f"{url}/result", json={"winner": b}, headers=key)
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert await rt.store.last_position() == position

@@ -5,6 +5,11 @@ guarantees: a repeated idempotency key returns the first outcome and appends not
 taken on stale state is retried on fresh state (unless the client pinned a version); a refused
 command appends nothing; and when ``run`` returns, this instance's projections include the
 command's events, so the caller reads its own writes.
+
+A command with an idempotency key is decided before its key is looked up: the append stores
+the key with the events, and refuses, atomically, to append for a key already stored (handing
+back its first outcome), so a repeat is caught there without a read of the store on the way;
+only a repeat the current state refuses (its first run changed that state) is looked up.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from beerolympics.ports.eventstore import (
     EventStore,
     Idempotency,
     IdempotencyKeyReused,
+    StoredOutcome,
     StoreUnavailable,
     StreamWrite,
     WrongExpectedVersion,
@@ -158,13 +164,6 @@ class CommandRunner:
         metadata: Mapping[str, Any] | None,
     ) -> R:
         try:
-            if idempotency is not None:
-                stored = await self.store.get_outcome(key_scope, idempotency.key)
-                if stored is not None:
-                    await self.projector.catch_up(until=stored.position)
-                    return self._replay(
-                        stored.fingerprint, stored.outcome, idempotency, outcome_type
-                    )
             refused_once = False
             for attempt in range(MAX_ATTEMPTS):
                 try:
@@ -173,6 +172,11 @@ class CommandRunner:
                     await self.projector.catch_up()
                     continue
                 except DomainError:
+                    if idempotency is not None:
+                        # A repeat whose first run changed what it decides on: answer as then.
+                        stored = await self.store.get_outcome(key_scope, idempotency.key)
+                        if stored is not None:
+                            return await self._replay(stored, idempotency, outcome_type)
                     # Refused on what this instance knows; another instance may just have
                     # stored what makes the command valid (a game created through it a moment
                     # ago). A refusal costs one look at the log, and decides again only if
@@ -204,13 +208,7 @@ class CommandRunner:
                     await asyncio.sleep(random.uniform(0, 0.005 * attempt))
                     continue
                 if result.replayed is not None and idempotency is not None:
-                    await self.projector.catch_up(until=result.replayed.position)
-                    return self._replay(
-                        result.replayed.fingerprint,
-                        result.replayed.outcome,
-                        idempotency,
-                        outcome_type,
-                    )
+                    return await self._replay(result.replayed, idempotency, outcome_type)
                 await self.adopt(result)
                 return decision.outcome
         except IdempotencyKeyReused as exc:
@@ -219,12 +217,14 @@ class CommandRunner:
             raise _unavailable() from exc
         raise Conflict("too many concurrent changes; try again", code="too_much_contention")
 
-    def _replay(
-        self, fingerprint: str, outcome: bytes, idempotency: IdempotencyKey, outcome_type: type[R]
+    async def _replay(
+        self, stored: StoredOutcome, idempotency: IdempotencyKey, outcome_type: type[R]
     ) -> R:
-        if fingerprint != idempotency.fingerprint:
+        """The first outcome of a repeated key, once this instance has applied its events."""
+        if stored.fingerprint != idempotency.fingerprint:
             raise self._key_reused()
-        return msgspec.json.decode(outcome, type=outcome_type)
+        await self.projector.catch_up(until=stored.position)
+        return msgspec.json.decode(stored.outcome, type=outcome_type)
 
     @staticmethod
     def _key_reused() -> Invalid:
