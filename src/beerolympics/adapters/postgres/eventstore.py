@@ -86,8 +86,12 @@ _COLUMNS: Final = "position, stream_id, version, scope, type, data, metadata, re
 _READ_STATE: Final = """
 SELECT 'p', NULL::text, NULL::text, last, NULL::text, NULL::bytea FROM bo_position WHERE id = 1
 UNION ALL
-SELECT 'v', stream_id, NULL, max(version)::bigint, NULL, NULL FROM bo_events
- WHERE stream_id = ANY($1::text[]) GROUP BY stream_id
+SELECT 'v', s, NULL, v, NULL, NULL FROM (
+  -- max() of one stream alone is read off the end of the (stream_id, version) index, where
+  -- GROUP BY over the streams goes through every version of each (or the whole table).
+  SELECT s, (SELECT max(version) FROM bo_events WHERE stream_id = s)::bigint AS v
+    FROM unnest($1::text[]) AS s
+) AS found WHERE v IS NOT NULL
 UNION ALL
 SELECT 'k', i.scope, i.key, i.position, i.fingerprint, i.outcome
   FROM bo_idempotency i JOIN unnest($2::text[], $3::text[]) AS k(scope, key)

@@ -221,14 +221,15 @@ class SQLiteEventStore:
     def _versions(conn: sqlite3.Connection, stream_ids: set[str]) -> dict[str, int]:
         versions: dict[str, int] = {}
         for chunk in _chunks(sorted(stream_ids), _PARAMS_PER_QUERY):
-            marks = ",".join("?" * len(chunk))
-            versions.update(
-                conn.execute(
-                    "SELECT stream_id, max(version) FROM events"
-                    f" WHERE stream_id IN ({marks}) GROUP BY stream_id",
-                    chunk,
-                ).fetchall()
-            )
+            values = ",".join("(?)" for _ in chunk)
+            # max() of one stream alone is read off the end of the (stream_id, version) index;
+            # ``GROUP BY stream_id`` would go through every version of each stream.
+            rows = conn.execute(
+                "SELECT k.column1, (SELECT max(version) FROM events WHERE stream_id = k.column1)"
+                f" FROM (VALUES {values}) AS k",
+                chunk,
+            ).fetchall()
+            versions.update((stream, version) for stream, version in rows if version is not None)
         return versions
 
     @staticmethod
