@@ -8,7 +8,6 @@ broken by the order of the game's plan. Pure: the caller passes the clock.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import heapq
 import itertools
@@ -136,19 +135,7 @@ class WaitingQueue:
         rest: dt.timedelta,
     ) -> list[_Keyed]:
         """The first ``count`` of this queue, in order."""
-        if count <= 0:
-            return []
-        if any(team in last_finished for team in self._by_team):
-            return self._scan(count, last_finished, rest)
-        heap = self._heap  # nobody has finished: every place is the match's readiness
-        taken: list[tuple[tuple[dt.datetime, int, str], str, Waiting]] = []
-        while heap and len(taken) < count:
-            entry = heapq.heappop(heap)
-            if self._waiting.get(entry[1]) is entry[2]:
-                taken.append(entry)  # else the match stopped waiting, or was replaced
-        for entry in taken:
-            heapq.heappush(heap, entry)
-        return [_key(match, last_finished, rest) for _, _, match in taken]
+        return list(itertools.islice(self.in_order(last_finished, rest, frozenset()), count))
 
     def in_order(
         self, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta, taken: Set[str]
@@ -190,8 +177,8 @@ class WaitingQueue:
                 ):
                     yield _key(match, last_finished, rest)
             return
-        # As :meth:`_scan` reads the queue, team by team; a match found is in its place once
-        # every match not looked at yet must come after it.
+        # Team by team: teams that never finished first, then by last finish. A match found is
+        # in its place once every match not looked at yet must come after it.
         teams = sorted(
             (t for t in self._by_team if t not in taken),
             key=lambda t: (t in last_finished, last_finished.get(t)),
@@ -237,27 +224,6 @@ class WaitingQueue:
                 else all(t in seen for t in _teams(match))
             )
         ]
-
-    def _scan(
-        self, count: int, last_finished: Mapping[str, dt.datetime], rest: dt.timedelta
-    ) -> list[_Keyed]:
-        # Teams that never finished first, then by last finish.
-        teams = sorted(self._by_team, key=lambda t: (t in last_finished, last_finished.get(t)))
-        seen: set[str] = set()
-        front: list[_Keyed] = []  # the best ``count`` so far, in order
-        for i, team in enumerate(teams):
-            seen.add(team)
-            for match in self._completed(team, seen):
-                keyed = _key(match, last_finished, rest)
-                if len(front) < count or keyed[0] < front[-1][0]:
-                    bisect.insort(front, keyed, key=_first)
-                    del front[count:]
-            if len(front) == count and i + 1 < len(teams):
-                later = last_finished.get(teams[i + 1])
-                # Every match not looked at has a team that finished at ``later`` or after.
-                if later is not None and front[-1][0][0] < later:
-                    break
-        return front
 
 
 def _queued(chosen: Iterable[_Keyed], busy: Collection[str]) -> list[Queued]:
